@@ -1,0 +1,490 @@
+//! The command line: each command parses its arguments, calls the library
+//! and maps the outcome to an exit code.
+
+use crate::domain::{Period, Severity};
+use crate::pipeline::Engine;
+use crate::report::template::{TaskLine, WorkbookContent, default_linh_vuc, write_workbook};
+use crate::settings::{PathOverrides, Settings};
+use crate::validate::{Context, check_bytes};
+use anyhow::{Context as _, anyhow};
+use clap::{Args, Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// Exit codes, as documented in the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    Ok = 0,
+    Failure = 1,
+    /// `tthc check` found errors in the workbook.
+    Rejected = 2,
+    /// The config or the rules are invalid.
+    Config = 3,
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tthc",
+    version,
+    about = "Chấm điểm, xếp hạng và báo cáo kết quả giải quyết thủ tục hành chính"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ConfigArgs {
+    /// Tệp cấu hình (TOML)
+    #[arg(long, env = "TTHC_CONFIG", default_value = "tthc.toml")]
+    pub config: PathBuf,
+    /// Thư mục nhận báo cáo, thay cho [paths] inbox
+    #[arg(long)]
+    pub inbox: Option<PathBuf>,
+    /// Thư mục kết quả, thay cho [paths] output
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Thư mục dữ liệu (SQLite và kho tệp), thay cho [paths] data
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+}
+
+impl ConfigArgs {
+    fn overrides(&self) -> PathOverrides {
+        PathOverrides {
+            inbox: self.inbox.clone(),
+            data: self.data.clone(),
+            output: self.out.clone(),
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Ghi mẫu báo cáo quý của một đơn vị
+    Template {
+        #[command(flatten)]
+        cfg: ConfigArgs,
+        /// Mã đơn vị
+        #[arg(long)]
+        unit: String,
+        /// Kỳ báo cáo, ví dụ 2022-Q4
+        #[arg(long)]
+        period: Period,
+        /// Tệp ghi ra (mặc định: <mã>-<kỳ>.xlsx)
+        #[arg(long = "file", short = 'o')]
+        file: Option<PathBuf>,
+    },
+    /// Kiểm tra một tệp báo cáo và in mọi lỗi tìm thấy (mã thoát 2 nếu có lỗi)
+    Check {
+        /// Tệp báo cáo (.xlsx, .xls, .ods)
+        file: PathBuf,
+        /// Tệp cấu hình, để đối chiếu đơn vị với danh sách đơn vị
+        #[arg(long, env = "TTHC_CONFIG")]
+        config: Option<PathBuf>,
+        /// Đơn vị gửi tệp, nếu biết
+        #[arg(long)]
+        unit: Option<String>,
+        /// Kỳ đang nhận, nếu biết
+        #[arg(long)]
+        period: Option<Period>,
+        /// In kết quả dạng JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Đọc các tệp mới trong thư mục nhận vào kho dữ liệu
+    Ingest {
+        #[command(flatten)]
+        cfg: ConfigArgs,
+    },
+    /// Đọc thư mục nhận, chấm điểm, xếp hạng và ghi báo cáo của một quý
+    Run {
+        #[command(flatten)]
+        cfg: ConfigArgs,
+        /// Kỳ báo cáo, ví dụ 2022-Q4
+        #[arg(long)]
+        period: Period,
+    },
+    /// Kiểm tra các tệp quy tắc
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// Tạo bộ dữ liệu mẫu: mỗi đơn vị một tệp báo cáo mỗi quý của một năm
+    Generate {
+        #[command(flatten)]
+        cfg: ConfigArgs,
+        /// Năm
+        #[arg(long)]
+        year: i32,
+        /// Số hạt giống (cùng số cho cùng dữ liệu)
+        #[arg(long, default_value_t = 2022)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RulesCommand {
+    /// Kiểm tra mọi tệp quy tắc, báo mọi lỗi kèm dòng, cột
+    Check {
+        #[command(flatten)]
+        cfg: ConfigArgs,
+        /// Thư mục quy tắc, thay cho [rules] dir của cấu hình
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+enum Failure {
+    Config(anyhow::Error),
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Other(e)
+    }
+}
+
+type Outcome = Result<Exit, Failure>;
+
+/// Runs a command and returns its exit code; errors are printed once, whole.
+pub fn run(cli: Cli) -> Exit {
+    let result = match cli.command {
+        Command::Template {
+            cfg,
+            unit,
+            period,
+            file,
+        } => template(&cfg, &unit, period, file),
+        Command::Check {
+            file,
+            config,
+            unit,
+            period,
+            json,
+        } => check(&file, config.as_deref(), unit.as_deref(), period, json),
+        Command::Ingest { cfg } => ingest(&cfg),
+        Command::Run { cfg, period } => run_period(&cfg, period),
+        Command::Rules {
+            command: RulesCommand::Check { cfg, dir },
+        } => rules_check(&cfg, dir),
+        Command::Generate { cfg, year, seed } => generate(&cfg, year, seed),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Failure::Config(e)) => {
+            eprintln!("Lỗi cấu hình hoặc quy tắc:\n{e:#}");
+            Exit::Config
+        }
+        Err(Failure::Other(e)) => {
+            eprintln!("Lỗi: {e:#}");
+            Exit::Failure
+        }
+    }
+}
+
+fn settings(cfg: &ConfigArgs) -> Result<Settings, Failure> {
+    Settings::load(&cfg.config, &cfg.overrides()).map_err(|e| Failure::Config(anyhow!(e)))
+}
+
+fn engine(cfg: &ConfigArgs) -> Result<Engine, Failure> {
+    let s = settings(cfg)?;
+    let rules = crate::rules::load_dir(&s.rules_dir).map_err(|e| Failure::Config(anyhow!(e)))?;
+    let leagues = rules.league_codes();
+    s.check_leagues(leagues.iter().map(String::as_str))
+        .map_err(|e| Failure::Config(anyhow!(e)))?;
+    Ok(Engine::open(s)?)
+}
+
+fn progress(msg: &str) {
+    if std::io::stderr().is_terminal() {
+        eprintln!("{msg}");
+    }
+}
+
+fn template(cfg: &ConfigArgs, unit: &str, period: Period, file: Option<PathBuf>) -> Outcome {
+    let s = settings(cfg)?;
+    let rules = crate::rules::load_dir(&s.rules_dir).map_err(|e| Failure::Config(anyhow!(e)))?;
+    let u = s
+        .unit(unit)
+        .ok_or_else(|| anyhow!("không có đơn vị mã \"{unit}\" trong {}", s.file.display()))?;
+    let Period::Quarter { .. } = period else {
+        return Err(anyhow!(
+            "mẫu báo cáo lập theo quý, ví dụ --period {}-Q4",
+            period.year()
+        )
+        .into());
+    };
+    let content = blank_content(&s, &rules, u, period);
+    let bytes = write_workbook(&content).map_err(|e| anyhow!(e))?;
+    let path = file.unwrap_or_else(|| PathBuf::from(format!("{}-{period}.xlsx", u.code)));
+    std::fs::write(&path, bytes).with_context(|| format!("ghi {}", path.display()))?;
+    println!(
+        "Đã ghi mẫu báo cáo {} của {} vào {}",
+        period.label_vi(),
+        u.name,
+        path.display()
+    );
+    Ok(Exit::Ok)
+}
+
+/// A unit's empty workbook for a period, with its tasks listed.
+pub fn blank_content(
+    s: &Settings,
+    rules: &crate::rules::RuleBook,
+    u: &crate::domain::Unit,
+    period: Period,
+) -> WorkbookContent {
+    let tasks = rules
+        .tasks_for(period)
+        .map(|t| {
+            t.tasks
+                .iter()
+                .filter(|t| t.leagues.contains(&u.league.0))
+                .map(|t| TaskLine {
+                    code: t.code.clone(),
+                    content: t.content.clone(),
+                    status: None,
+                    done_on: None,
+                    document: None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    WorkbookContent {
+        unit_code: u.code.0.clone(),
+        unit_name: u.name.clone(),
+        period,
+        window: period.window(s.period.window),
+        rows: default_linh_vuc(&u.league.0)
+            .into_iter()
+            .map(|l| (l, None))
+            .collect(),
+        indicators: vec![None; crate::domain::INDICATOR_FIELDS.len()],
+        tasks,
+        preparer: None,
+        phone: None,
+        total_formulas: true,
+    }
+}
+
+fn check(
+    file: &Path,
+    config: Option<&Path>,
+    unit: Option<&str>,
+    period: Option<Period>,
+    json: bool,
+) -> Outcome {
+    let config = config
+        .map(Path::to_path_buf)
+        .or_else(|| Some(PathBuf::from("tthc.toml")).filter(|p| p.exists()));
+    let settings = match &config {
+        Some(c) => Some(
+            Settings::load(c, &PathOverrides::default())
+                .map_err(|e| Failure::Config(anyhow!(e)))?,
+        ),
+        None => None,
+    };
+    let bytes = std::fs::read(file).with_context(|| format!("đọc {}", file.display()))?;
+    let units = settings
+        .as_ref()
+        .map(|s| s.units.as_slice())
+        .unwrap_or_default();
+    let mode = settings
+        .as_ref()
+        .map(|s| s.period.window)
+        .unwrap_or(crate::domain::WindowMode::Reporting);
+    let checked = check_bytes(
+        &bytes,
+        &Context {
+            units,
+            expected_unit: unit,
+            expected_period: period,
+            window_mode: mode,
+        },
+    );
+    if json {
+        let v = serde_json::json!({
+            "file": file.display().to_string(),
+            "accepted": checked.accepted(),
+            "unit": checked.unit,
+            "period": checked.period.map(|p| p.to_string()),
+            "findings": checked.findings,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&v).map_err(|e| anyhow!(e))?
+        );
+    } else {
+        if settings.is_none() {
+            println!(
+                "(Không có tệp cấu hình: không đối chiếu được đơn vị với danh sách đơn vị; dùng --config.)"
+            );
+        }
+        for f in &checked.findings {
+            println!("{f}");
+        }
+        let errors = checked.errors();
+        let warnings = checked
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .count();
+        let who = match (&checked.unit, checked.period) {
+            (Some(u), Some(p)) => format!(" ({u}, {})", p.label_vi()),
+            _ => String::new(),
+        };
+        if errors > 0 {
+            println!(
+                "{}{who}: KHÔNG HỢP LỆ — {errors} lỗi, {warnings} cảnh báo.",
+                file.display()
+            );
+        } else {
+            println!("{}{who}: hợp lệ — {warnings} cảnh báo.", file.display());
+        }
+    }
+    Ok(if checked.accepted() {
+        Exit::Ok
+    } else {
+        Exit::Rejected
+    })
+}
+
+fn print_ingest(summary: &crate::pipeline::IngestSummary) {
+    println!(
+        "Thư mục nhận: {} tệp, {} tệp mới, {} hợp lệ, {} bị từ chối.",
+        summary.seen,
+        summary.new,
+        summary.accepted,
+        summary.rejected.len()
+    );
+    for (file, unit, findings) in &summary.rejected {
+        let errors: Vec<_> = findings.iter().filter(|f| f.is_error()).collect();
+        println!(
+            "  Từ chối {file}{}: {} lỗi",
+            unit.as_ref().map(|u| format!(" ({u})")).unwrap_or_default(),
+            errors.len()
+        );
+        for f in errors.iter().take(5) {
+            println!("    {f}");
+        }
+        if errors.len() > 5 {
+            println!(
+                "    … và {} lỗi khác (xem: tthc check {file})",
+                errors.len() - 5
+            );
+        }
+    }
+}
+
+fn ingest(cfg: &ConfigArgs) -> Outcome {
+    let e = engine(cfg)?;
+    progress(&format!("Đang đọc {} …", e.settings.paths.inbox.display()));
+    let summary = e.ingest()?;
+    print_ingest(&summary);
+    Ok(Exit::Ok)
+}
+
+fn run_period(cfg: &ConfigArgs, period: Period) -> Outcome {
+    let e = engine(cfg)?;
+    progress(&format!(
+        "Đang đọc thư mục nhận và chấm điểm {} …",
+        period.label_vi()
+    ));
+    let (summary, outcome) = e.run(period)?;
+    print_ingest(&summary);
+    let r = &outcome.results;
+    let count = |s: crate::rank::Status| r.units().filter(|u| u.status == s).count();
+    use crate::rank::Status::*;
+    println!(
+        "{}: {} đơn vị — {} đúng hạn, {} nộp muộn, {} bị từ chối, {} chưa nộp.",
+        period.label_vi(),
+        r.units().count(),
+        count(OnTime),
+        count(Late),
+        count(Rejected),
+        count(Missing)
+    );
+    for u in r.units().filter(|u| u.status == Rejected) {
+        let first = u
+            .findings
+            .iter()
+            .find(|f| f.is_error())
+            .map(|f| f.to_string())
+            .unwrap_or_default();
+        println!("  Bị từ chối: {} ({}) — {first}", u.name, u.code);
+    }
+    println!(
+        "Báo cáo phiên bản {}{} trong {}:",
+        outcome.version,
+        if outcome.new_version {
+            ""
+        } else {
+            " (dữ liệu không đổi, ghi lại phiên bản cũ)"
+        },
+        outcome.dir.display()
+    );
+    for f in &outcome.files {
+        println!("  {}", f.display());
+    }
+    for f in &outcome.emails {
+        println!("  thư: {}", f.display());
+    }
+    Ok(Exit::Ok)
+}
+
+fn rules_check(cfg: &ConfigArgs, dir: Option<PathBuf>) -> Outcome {
+    let dir = match dir {
+        Some(d) => d,
+        None => settings(cfg)?.rules_dir,
+    };
+    match crate::rules::load_dir(&dir) {
+        Ok(book) => {
+            for r in &book.rulesets {
+                let max: f64 = r.criteria.iter().map(|c| c.points).sum();
+                println!(
+                    "{}: bộ chỉ số \"{}\" {} — {} tiêu chí, {} điểm",
+                    r.file.display(),
+                    r.name,
+                    r.version,
+                    r.criteria.len(),
+                    max
+                );
+            }
+            for t in &book.targets {
+                println!(
+                    "{}: mục tiêu \"{}\" {} — {} mục tiêu",
+                    t.file.display(),
+                    t.name,
+                    t.version,
+                    t.targets.len()
+                );
+            }
+            for t in &book.tasks {
+                println!(
+                    "{}: nhiệm vụ \"{}\" {} — {} nhiệm vụ",
+                    t.file.display(),
+                    t.name,
+                    t.version,
+                    t.tasks.len()
+                );
+            }
+            println!("Các tệp quy tắc hợp lệ.");
+            Ok(Exit::Ok)
+        }
+        Err(e) => Err(Failure::Config(anyhow!(e))),
+    }
+}
+
+fn generate(cfg: &ConfigArgs, year: i32, seed: u64) -> Outcome {
+    let s = settings(cfg)?;
+    let rules = crate::rules::load_dir(&s.rules_dir).map_err(|e| Failure::Config(anyhow!(e)))?;
+    let written = crate::synth::write_year(&s, &rules, year, seed)?;
+    println!(
+        "Đã tạo {written} tệp báo cáo mẫu trong {}",
+        s.paths.inbox.display()
+    );
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,21 @@
+//! The vocabulary of the domain: periods and their windows, the fields of
+//! Form 06 and of the indicator sheet, cell references, units and leagues,
+//! and the one text normalisation used wherever Vietnamese words are compared.
+
+mod cell;
+mod fields;
+mod finding;
+mod period;
+mod submission;
+mod text;
+mod unit;
+
+pub use cell::{CellRef, column_letters};
+pub use fields::{
+    FORM06_FIELDS, Field, INDICATOR_FIELDS, IndicatorSpec, all_field_codes, is_known_field,
+};
+pub use finding::{Finding, Severity};
+pub use period::{Period, PeriodError, WindowMode};
+pub use submission::{Form06Row, Form06Values, Submission, TaskReport, TaskStatus};
+pub use text::{ascii_fold, fold};
+pub use unit::{LeagueCode, Unit, UnitCode};

@@ -1,0 +1,91 @@
+use unicode_normalization::UnicodeNormalization;
+
+/// Folds text for comparison: NFC, lower case, both tone-mark placements
+/// (hoà / hòa) made one, punctuation and runs of any white space (including
+/// non-breaking) made a single space, trimmed. Diacritics are kept: "Hòa"
+/// and "Hoa" are different words in Vietnamese.
+pub fn fold(s: &str) -> String {
+    let nfc: String = s.nfc().collect::<String>().to_lowercase();
+    let nfc = modern_tone_placement(&nfc);
+    let mut out = String::with_capacity(nfc.len());
+    let mut space = false;
+    for c in nfc.chars() {
+        if c.is_alphanumeric() || c == '(' || c == ')' || c == '/' {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.push(c);
+        } else {
+            space = true;
+        }
+    }
+    out
+}
+
+/// Folds further to plain ASCII letters and digits: "Biểu 06" → "bieu 06".
+/// Used to find sheets and headers typed without diacritics.
+pub fn ascii_fold(s: &str) -> String {
+    fold(s)
+        .replace('đ', "d")
+        .nfd()
+        .filter(|c| c.is_ascii())
+        .collect()
+}
+
+/// The old ("oà", "uỷ") and new ("òa", "ủy") tone placements name the same
+/// syllable; this rewrites the old style into the new one.
+fn modern_tone_placement(s: &str) -> String {
+    const PAIRS: [(&str, &str); 15] = [
+        ("oà", "òa"),
+        ("oá", "óa"),
+        ("oả", "ỏa"),
+        ("oã", "õa"),
+        ("oạ", "ọa"),
+        ("oè", "òe"),
+        ("oé", "óe"),
+        ("oẻ", "ỏe"),
+        ("oẽ", "õe"),
+        ("oẹ", "ọe"),
+        ("uỳ", "ùy"),
+        ("uý", "úy"),
+        ("uỷ", "ủy"),
+        ("uỹ", "ũy"),
+        ("uỵ", "ụy"),
+    ];
+    let mut out = s.to_string();
+    for (old, new) in PAIRS {
+        if out.contains(old) {
+            out = out.replace(old, new);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nfd_and_nfc_fold_alike() {
+        let nfd: String = "Biểu 06".nfd().collect();
+        assert_eq!(fold(&nfd), fold("Biểu 06"));
+        assert_eq!(fold("  BIỂU\u{a0}06 "), "biểu 06");
+    }
+
+    #[test]
+    fn both_tone_placements_fold_alike() {
+        assert_eq!(fold("Thuỷ lợi"), fold("Thủy lợi"));
+        assert_eq!(fold("hoà giải"), fold("hòa giải"));
+        assert_ne!(fold("Hòa"), fold("Hoa"));
+    }
+
+    #[test]
+    fn ascii_fold_drops_diacritics() {
+        assert_eq!(
+            ascii_fold("Số hồ sơ đã giải quyết"),
+            "so ho so da giai quyet"
+        );
+        assert_eq!(ascii_fold("Đường"), "duong");
+    }
+}

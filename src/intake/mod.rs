@@ -1,0 +1,16 @@
+//! Spreadsheets in, raw tables out. `workbook` reads `.xlsx`, `.xls` and
+//! `.ods` (told apart by content) into a grid of raw cells per sheet;
+//! `tables` finds Form 06, the indicators, the tasks and the unit's details
+//! in that grid. Intake knows spreadsheets and the form's layout, never the
+//! rules; what the figures mean is `validate`'s business.
+
+mod tables;
+mod workbook;
+
+pub use tables::{Form06Table, InfoTable, KeyedRow, RawTables, TableRow, locate_tables};
+pub use workbook::{IntakeError, RawCell, RawSheet, RawWorkbook, read_workbook};
+
+/// Reads a file's bytes into located raw tables, or says why it cannot.
+pub fn read_tables(bytes: &[u8]) -> Result<RawTables, IntakeError> {
+    Ok(locate_tables(&read_workbook(bytes)?))
+}

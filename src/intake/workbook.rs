@@ -1,0 +1,193 @@
+use calamine::{Data, Reader, Sheets};
+use std::io::Cursor;
+
+/// The largest grid read from one sheet; a file past it is refused rather
+/// than read for minutes.
+const MAX_ROWS: usize = 20_000;
+const MAX_COLS: usize = 200;
+/// The largest file read at all.
+pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error("tệp rỗng")]
+    Empty,
+    #[error("tệp quá lớn ({0} byte) — tệp báo cáo không quá 20 MB")]
+    TooLarge(usize),
+    #[error("không phải bảng tính Excel (.xlsx, .xls) hay LibreOffice (.ods)")]
+    NotASpreadsheet,
+    #[error("tệp bảng tính bị hỏng hoặc có mật khẩu, không đọc được: {0}")]
+    Unreadable(String),
+    #[error("sheet \"{sheet}\" quá lớn ({rows} dòng × {cols} cột) — xóa các dòng, cột thừa")]
+    SheetTooLarge {
+        sheet: String,
+        rows: usize,
+        cols: usize,
+    },
+}
+
+/// One cell as the file holds it (formulas by their cached value).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawCell {
+    Empty,
+    Number(f64),
+    Text(String),
+    Bool(bool),
+    /// A date, as a spreadsheet serial day number.
+    Date(f64),
+    /// An error value such as `#REF!`.
+    Error(String),
+}
+
+impl RawCell {
+    pub fn is_empty(&self) -> bool {
+        match self {
+            RawCell::Empty => true,
+            RawCell::Text(t) => t.trim().is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The cell as text, as a person would read it.
+    pub fn display(&self) -> String {
+        match self {
+            RawCell::Empty => String::new(),
+            RawCell::Number(n) | RawCell::Date(n) => {
+                if n.fract() == 0.0 && n.abs() < 1e15 {
+                    format!("{}", *n as i64)
+                } else {
+                    format!("{n}")
+                }
+            }
+            RawCell::Text(t) => t.clone(),
+            RawCell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+            RawCell::Error(e) => e.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RawSheet {
+    pub name: String,
+    /// Rows from the sheet's first row (row 0 = spreadsheet row 1).
+    pub rows: Vec<Vec<RawCell>>,
+}
+
+impl RawSheet {
+    pub fn cell(&self, row: usize, col: usize) -> &RawCell {
+        self.rows
+            .get(row)
+            .and_then(|r| r.get(col))
+            .unwrap_or(&RawCell::Empty)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RawWorkbook {
+    pub sheets: Vec<RawSheet>,
+}
+
+enum Kind {
+    Zip,
+    Ole,
+}
+
+fn sniff(bytes: &[u8]) -> Option<Kind> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        Some(Kind::Zip)
+    } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        Some(Kind::Ole)
+    } else {
+        None
+    }
+}
+
+/// Reads every sheet of a workbook, whatever its file name says.
+pub fn read_workbook(bytes: &[u8]) -> Result<RawWorkbook, IntakeError> {
+    if bytes.is_empty() {
+        return Err(IntakeError::Empty);
+    }
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(IntakeError::TooLarge(bytes.len()));
+    }
+    let kind = sniff(bytes).ok_or(IntakeError::NotASpreadsheet)?;
+    let cursor = Cursor::new(bytes.to_vec());
+    let mut book: Sheets<Cursor<Vec<u8>>> = match kind {
+        Kind::Ole => calamine::open_workbook_from_rs::<calamine::Xls<_>, _>(cursor)
+            .map(Sheets::Xls)
+            .map_err(|e| IntakeError::Unreadable(e.to_string()))?,
+        Kind::Zip => calamine::open_workbook_auto_from_rs(cursor)
+            .map_err(|e| IntakeError::Unreadable(e.to_string()))?,
+    };
+    let mut sheets = Vec::new();
+    for name in book.sheet_names() {
+        let range = match book.worksheet_range(&name) {
+            Ok(r) => r,
+            // A chart sheet or similar holds no cells; skip it.
+            Err(_) => continue,
+        };
+        let (h, w) = range.get_size();
+        let (r0, c0) = range
+            .start()
+            .map(|(r, c)| (r as usize, c as usize))
+            .unwrap_or((0, 0));
+        if h + r0 > MAX_ROWS || w + c0 > MAX_COLS {
+            return Err(IntakeError::SheetTooLarge {
+                sheet: name,
+                rows: h + r0,
+                cols: w + c0,
+            });
+        }
+        let mut rows = vec![Vec::new(); r0];
+        for row in range.rows() {
+            let mut cells = vec![RawCell::Empty; c0];
+            cells.extend(row.iter().map(convert));
+            while cells.last().is_some_and(RawCell::is_empty) {
+                cells.pop();
+            }
+            rows.push(cells);
+        }
+        while rows.last().is_some_and(|r| r.is_empty()) {
+            rows.pop();
+        }
+        sheets.push(RawSheet { name, rows });
+    }
+    Ok(RawWorkbook { sheets })
+}
+
+fn convert(d: &Data) -> RawCell {
+    match d {
+        Data::Empty => RawCell::Empty,
+        Data::Int(i) => RawCell::Number(*i as f64),
+        Data::Float(f) => RawCell::Number(*f),
+        Data::String(s) => RawCell::Text(s.clone()),
+        Data::Bool(b) => RawCell::Bool(*b),
+        Data::DateTime(dt) => RawCell::Date(dt.as_f64()),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => RawCell::Text(s.clone()),
+        Data::Error(e) => RawCell::Error(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_that_is_not_a_spreadsheet_is_refused() {
+        assert!(matches!(
+            read_workbook(b"STT,Linh vuc\n1,2\n"),
+            Err(IntakeError::NotASpreadsheet)
+        ));
+        assert!(matches!(read_workbook(b""), Err(IntakeError::Empty)));
+    }
+
+    #[test]
+    fn a_broken_zip_is_refused_not_panicked_on() {
+        let mut bytes = b"PK\x03\x04".to_vec();
+        bytes.extend(std::iter::repeat_n(0u8, 200));
+        assert!(matches!(
+            read_workbook(&bytes),
+            Err(IntakeError::Unreadable(_))
+        ));
+    }
+}

@@ -1,0 +1,420 @@
+//! The one place that knows the order of the stages: ingest the inbox into
+//! the store, gather each unit's submission for a period, score, rank, and
+//! write the artifacts as a numbered report version.
+
+use crate::domain::{Finding, Period, Submission, Unit};
+use crate::rank::{LeagueTable, Previous, Status, UnitResult, league_tables};
+use crate::report::Results;
+use crate::rules::RuleBook;
+use crate::score::{UnitInput, evaluate_tasks, score_units};
+use crate::settings::Settings;
+use crate::store::{Store, StoredSubmission, StoredVersion};
+use crate::validate::{Context, check_bytes};
+use anyhow::{Context as _, Result, anyhow};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// The incoming-document register an inbox folder may carry.
+pub const REGISTER_FILE: &str = "so-nhan.csv";
+
+/// The configured engine: settings, rules and the store.
+pub struct Engine {
+    pub settings: Settings,
+    pub rules: RuleBook,
+    pub store: Store,
+}
+
+/// What an ingest did.
+#[derive(Debug, Default)]
+pub struct IngestSummary {
+    pub seen: usize,
+    pub new: usize,
+    pub accepted: usize,
+    /// (file, unit if known, findings) of the newly rejected files.
+    pub rejected: Vec<(String, Option<String>, Vec<Finding>)>,
+}
+
+/// What a run wrote.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub period: Period,
+    pub version: i64,
+    /// False when the inputs were unchanged and the existing version was rewritten.
+    pub new_version: bool,
+    pub dir: PathBuf,
+    pub files: Vec<PathBuf>,
+    pub results: Results,
+    pub emails: Vec<PathBuf>,
+}
+
+impl Engine {
+    pub fn open(settings: Settings) -> Result<Engine> {
+        let rules = crate::rules::load_dir(&settings.rules_dir).map_err(|e| anyhow!(e))?;
+        let leagues = rules.league_codes();
+        settings
+            .check_leagues(leagues.iter().map(String::as_str))
+            .map_err(|e| anyhow!(e))?;
+        let store = Store::open(&settings.paths.data)
+            .with_context(|| format!("mở kho dữ liệu {}", settings.paths.data.display()))?;
+        Ok(Engine {
+            settings,
+            rules,
+            store,
+        })
+    }
+
+    pub fn context(&self) -> Context<'_> {
+        Context {
+            units: &self.settings.units,
+            expected_unit: None,
+            expected_period: None,
+            window_mode: self.settings.period.window,
+        }
+    }
+
+    /// Reads every spreadsheet in the inbox (any depth, any file name) that
+    /// was not read before, archives it and records what it holds.
+    pub fn ingest(&self) -> Result<IngestSummary> {
+        let inbox = &self.settings.paths.inbox;
+        let mut summary = IngestSummary::default();
+        if !inbox.exists() {
+            return Ok(summary);
+        }
+        let mut files = Vec::new();
+        collect_files(inbox, &mut files)
+            .with_context(|| format!("đọc thư mục nhận {}", inbox.display()))?;
+        files.sort();
+        let tz = self.settings.time_zone();
+        let mut registers: HashMap<PathBuf, HashMap<String, DateTime<FixedOffset>>> =
+            HashMap::new();
+        for path in files {
+            summary.seen += 1;
+            let dir = path.parent().unwrap_or(inbox).to_path_buf();
+            if !registers.contains_key(&dir) {
+                let reg = read_register(&dir.join(REGISTER_FILE), tz)?;
+                registers.insert(dir.clone(), reg);
+            }
+            let base = path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let received_at = match registers.get(&dir).and_then(|r| r.get(&base)) {
+                Some(t) => *t,
+                None => mtime(&path, tz)?,
+            };
+            let rel = path
+                .strip_prefix(inbox)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .to_string();
+            let bytes = std::fs::read(&path).with_context(|| format!("đọc {}", path.display()))?;
+            let sha = self.store.archive(&bytes)?;
+            if self
+                .store
+                .has_submission(&sha, "inbox", &rel, &received_at)?
+            {
+                continue;
+            }
+            summary.new += 1;
+            let checked = check_bytes(&bytes, &self.context());
+            let content_json = checked
+                .submission
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()?;
+            self.store.insert_submission(&StoredSubmission {
+                id: 0,
+                sha256: sha,
+                source: "inbox".into(),
+                file_name: rel.clone(),
+                unit: checked.unit.clone(),
+                period: checked.period.map(|p| p.to_string()),
+                received_at,
+                accepted: checked.accepted(),
+                findings_json: serde_json::to_string(&checked.findings)?,
+                content_json,
+            })?;
+            if checked.accepted() {
+                summary.accepted += 1;
+            } else {
+                summary
+                    .rejected
+                    .push((rel, checked.unit.clone(), checked.findings.clone()));
+            }
+        }
+        Ok(summary)
+    }
+
+    /// The deadline day of a unit for a period.
+    pub fn deadline(&self, unit: &Unit, period: Period) -> NaiveDate {
+        let (_, end) = period.window(self.settings.period.window);
+        end + chrono::Days::new(u64::from(self.settings.deadline_days(&unit.league)))
+    }
+
+    /// Scores and ranks a quarter from what the store holds; with
+    /// `with_previous`, also the previous quarter for each unit's change.
+    pub fn results(&self, period: Period, with_previous: bool) -> Result<Option<Results>> {
+        let Period::Quarter { .. } = period else {
+            return Err(anyhow!(
+                "tổng hợp cả năm chưa được hỗ trợ: chạy từng quý, ví dụ --period {}-Q4",
+                period.year()
+            ));
+        };
+        let Some(ruleset) = self.rules.ruleset_for(period) else {
+            return Err(anyhow!(
+                "không có bộ quy tắc nào có hiệu lực cho {} trong {} — thêm một tệp kind = \"ruleset\" có effective_from phù hợp",
+                period.label_vi(),
+                self.settings.rules_dir.display()
+            ));
+        };
+        let targets = self.rules.targets_for(period);
+        let tasks = self.rules.tasks_for(period);
+        let mode = self.settings.period.window;
+        let (from, to) = period.window(mode);
+        let stored = self.store.submissions_for(&period.to_string())?;
+        if stored.is_empty() && !with_previous {
+            return Ok(None);
+        }
+        let tz = self.settings.time_zone();
+
+        let mut units = Vec::new();
+        let mut inputs = Vec::new();
+        let mut submissions: HashMap<String, Submission> = HashMap::new();
+        for unit in self
+            .settings
+            .units
+            .iter()
+            .filter(|u| u.active_during(from, to))
+        {
+            let mine: Vec<&StoredSubmission> = stored
+                .iter()
+                .filter(|s| s.unit.as_deref() == Some(unit.code.0.as_str()))
+                .collect();
+            let deadline = self.deadline(unit, period);
+            let accepted = mine.iter().rev().find(|s| s.accepted);
+            let shown = accepted.or(mine.last());
+            let (status, received_at, days_late) = match (accepted, mine.last()) {
+                (Some(s), _) => {
+                    let local = s.received_at.with_timezone(&tz).date_naive();
+                    let late = local > deadline;
+                    let status = if late { Status::Late } else { Status::OnTime };
+                    (
+                        status,
+                        Some(s.received_at),
+                        late.then(|| (local - deadline).num_days()),
+                    )
+                }
+                (None, Some(s)) => (Status::Rejected, Some(s.received_at), None),
+                (None, None) => (Status::Missing, None, None),
+            };
+            let findings: Vec<Finding> = shown
+                .map(|s| serde_json::from_str(&s.findings_json))
+                .transpose()?
+                .unwrap_or_default();
+            let mut rows = Vec::new();
+            let mut task_results = Vec::new();
+            if let Some(s) = accepted {
+                let sub: Submission =
+                    serde_json::from_str(s.content_json.as_deref().unwrap_or("null"))
+                        .with_context(|| {
+                            format!("đọc lại bài nộp {} của {}", s.file_name, unit.code)
+                        })?;
+                inputs.push(UnitInput {
+                    code: unit.code.0.clone(),
+                    league: unit.league.0.clone(),
+                    fields: sub.fields(),
+                    late: status == Status::Late,
+                });
+                rows = sub.rows.clone();
+                if let Some(ts) = tasks {
+                    task_results = evaluate_tasks(ts, &unit.league.0, period, mode, &sub);
+                }
+                submissions.insert(unit.code.0.clone(), sub);
+            }
+            units.push(UnitResult {
+                code: unit.code.0.clone(),
+                name: unit.name.clone(),
+                league: unit.league.0.clone(),
+                status,
+                received_at,
+                deadline,
+                days_late,
+                card: None,
+                rank: None,
+                previous: None,
+                tasks: task_results,
+                rows,
+                findings,
+            });
+        }
+        let cards = score_units(&inputs, ruleset, targets)?;
+        let mut by_code: HashMap<String, crate::score::ScoreCard> =
+            cards.into_iter().map(|c| (c.unit.clone(), c)).collect();
+        for u in &mut units {
+            u.card = by_code.remove(&u.code);
+        }
+        let previous: BTreeMap<String, Previous> = if with_previous {
+            match self.results(period.previous(), false) {
+                Ok(Some(prev)) => prev
+                    .leagues
+                    .iter()
+                    .flat_map(|l| l.units.iter())
+                    .filter_map(|u| {
+                        Some((
+                            u.code.clone(),
+                            Previous {
+                                total: u.card.as_ref()?.total,
+                                rank: u.rank?,
+                            },
+                        ))
+                    })
+                    .collect(),
+                _ => BTreeMap::new(),
+            }
+        } else {
+            BTreeMap::new()
+        };
+        for u in &mut units {
+            u.previous = previous.get(&u.code).copied();
+        }
+        let league_list: Vec<(String, String)> = ruleset
+            .leagues
+            .iter()
+            .map(|l| (l.code.clone(), l.label.clone()))
+            .collect();
+        let leagues: Vec<LeagueTable> = league_tables(units, &league_list)?;
+        Ok(Some(Results {
+            period,
+            window: (from, to),
+            version: 0,
+            generated_at: String::new(),
+            organisation: self.settings.organisation.clone(),
+            ruleset: ruleset.clone(),
+            targets: targets.cloned(),
+            tasks: tasks.cloned(),
+            leagues,
+        }))
+    }
+
+    /// Ingests, scores and writes the quarter's report as a version: the
+    /// same inputs give the same version again, changed inputs a new one.
+    pub fn run(&self, period: Period) -> Result<(IngestSummary, RunOutcome)> {
+        let summary = self.ingest()?;
+        let mut results = self
+            .results(period, true)?
+            .ok_or_else(|| anyhow!("không có dữ liệu cho {period}"))?;
+        let digest = results.digest()?;
+        let key = period.to_string();
+        let (version, new_version) = match self.store.latest_version(&key)? {
+            Some(v) if v.digest == digest => {
+                results.generated_at = v.generated_at.clone();
+                (v.version, false)
+            }
+            last => {
+                let version = last.map(|v| v.version + 1).unwrap_or(1);
+                results.generated_at = chrono::Utc::now()
+                    .with_timezone(&self.settings.time_zone())
+                    .to_rfc3339();
+                (version, true)
+            }
+        };
+        results.version = version;
+        let dir = self.settings.paths.output.join(&key);
+        let files = crate::report::write_all(&results, &dir)?;
+        if new_version {
+            self.store.insert_version(
+                &key,
+                &StoredVersion {
+                    version,
+                    digest,
+                    generated_at: results.generated_at.clone(),
+                },
+                &crate::report::json::to_string(&results)?,
+            )?;
+        }
+        let emails = crate::deliver::deliver_report(self, &results, &files)?;
+        Ok((
+            summary,
+            RunOutcome {
+                period,
+                version,
+                new_version,
+                dir,
+                files,
+                results,
+                emails,
+            },
+        ))
+    }
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.starts_with('.') || name == REGISTER_FILE {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            collect_files(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn mtime(path: &Path, tz: chrono_tz::Tz) -> Result<DateTime<FixedOffset>> {
+    let t = std::fs::metadata(path)?.modified()?;
+    let utc: DateTime<chrono::Utc> = t.into();
+    Ok(utc.with_timezone(&tz).fixed_offset())
+}
+
+/// Reads `so-nhan.csv`: a header row, then file name and the time it was
+/// received ("2022-12-15 08:30" or "15/12/2022 08:30", local time).
+pub fn read_register(
+    path: &Path,
+    tz: chrono_tz::Tz,
+) -> Result<HashMap<String, DateTime<FixedOffset>>> {
+    let mut out = HashMap::new();
+    if !path.exists() {
+        return Ok(out);
+    }
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .with_context(|| format!("mở sổ nhận {}", path.display()))?;
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.with_context(|| format!("{}: dòng {}", path.display(), i + 2))?;
+        let (Some(name), Some(at)) = (rec.get(0), rec.get(1)) else {
+            continue;
+        };
+        let at = at.trim();
+        let naive = [
+            "%Y-%m-%d %H:%M:%S",
+            "%Y-%m-%d %H:%M",
+            "%d/%m/%Y %H:%M:%S",
+            "%d/%m/%Y %H:%M",
+        ]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(at, f).ok())
+        .ok_or_else(|| {
+            anyhow!(
+                "{}: dòng {}: thời điểm nhận \"{at}\" không đúng dạng \"2022-12-15 08:30\"",
+                path.display(),
+                i + 2
+            )
+        })?;
+        let local = tz.from_local_datetime(&naive).earliest().ok_or_else(|| {
+            anyhow!(
+                "{}: dòng {}: thời điểm không tồn tại theo giờ địa phương",
+                path.display(),
+                i + 2
+            )
+        })?;
+        out.insert(name.trim().to_string(), local.fixed_offset());
+    }
+    Ok(out)
+}

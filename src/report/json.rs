@@ -1,0 +1,68 @@
+//! `ket-qua-<period>.json`: the results for machines.
+
+use super::{ReportError, Results};
+use crate::score::round_half_away;
+use serde_json::{Map, Value, json};
+
+fn round(x: f64, dp: u32) -> Value {
+    if x.is_finite() {
+        json!(round_half_away(x, dp))
+    } else {
+        Value::Null
+    }
+}
+
+pub fn to_value(r: &Results) -> Value {
+    let units: Vec<Value> = r
+        .units()
+        .map(|u| {
+            let card = u.card.as_ref();
+            let groups: Map<String, Value> =
+                card.map(|c| c.groups.iter().map(|(g, p)| (g.clone(), round(*p, 2))).collect()).unwrap_or_default();
+            let criteria: Map<String, Value> = card
+                .map(|c| {
+                    c.criteria
+                        .iter()
+                        .map(|k| {
+                            let value = k.value.map(|v| round(v, 6)).unwrap_or(Value::Null);
+                            (k.code.clone(), json!({ "value": value, "points": round(k.points, 4), "applicable": k.applicable }))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let targets: Map<String, Value> =
+                card.map(|c| c.targets.iter().map(|t| (t.code.clone(), json!(t.passed))).collect()).unwrap_or_default();
+            json!({
+                "code": u.code,
+                "name": u.name,
+                "league": u.league,
+                "status": u.status,
+                "received_at": u.received_at.map(|t| t.to_rfc3339()),
+                "deadline": u.deadline.to_string(),
+                "days_late": u.days_late,
+                "total": card.map(|c| round(c.total, 2)),
+                "rank": u.rank,
+                "band": card.map(|c| c.band.clone()),
+                "penalty": card.map(|c| round(c.penalty, 2)),
+                "groups": groups,
+                "criteria": criteria,
+                "targets": targets,
+                "previous": u.previous.map(|p| json!({ "total": round(p.total, 2), "rank": p.rank })),
+            })
+        })
+        .collect();
+    json!({
+        "period": r.period.to_string(),
+        "window": { "from": r.window.0.to_string(), "to": r.window.1.to_string() },
+        "ruleset": { "name": r.ruleset.name, "version": r.ruleset.version },
+        "version": r.version,
+        "generated_at": r.generated_at,
+        "units": units,
+    })
+}
+
+pub fn to_string(r: &Results) -> Result<String, ReportError> {
+    let mut s = serde_json::to_string_pretty(&to_value(r))?;
+    s.push('\n');
+    Ok(s)
+}

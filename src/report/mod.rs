@@ -1,0 +1,115 @@
+//! Artifacts: the unit's workbook template, and the quarter's ranking
+//! workbook, official PDF report and JSON results. Each writer is a function
+//! from `Results` to bytes; `write_all` puts a version's files in place.
+
+pub mod json;
+pub mod narrative;
+pub mod pdf;
+pub mod template;
+pub mod xlsx;
+
+pub use narrative::{Narrative, narrative_figures};
+
+use crate::domain::Period;
+use crate::rank::{LeagueTable, UnitResult};
+use crate::rules::{Ruleset, TargetSet, TaskSet};
+use crate::settings::Organisation;
+use chrono::NaiveDate;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("không ghi được bảng tính: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    #[error("không tạo được báo cáo PDF: {0}")]
+    Pdf(String),
+    #[error("không tạo được JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("không ghi được {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// A quarter's results: what every artifact is written from.
+#[derive(Debug, Clone)]
+pub struct Results {
+    pub period: Period,
+    pub window: (NaiveDate, NaiveDate),
+    /// The report version (1, 2, …); 0 before it is assigned.
+    pub version: i64,
+    /// RFC 3339 time the version was first generated.
+    pub generated_at: String,
+    pub organisation: Organisation,
+    pub ruleset: Ruleset,
+    pub targets: Option<TargetSet>,
+    pub tasks: Option<TaskSet>,
+    pub leagues: Vec<LeagueTable>,
+}
+
+impl Results {
+    pub fn units(&self) -> impl Iterator<Item = &UnitResult> {
+        self.leagues.iter().flat_map(|l| l.units.iter())
+    }
+
+    /// The identity of the inputs: results without version and time, and
+    /// the rule files and organisation that shape the documents.
+    pub fn digest(&self) -> Result<String, ReportError> {
+        let mut core = self.clone();
+        core.version = 0;
+        core.generated_at = String::new();
+        let mut text = json::to_string(&core)?;
+        text.push_str(&self.ruleset.digest);
+        for d in [
+            self.targets.as_ref().map(|t| &t.digest),
+            self.tasks.as_ref().map(|t| &t.digest),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            text.push_str(d);
+        }
+        text.push_str(&serde_json::to_string(&self.organisation)?);
+        Ok(crate::store::sha256_hex(text.as_bytes()))
+    }
+
+    /// "bao-cao-2022-Q4.pdf" and the like.
+    pub fn file_name(&self, stem: &str, ext: &str) -> String {
+        format!("{stem}-{}.{ext}", self.period)
+    }
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let io = |source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// Writes the version's three files into `dir/v<N>/` (kept for good) and
+/// as the period's current files in `dir/`. Returns the current files.
+pub fn write_all(r: &Results, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    let outputs = [
+        (r.file_name("xep-hang", "xlsx"), xlsx::write(r)?),
+        (r.file_name("bao-cao", "pdf"), pdf::write(r)?),
+        (
+            r.file_name("ket-qua", "json"),
+            json::to_string(r)?.into_bytes(),
+        ),
+    ];
+    let version_dir = dir.join(format!("v{}", r.version));
+    let mut files = Vec::new();
+    for (name, bytes) in outputs {
+        write_file(&version_dir.join(&name), &bytes)?;
+        write_file(&dir.join(&name), &bytes)?;
+        files.push(dir.join(&name));
+    }
+    Ok(files)
+}

@@ -1,0 +1,403 @@
+//! The unit's quarterly workbook: Form 06 with its official three-row header
+//! and column numbers, the indicator sheet, the plan's tasks, the unit's
+//! details and an instructions sheet. `tthc template` writes it empty and
+//! prefilled with the unit and period; the sample generator writes it filled.
+
+use super::ReportError;
+use crate::domain::{FORM06_FIELDS, INDICATOR_FIELDS, Period, TaskStatus};
+use chrono::{Datelike, NaiveDate};
+use rust_xlsxwriter::{
+    DataValidation, DataValidationRule, DocProperties, ExcelDateTime, Format, FormatAlign,
+    FormatBorder, Formula, Workbook, Worksheet,
+};
+
+pub const SHEET_FORM06: &str = "Biểu 06";
+pub const SHEET_INDICATORS: &str = "Chỉ số";
+pub const SHEET_TASKS: &str = "Nhiệm vụ";
+pub const SHEET_INFO: &str = "Thông tin";
+pub const SHEET_HELP: &str = "Hướng dẫn";
+pub const FORM06_TITLE: &str =
+    "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC TẠI CƠ QUAN, ĐƠN VỊ TRỰC TIẾP GIẢI QUYẾT TTHC";
+/// Zero-based row of the first lĩnh vực row in the template.
+pub const FIRST_DATA_ROW: u32 = 8;
+
+/// The lĩnh vực rows a template starts with, by league.
+pub fn default_linh_vuc(league: &str) -> Vec<String> {
+    let list: &[&str] = if league == "xa" {
+        &[
+            "Hộ tịch",
+            "Chứng thực",
+            "Đất đai",
+            "Bảo trợ xã hội",
+            "Người có công",
+            "Nông nghiệp",
+            "Văn hóa",
+            "Tôn giáo",
+        ]
+    } else {
+        &[
+            "Lĩnh vực 1",
+            "Lĩnh vực 2",
+            "Lĩnh vực 3",
+            "Lĩnh vực 4",
+            "Lĩnh vực 5",
+        ]
+    };
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// One task row of the workbook.
+#[derive(Debug, Clone)]
+pub struct TaskLine {
+    pub code: String,
+    pub content: String,
+    pub status: Option<TaskStatus>,
+    pub done_on: Option<NaiveDate>,
+    pub document: Option<String>,
+}
+
+/// What goes into a unit's workbook. `None` values leave the cell blank.
+#[derive(Debug, Clone)]
+pub struct WorkbookContent {
+    pub unit_code: String,
+    pub unit_name: String,
+    pub period: Period,
+    pub window: (NaiveDate, NaiveDate),
+    pub rows: Vec<(String, Option<[i64; 11]>)>,
+    pub indicators: Vec<Option<f64>>,
+    pub tasks: Vec<TaskLine>,
+    pub preparer: Option<String>,
+    pub phone: Option<String>,
+    /// Print the figures of the "Tổng cộng" row as formulas with cached values.
+    pub total_formulas: bool,
+}
+
+fn dmy(d: NaiveDate) -> String {
+    format!("{:02}/{:02}/{}", d.day(), d.month(), d.year())
+}
+
+/// Writes the workbook to bytes. The creation date is fixed to the window's
+/// end so that the same content always gives the same file.
+pub fn write_workbook(c: &WorkbookContent) -> Result<Vec<u8>, ReportError> {
+    let mut wb = Workbook::new();
+    let (y, m, d) = (
+        c.window.1.year() as u16,
+        c.window.1.month() as u8,
+        c.window.1.day() as u8,
+    );
+    let created = ExcelDateTime::from_ymd(y, m, d)?;
+    wb.set_properties(
+        &DocProperties::new()
+            .set_title(format!(
+                "Báo cáo TTHC {} - {}",
+                c.period.label_vi(),
+                c.unit_name
+            ))
+            .set_author(c.unit_name.clone())
+            .set_creation_datetime(&created),
+    );
+    form06_sheet(wb.add_worksheet(), c)?;
+    indicator_sheet(wb.add_worksheet(), c)?;
+    task_sheet(wb.add_worksheet(), c)?;
+    info_sheet(wb.add_worksheet(), c)?;
+    help_sheet(wb.add_worksheet(), c)?;
+    Ok(wb.save_to_buffer()?)
+}
+
+fn base() -> Format {
+    Format::new()
+        .set_font_name("Times New Roman")
+        .set_font_size(12)
+}
+
+fn boxed() -> Format {
+    base()
+        .set_border(FormatBorder::Thin)
+        .set_text_wrap()
+        .set_align(FormatAlign::VerticalCenter)
+}
+
+fn form06_sheet(ws: &mut Worksheet, c: &WorkbookContent) -> Result<(), ReportError> {
+    ws.set_name(SHEET_FORM06)?;
+    let title = base()
+        .set_bold()
+        .set_align(FormatAlign::Center)
+        .set_text_wrap();
+    let italic = base().set_italic().set_align(FormatAlign::Center);
+    let head = boxed().set_bold().set_align(FormatAlign::Center);
+    let num = boxed().set_num_format("#,##0").set_unlocked();
+    let total_num = boxed().set_bold().set_num_format("#,##0");
+    ws.merge_range(0, 0, 0, 12, FORM06_TITLE, &title)?;
+    ws.set_row_height(0, 36)?;
+    let (from, to) = c.window;
+    ws.merge_range(
+        1,
+        0,
+        1,
+        12,
+        &format!(
+            "Kỳ báo cáo: {} (từ ngày {} đến ngày {})",
+            c.period.label_vi(),
+            dmy(from),
+            dmy(to)
+        ),
+        &italic,
+    )?;
+    ws.merge_range(
+        2,
+        0,
+        2,
+        12,
+        &format!("Đơn vị báo cáo: {} (mã {})", c.unit_name, c.unit_code),
+        &base().set_align(FormatAlign::Center),
+    )?;
+    ws.merge_range(
+        3,
+        0,
+        3,
+        12,
+        "Đơn vị tính: Số hồ sơ TTHC",
+        &base().set_italic().set_align(FormatAlign::Right),
+    )?;
+    // The official three-row header.
+    ws.merge_range(4, 0, 6, 0, "STT", &head)?;
+    ws.merge_range(4, 1, 6, 1, "Lĩnh vực", &head)?;
+    ws.merge_range(4, 2, 4, 5, FORM06_FIELDS[0].group, &head)?;
+    ws.merge_range(4, 6, 4, 9, FORM06_FIELDS[4].group, &head)?;
+    ws.merge_range(4, 10, 4, 12, FORM06_FIELDS[8].group, &head)?;
+    ws.merge_range(5, 2, 6, 2, "Tổng số", &head)?;
+    ws.merge_range(5, 3, 5, 4, "Trong kỳ", &head)?;
+    ws.write_with_format(6, 3, "Trực tuyến", &head)?;
+    ws.write_with_format(6, 4, "Trực tiếp, dịch vụ bưu chính", &head)?;
+    ws.merge_range(5, 5, 6, 5, "Từ kỳ trước", &head)?;
+    for f in &FORM06_FIELDS[4..] {
+        let col = u16::from(f.column - 1);
+        ws.merge_range(5, col, 6, col, f.label, &head)?;
+    }
+    for col in 0..13u16 {
+        ws.write_with_format(7, col, format!("({})", col + 1), &head.clone().set_italic())?;
+    }
+    let first = FIRST_DATA_ROW;
+    for (i, (lv, values)) in c.rows.iter().enumerate() {
+        let r = first + i as u32;
+        ws.write_with_format(
+            r,
+            0,
+            (i + 1) as f64,
+            &boxed().set_align(FormatAlign::Center),
+        )?;
+        ws.write_with_format(r, 1, lv, &boxed().set_unlocked())?;
+        for col in 0..11u16 {
+            match values {
+                Some(v) => ws.write_number_with_format(r, col + 2, v[col as usize] as f64, &num)?,
+                None => ws.write_blank(r, col + 2, &num)?,
+            };
+        }
+    }
+    let last = first + c.rows.len().max(1) as u32 - 1;
+    let total_row = first + c.rows.len() as u32;
+    ws.merge_range(
+        total_row,
+        0,
+        total_row,
+        1,
+        "Tổng cộng",
+        &boxed().set_bold().set_align(FormatAlign::Center),
+    )?;
+    for col in 0..11u16 {
+        let letter = crate::domain::column_letters(u32::from(col) + 2);
+        let sum: i64 = c
+            .rows
+            .iter()
+            .filter_map(|(_, v)| v.map(|v| v[col as usize]))
+            .sum();
+        if c.total_formulas || c.rows.iter().all(|(_, v)| v.is_none()) {
+            let f = Formula::new(format!("=SUM({letter}{}:{letter}{})", first + 1, last + 1))
+                .set_result(sum.to_string());
+            ws.write_formula_with_format(total_row, col + 2, f, &total_num)?;
+        } else {
+            ws.write_number_with_format(total_row, col + 2, sum as f64, &total_num)?;
+        }
+    }
+    let rule = DataValidation::new()
+        .allow_whole_number(DataValidationRule::GreaterThanOrEqualTo(0))
+        .set_error_title("Số liệu không hợp lệ")?
+        .set_error_message("Nhập số nguyên không âm (số hồ sơ).")?;
+    ws.add_data_validation(first, 2, last.max(first + 20), 12, &rule)?;
+    ws.set_column_width(0, 5)?;
+    ws.set_column_width(1, 28)?;
+    for col in 2..13u16 {
+        ws.set_column_width(col, 11)?;
+    }
+    ws.set_freeze_panes(8, 2)?;
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    Ok(())
+}
+
+fn indicator_sheet(ws: &mut Worksheet, c: &WorkbookContent) -> Result<(), ReportError> {
+    ws.set_name(SHEET_INDICATORS)?;
+    let head = boxed().set_bold().set_align(FormatAlign::Center);
+    ws.merge_range(
+        0,
+        0,
+        0,
+        2,
+        &format!("CÁC CHỈ SỐ KHÁC - {}", c.period.label_vi().to_uppercase()),
+        &base().set_bold(),
+    )?;
+    for (col, h) in ["Mã", "Chỉ số", "Giá trị"].iter().enumerate() {
+        ws.write_with_format(1, col as u16, *h, &head)?;
+    }
+    for (i, spec) in INDICATOR_FIELDS.iter().enumerate() {
+        let r = 2 + i as u32;
+        ws.write_with_format(r, 0, spec.code, &boxed())?;
+        ws.write_with_format(r, 1, spec.label, &boxed())?;
+        let fmt = if spec.whole {
+            boxed().set_num_format("#,##0")
+        } else {
+            boxed().set_num_format("0.0")
+        }
+        .set_unlocked();
+        match c.indicators.get(i).copied().flatten() {
+            Some(v) => ws.write_number_with_format(r, 2, v, &fmt)?,
+            None => ws.write_blank(r, 2, &fmt)?,
+        };
+        let rule = if let Some(max) = spec.max {
+            DataValidation::new().allow_whole_number(DataValidationRule::Between(0, max as i32))
+        } else if spec.whole {
+            DataValidation::new().allow_whole_number(DataValidationRule::GreaterThanOrEqualTo(0))
+        } else {
+            DataValidation::new()
+                .allow_decimal_number(DataValidationRule::GreaterThanOrEqualTo(0.0))
+        };
+        ws.add_data_validation(
+            r,
+            2,
+            r,
+            2,
+            &rule.set_error_message("Nhập một số không âm.")?,
+        )?;
+    }
+    ws.set_column_width(0, 20)?;
+    ws.set_column_width(1, 70)?;
+    ws.set_column_width(2, 14)?;
+    ws.set_freeze_panes(2, 0)?;
+    Ok(())
+}
+
+fn task_sheet(ws: &mut Worksheet, c: &WorkbookContent) -> Result<(), ReportError> {
+    ws.set_name(SHEET_TASKS)?;
+    let head = boxed().set_bold().set_align(FormatAlign::Center);
+    ws.merge_range(
+        0,
+        0,
+        0,
+        4,
+        "TÌNH HÌNH THỰC HIỆN NHIỆM VỤ THEO KẾ HOẠCH",
+        &base().set_bold(),
+    )?;
+    for (col, h) in [
+        "Mã",
+        "Nội dung nhiệm vụ",
+        "Tình trạng",
+        "Ngày hoàn thành",
+        "Số, ký hiệu văn bản",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_with_format(1, col as u16, *h, &head)?;
+    }
+    let date_fmt = boxed().set_num_format("dd/mm/yyyy").set_unlocked();
+    for (i, t) in c.tasks.iter().enumerate() {
+        let r = 2 + i as u32;
+        ws.write_with_format(r, 0, &t.code, &boxed())?;
+        ws.write_with_format(r, 1, &t.content, &boxed())?;
+        match t.status {
+            Some(s) => ws.write_with_format(r, 2, s.label(), &boxed().set_unlocked())?,
+            None => ws.write_blank(r, 2, &boxed().set_unlocked())?,
+        };
+        match t.done_on {
+            Some(d) => ws.write_date_with_format(
+                r,
+                3,
+                &ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?,
+                &date_fmt,
+            )?,
+            None => ws.write_blank(r, 3, &date_fmt)?,
+        };
+        match &t.document {
+            Some(d) => ws.write_with_format(r, 4, d, &boxed().set_unlocked())?,
+            None => ws.write_blank(r, 4, &boxed().set_unlocked())?,
+        };
+    }
+    if !c.tasks.is_empty() {
+        let last = 1 + c.tasks.len() as u32;
+        let statuses = [
+            TaskStatus::Done,
+            TaskStatus::InProgress,
+            TaskStatus::NotStarted,
+        ]
+        .map(|s| s.label());
+        ws.add_data_validation(
+            2,
+            2,
+            last,
+            2,
+            &DataValidation::new().allow_list_strings(&statuses)?,
+        )?;
+    }
+    ws.set_column_width(0, 8)?;
+    ws.set_column_width(1, 60)?;
+    ws.set_column_width(2, 18)?;
+    ws.set_column_width(3, 16)?;
+    ws.set_column_width(4, 22)?;
+    Ok(())
+}
+
+fn info_sheet(ws: &mut Worksheet, c: &WorkbookContent) -> Result<(), ReportError> {
+    ws.set_name(SHEET_INFO)?;
+    ws.write_with_format(0, 0, "THÔNG TIN ĐƠN VỊ BÁO CÁO", &base().set_bold())?;
+    let rows = [
+        ("Mã đơn vị", Some(c.unit_code.clone())),
+        ("Tên đơn vị", Some(c.unit_name.clone())),
+        ("Kỳ báo cáo", Some(c.period.label_vi())),
+        ("Người lập biểu", c.preparer.clone()),
+        ("Số điện thoại", c.phone.clone()),
+    ];
+    for (i, (k, v)) in rows.iter().enumerate() {
+        let r = 1 + i as u32;
+        ws.write_with_format(r, 0, *k, &boxed().set_bold())?;
+        match v {
+            Some(v) => ws.write_with_format(r, 1, v, &boxed().set_unlocked())?,
+            None => ws.write_blank(r, 1, &boxed().set_unlocked())?,
+        };
+    }
+    ws.set_column_width(0, 20)?;
+    ws.set_column_width(1, 45)?;
+    Ok(())
+}
+
+fn help_sheet(ws: &mut Worksheet, c: &WorkbookContent) -> Result<(), ReportError> {
+    ws.set_name(SHEET_HELP)?;
+    let (from, to) = c.window;
+    let lines = [
+        "HƯỚNG DẪN NHẬP SỐ LIỆU".to_string(),
+        format!("Kỳ báo cáo {}: số liệu tính từ ngày {} đến ngày {}.", c.period.label_vi(), dmy(from), dmy(to)),
+        "1. Sheet \"Biểu 06\": mỗi dòng một lĩnh vực; có thể thêm, bớt dòng. Dòng \"Tổng cộng\" tự cộng, không sửa.".into(),
+        "   Mỗi dòng phải thỏa mãn: (3) = (4) + (5) + (6); (3) = (7) + (11); (7) = (8) + (9) + (10); (11) = (12) + (13).".into(),
+        "   Chỉ nhập số nguyên không âm; không nhập chữ, dấu cách hay ký hiệu vào ô số liệu.".into(),
+        "2. Sheet \"Chỉ số\": điền cột \"Giá trị\" cho từng chỉ số; chỉ số PAKN ghi 1 (có) hoặc 0 (không); thời gian chờ ghi theo phút.".into(),
+        "3. Sheet \"Nhiệm vụ\": chọn tình trạng; nhiệm vụ đã hoàn thành ghi ngày và số, ký hiệu văn bản.".into(),
+        "4. Sheet \"Thông tin\": không sửa mã đơn vị và kỳ báo cáo; ghi người lập biểu và số điện thoại.".into(),
+        "Gửi tệp qua cổng thông tin trước hạn nộp. Hệ thống kiểm tra ngay và báo từng ô sai để sửa.".into(),
+    ];
+    for (i, l) in lines.iter().enumerate() {
+        let f = if i == 0 { base().set_bold() } else { base() };
+        ws.write_with_format(i as u32, 0, l, &f)?;
+    }
+    ws.set_column_width(0, 120)?;
+    Ok(())
+}

@@ -1,0 +1,568 @@
+use super::expr::compile_expression;
+use super::model::*;
+use crate::domain::Period;
+use crate::located::{FileError, FileErrors};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+#[derive(Deserialize)]
+struct Head {
+    kind: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRuleset {
+    #[allow(dead_code)]
+    kind: String,
+    name: String,
+    version: String,
+    effective_from: Spanned<String>,
+    #[serde(default)]
+    effective_to: Option<Spanned<String>>,
+    late_penalty: f64,
+    leagues: Vec<League>,
+    bands: Vec<Band>,
+    groups: Vec<Group>,
+    criteria: Vec<RawCriterion>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    #[serde(default)]
+    at_most: Option<f64>,
+    #[serde(default)]
+    at_least: Option<f64>,
+    points: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCriterion {
+    code: Spanned<String>,
+    label: String,
+    group: Spanned<String>,
+    #[serde(default)]
+    numerator: Option<Spanned<String>>,
+    #[serde(default)]
+    denominator: Option<Spanned<String>>,
+    #[serde(default)]
+    value: Option<Spanned<String>>,
+    points: f64,
+    shape: Spanned<String>,
+    #[serde(default)]
+    target: Option<f64>,
+    #[serde(default)]
+    target_by_league: BTreeMap<String, f64>,
+    #[serde(default)]
+    steps: Vec<RawStep>,
+    #[serde(default)]
+    otherwise: f64,
+    #[serde(default)]
+    zero_denominator: Option<ZeroPolicy>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTargets {
+    #[allow(dead_code)]
+    kind: String,
+    name: String,
+    version: String,
+    effective_from: Spanned<String>,
+    #[serde(default)]
+    effective_to: Option<Spanned<String>>,
+    targets: Vec<RawTarget>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    code: Spanned<String>,
+    label: String,
+    expression: Spanned<String>,
+    comparison: Comparison,
+    threshold: f64,
+    #[serde(default)]
+    threshold_by_league: BTreeMap<String, f64>,
+    #[serde(default)]
+    percent: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTasks {
+    #[allow(dead_code)]
+    kind: String,
+    name: String,
+    version: String,
+    effective_from: Spanned<String>,
+    #[serde(default)]
+    effective_to: Option<Spanned<String>>,
+    tasks: Vec<RawTask>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTask {
+    code: Spanned<String>,
+    content: String,
+    leagues: Vec<String>,
+    due: Spanned<toml::Value>,
+}
+
+/// Every rule file of a folder, checked.
+#[derive(Debug, Clone, Default)]
+pub struct RuleBook {
+    pub rulesets: Vec<Ruleset>,
+    pub targets: Vec<TargetSet>,
+    pub tasks: Vec<TaskSet>,
+}
+
+impl RuleBook {
+    /// The ruleset in force for a period.
+    pub fn ruleset_for(&self, period: Period) -> Option<&Ruleset> {
+        self.rulesets
+            .iter()
+            .find(|r| in_force(&r.effective, period))
+    }
+
+    pub fn targets_for(&self, period: Period) -> Option<&TargetSet> {
+        self.targets.iter().find(|r| in_force(&r.effective, period))
+    }
+
+    pub fn tasks_for(&self, period: Period) -> Option<&TaskSet> {
+        self.tasks.iter().find(|r| in_force(&r.effective, period))
+    }
+
+    /// Every league any ruleset knows.
+    pub fn league_codes(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .rulesets
+            .iter()
+            .flat_map(|r| r.leagues.iter().map(|l| l.code.clone()))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+}
+
+/// Loads and checks every `*.toml` in `dir`, collecting every error of every file.
+pub fn load_dir(dir: &Path) -> Result<RuleBook, FileErrors> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        FileError::at(
+            dir,
+            "",
+            None,
+            format!("không mở được thư mục quy tắc: {e} — kiểm tra [rules] dir trong cấu hình"),
+        )
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    let mut book = RuleBook::default();
+    let mut errors = Vec::new();
+    for path in &files {
+        match std::fs::read_to_string(path) {
+            Ok(src) => {
+                if let Err(mut e) = load_file(path, &src, &mut book) {
+                    errors.append(&mut e);
+                }
+            }
+            Err(e) => errors.push(FileError::at(
+                path,
+                "",
+                None,
+                format!("không đọc được tệp: {e}"),
+            )),
+        }
+    }
+    if files.is_empty() {
+        errors.push(FileError::at(
+            dir,
+            "",
+            None,
+            "thư mục quy tắc không có tệp .toml nào",
+        ));
+    }
+    check_overlaps(&book, &mut errors);
+    if errors.is_empty() {
+        Ok(book)
+    } else {
+        Err(FileErrors(errors))
+    }
+}
+
+fn digest(src: &str) -> String {
+    hex::encode(Sha256::digest(src.as_bytes()))
+}
+
+fn load_file(path: &Path, src: &str, book: &mut RuleBook) -> Result<(), Vec<FileError>> {
+    let head: Head = toml::from_str(src).map_err(|e| vec![FileError::from_toml(path, src, &e)])?;
+    let Some(kind) = head.kind else {
+        return Err(vec![FileError::at(
+            path,
+            src,
+            None,
+            "thiếu khóa kind — ghi kind = \"ruleset\", \"targets\" hoặc \"tasks\"",
+        )]);
+    };
+    let mut errs = Vec::new();
+    let mut at =
+        |span: Option<Range<usize>>, msg: String| errs.push(FileError::at(path, src, span, msg));
+    match kind.get_ref().as_str() {
+        "ruleset" => {
+            let raw: RawRuleset =
+                toml::from_str(src).map_err(|e| vec![FileError::from_toml(path, src, &e)])?;
+            let effective = effective(&raw.effective_from, raw.effective_to.as_ref(), &mut at);
+            let set = build_ruleset(path, src, raw, effective, &mut at);
+            if errs.is_empty() {
+                book.rulesets.push(set);
+            }
+        }
+        "targets" => {
+            let raw: RawTargets =
+                toml::from_str(src).map_err(|e| vec![FileError::from_toml(path, src, &e)])?;
+            let effective = effective(&raw.effective_from, raw.effective_to.as_ref(), &mut at);
+            let mut targets = Vec::new();
+            let mut seen = HashSet::new();
+            for t in raw.targets {
+                if !seen.insert(t.code.get_ref().clone()) {
+                    at(
+                        Some(t.code.span()),
+                        format!("mã mục tiêu \"{}\" bị trùng", t.code.get_ref()),
+                    );
+                }
+                match compile_expression(t.expression.get_ref()) {
+                    Ok(expression) => targets.push(Target {
+                        code: t.code.into_inner(),
+                        label: t.label,
+                        expression,
+                        comparison: t.comparison,
+                        threshold: t.threshold,
+                        by_league: t.threshold_by_league,
+                        percent: t.percent,
+                    }),
+                    Err(m) => at(Some(t.expression.span()), m),
+                }
+            }
+            if errs.is_empty() {
+                book.targets.push(TargetSet {
+                    file: path.to_path_buf(),
+                    name: raw.name,
+                    version: raw.version,
+                    effective,
+                    targets,
+                    digest: digest(src),
+                });
+            }
+        }
+        "tasks" => {
+            let raw: RawTasks =
+                toml::from_str(src).map_err(|e| vec![FileError::from_toml(path, src, &e)])?;
+            let effective = effective(&raw.effective_from, raw.effective_to.as_ref(), &mut at);
+            let mut tasks = Vec::new();
+            for t in raw.tasks {
+                let due = match t.due.get_ref() {
+                    toml::Value::String(s) if s == "quarterly" => Some(Due::Quarterly),
+                    toml::Value::Datetime(d) => d
+                        .date
+                        .and_then(|x| {
+                            chrono::NaiveDate::from_ymd_opt(
+                                i32::from(x.year),
+                                u32::from(x.month),
+                                u32::from(x.day),
+                            )
+                        })
+                        .map(Due::Date),
+                    _ => None,
+                };
+                match due {
+                    Some(due) => tasks.push(Task { code: t.code.into_inner(), content: t.content, leagues: t.leagues, due }),
+                    None => at(
+                        Some(t.due.span()),
+                        "hạn của nhiệm vụ phải là một ngày (2022-01-10) hoặc \"quarterly\" (hằng quý)".into(),
+                    ),
+                }
+            }
+            if errs.is_empty() {
+                book.tasks.push(TaskSet {
+                    file: path.to_path_buf(),
+                    name: raw.name,
+                    version: raw.version,
+                    effective,
+                    tasks,
+                    digest: digest(src),
+                });
+            }
+        }
+        other => {
+            at(
+                Some(kind.span()),
+                format!(
+                    "kind = \"{other}\" không hợp lệ — dùng \"ruleset\", \"targets\" hoặc \"tasks\""
+                ),
+            );
+        }
+    }
+    if errs.is_empty() { Ok(()) } else { Err(errs) }
+}
+
+fn effective(
+    from: &Spanned<String>,
+    to: Option<&Spanned<String>>,
+    at: &mut impl FnMut(Option<Range<usize>>, String),
+) -> (Period, Option<Period>) {
+    let mut parse = |s: &Spanned<String>| match s.get_ref().parse::<Period>() {
+        Ok(p) => Some(p),
+        Err(e) => {
+            at(Some(s.span()), e.to_string());
+            None
+        }
+    };
+    let start = parse(from).unwrap_or(Period::Year { year: 2000 });
+    let end = to.and_then(parse);
+    (start, end)
+}
+
+fn build_ruleset(
+    path: &Path,
+    src: &str,
+    raw: RawRuleset,
+    effective: (Period, Option<Period>),
+    at: &mut impl FnMut(Option<Range<usize>>, String),
+) -> Ruleset {
+    let leagues: HashSet<&str> = raw.leagues.iter().map(|l| l.code.as_str()).collect();
+    let groups: HashSet<&str> = raw.groups.iter().map(|g| g.code.as_str()).collect();
+    let mut criteria = Vec::new();
+    let mut seen = HashSet::new();
+    for c in &raw.criteria {
+        let code = c.code.get_ref();
+        if !seen.insert(code.clone()) {
+            at(
+                Some(c.code.span()),
+                format!("mã tiêu chí \"{code}\" bị trùng"),
+            );
+        }
+        if !groups.contains(c.group.get_ref().as_str()) {
+            at(
+                Some(c.group.span()),
+                format!(
+                    "nhóm \"{}\" của tiêu chí {code} không có trong [[groups]]",
+                    c.group.get_ref()
+                ),
+            );
+        }
+        let mut compile = |s: &Spanned<String>| match compile_expression(s.get_ref()) {
+            Ok(e) => Some(e),
+            Err(m) => {
+                at(Some(s.span()), format!("tiêu chí {code}: {m}"));
+                None
+            }
+        };
+        let measure = match (&c.numerator, &c.denominator, &c.value) {
+            (Some(n), Some(d), None) => match (compile(n), compile(d)) {
+                (Some(numerator), Some(denominator)) => Some(Measure::Ratio {
+                    numerator,
+                    denominator,
+                }),
+                _ => None,
+            },
+            (None, None, Some(v)) => compile(v).map(Measure::Value),
+            _ => {
+                at(
+                    Some(c.code.span()),
+                    format!(
+                        "tiêu chí {code} cần hoặc cặp numerator và denominator, hoặc một value"
+                    ),
+                );
+                None
+            }
+        };
+        let shape = match c.shape.get_ref().as_str() {
+            "linear" => Some(Shape::Linear),
+            "target" => match c.target {
+                Some(t)
+                    if t > 0.0
+                        && t <= 1.0
+                        && c.target_by_league.values().all(|v| *v > 0.0 && *v <= 1.0) =>
+                {
+                    for l in c.target_by_league.keys() {
+                        if !leagues.contains(l.as_str()) {
+                            at(
+                                Some(c.shape.span()),
+                                format!(
+                                    "tiêu chí {code}: khối \"{l}\" trong target_by_league không có trong [[leagues]]"
+                                ),
+                            );
+                        }
+                    }
+                    Some(Shape::Target {
+                        target: t,
+                        by_league: c.target_by_league.clone(),
+                    })
+                }
+                _ => {
+                    at(
+                        Some(c.shape.span()),
+                        format!(
+                            "tiêu chí {code}: hình thức \"target\" cần target trong khoảng (0, 1]"
+                        ),
+                    );
+                    None
+                }
+            },
+            "steps" => {
+                let mut steps = Vec::new();
+                for s in &c.steps {
+                    let bound = match (s.at_most, s.at_least) {
+                        (Some(x), None) => StepBound::AtMost(x),
+                        (None, Some(x)) => StepBound::AtLeast(x),
+                        _ => {
+                            at(
+                                Some(c.shape.span()),
+                                format!(
+                                    "tiêu chí {code}: mỗi bậc cần đúng một trong at_most, at_least"
+                                ),
+                            );
+                            continue;
+                        }
+                    };
+                    if s.points > c.points || s.points < 0.0 {
+                        at(
+                            Some(c.shape.span()),
+                            format!(
+                                "tiêu chí {code}: điểm của bậc ({}) vượt quá điểm tối đa {}",
+                                s.points, c.points
+                            ),
+                        );
+                    }
+                    steps.push(Step {
+                        bound,
+                        points: s.points,
+                    });
+                }
+                if steps.is_empty() {
+                    at(
+                        Some(c.shape.span()),
+                        format!(
+                            "tiêu chí {code}: hình thức \"steps\" cần ít nhất một bậc trong steps"
+                        ),
+                    );
+                }
+                Some(Shape::Steps {
+                    steps,
+                    otherwise: c.otherwise,
+                })
+            }
+            other => {
+                at(
+                    Some(c.shape.span()),
+                    format!(
+                        "tiêu chí {code}: hình thức \"{other}\" không hợp lệ — dùng \"linear\", \"target\" hoặc \"steps\""
+                    ),
+                );
+                None
+            }
+        };
+        let zero = match (&measure, c.zero_denominator) {
+            (Some(Measure::Ratio { .. }), None) => {
+                at(
+                    Some(c.code.span()),
+                    format!(
+                        "tiêu chí {code} là tỷ lệ nên cần zero_denominator = \"full\", \"zero\" hoặc \"exclude\""
+                    ),
+                );
+                ZeroPolicy::Exclude
+            }
+            (_, z) => z.unwrap_or(ZeroPolicy::Zero),
+        };
+        if c.points <= 0.0 {
+            at(
+                Some(c.code.span()),
+                format!("tiêu chí {code}: points phải lớn hơn 0"),
+            );
+        }
+        if let (Some(measure), Some(shape)) = (measure, shape) {
+            criteria.push(Criterion {
+                code: code.clone(),
+                label: c.label.clone(),
+                group: c.group.get_ref().clone(),
+                measure,
+                points: c.points,
+                shape,
+                zero_denominator: zero,
+            });
+        }
+    }
+    let mut bands = raw.bands.clone();
+    bands.sort_by(|a, b| b.min.total_cmp(&a.min));
+    if bands.last().is_none_or(|b| b.min > 0.0) {
+        at(
+            None,
+            "[[bands]] phải có một mức với min = 0 để mọi tổng điểm đều được xếp loại".into(),
+        );
+    }
+    if raw.leagues.is_empty() {
+        at(None, "cần ít nhất một khối trong [[leagues]]".into());
+    }
+    Ruleset {
+        file: path.to_path_buf(),
+        name: raw.name,
+        version: raw.version,
+        effective,
+        late_penalty: raw.late_penalty,
+        leagues: raw.leagues,
+        bands,
+        groups: raw.groups,
+        criteria,
+        digest: digest(src),
+    }
+}
+
+/// Two files of one kind in force for the same quarter would make the choice
+/// a guess; that is an error.
+fn check_overlaps(book: &RuleBook, errors: &mut Vec<FileError>) {
+    fn clash<'a>(
+        items: impl Iterator<Item = (&'a PathBuf, &'a (Period, Option<Period>))> + Clone,
+        errors: &mut Vec<FileError>,
+    ) {
+        let v: Vec<_> = items.collect();
+        for (i, a) in v.iter().enumerate() {
+            for b in &v[i + 1..] {
+                let probe = |p: Period| in_force(a.1, p) && in_force(b.1, p);
+                let start = |e: &(Period, Option<Period>)| e.0.year();
+                let years = start(a.1).min(start(b.1))..=start(a.1).max(start(b.1)) + 1;
+                let overlap = years
+                    .flat_map(|y| (1..=4).map(move |q| Period::quarter(y, q)))
+                    .any(probe);
+                if overlap {
+                    errors.push(FileError::at(
+                        b.0,
+                        "",
+                        None,
+                        format!(
+                            "có hiệu lực trùng với {} — mỗi quý chỉ được một tệp mỗi loại",
+                            a.0.display()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    clash(
+        book.rulesets.iter().map(|r| (&r.file, &r.effective)),
+        errors,
+    );
+    clash(book.targets.iter().map(|r| (&r.file, &r.effective)), errors);
+    clash(book.tasks.iter().map(|r| (&r.file, &r.effective)), errors);
+}

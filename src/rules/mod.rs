@@ -1,0 +1,17 @@
+//! The rule files in `rules/`: rulesets (groups, criteria, bands, leagues,
+//! late penalty), targets (pass/fail checks) and tasks (the plan's tasks).
+//! Each file says which periods it is in force for, so an old quarter is
+//! always scored with the rules of its time. Loading is strict: every error
+//! names the file, line and column, and a criterion that uses a field that
+//! does not exist is refused here, never found out while scoring.
+
+mod expr;
+mod load;
+mod model;
+
+pub use expr::{CompiledExpr, compile_expression};
+pub use load::{RuleBook, load_dir};
+pub use model::{
+    Band, Comparison, Criterion, Due, Group, League, Measure, Ruleset, Shape, Step, StepBound,
+    Target, TargetSet, Task, TaskSet, ZeroPolicy,
+};

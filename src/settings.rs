@@ -1,0 +1,447 @@
+//! The configuration file: organisation, units registry, periods, paths,
+//! rules and delivery. Read strictly: an unknown key or a bad value is an
+//! error that names the file, line and column and says what to do.
+
+use crate::domain::{LeagueCode, Unit, UnitCode, WindowMode};
+use crate::located::{FileError, FileErrors};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The organisation that issues the report.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Organisation {
+    /// "Ủy ban nhân dân huyện Trực Ninh".
+    pub name: String,
+    /// The body above it, "Ủy ban nhân dân tỉnh Nam Định".
+    pub superior: String,
+    /// The place in the date line, "Trực Ninh".
+    pub place: String,
+    /// Document number suffix, "BC-UBND".
+    pub document_prefix: String,
+    /// "TM. ỦY BAN NHÂN DÂN".
+    pub signer_on_behalf: String,
+    /// "CHỦ TỊCH".
+    pub signer_title: String,
+    pub signer_name: String,
+    /// The office's own address: failures and copies go here.
+    pub email: String,
+    /// "Nơi nhận" lines, without the closing "Lưu" line.
+    pub distribution: Vec<String>,
+    /// Where the original is filed, the closing "- Lưu: VT, VP." line.
+    #[serde(default = "default_archive")]
+    pub archive: String,
+    #[serde(default = "default_tz")]
+    pub time_zone: String,
+}
+
+fn default_archive() -> String {
+    "VT, VP".to_string()
+}
+
+fn default_tz() -> String {
+    "Asia/Ho_Chi_Minh".to_string()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodSettings {
+    pub window: WindowMode,
+    /// Days after the window's end by which each league must submit.
+    pub deadline_days: BTreeMap<String, Spanned<u32>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPaths {
+    inbox: PathBuf,
+    data: PathBuf,
+    output: PathBuf,
+    #[serde(default)]
+    outbox: Option<PathBuf>,
+}
+
+/// Folders, resolved against the config file's folder.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub inbox: PathBuf,
+    pub data: PathBuf,
+    pub output: PathBuf,
+    pub outbox: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRules {
+    dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delivery {
+    /// Sender address of every email.
+    pub from: String,
+    /// The province's addresses for the quarterly report.
+    pub recipients: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUnit {
+    code: Spanned<String>,
+    name: String,
+    kind: Spanned<String>,
+    email: String,
+    #[serde(default)]
+    valid_from: Option<toml::value::Datetime>,
+    #[serde(default)]
+    valid_to: Option<toml::value::Datetime>,
+    #[serde(default)]
+    successor: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    organisation: Organisation,
+    period: PeriodSettings,
+    paths: RawPaths,
+    rules: RawRules,
+    delivery: Delivery,
+    units: Vec<RawUnit>,
+}
+
+/// The loaded configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub file: PathBuf,
+    pub organisation: Organisation,
+    pub period: PeriodSettings,
+    pub paths: Paths,
+    pub rules_dir: PathBuf,
+    pub delivery: Delivery,
+    pub units: Vec<Unit>,
+    /// Where each unit's `kind` stands in the file, to locate league errors.
+    unit_kind_spans: Vec<std::ops::Range<usize>>,
+    source: String,
+}
+
+/// Overrides of the configured folders, from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct PathOverrides {
+    pub inbox: Option<PathBuf>,
+    pub data: Option<PathBuf>,
+    pub output: Option<PathBuf>,
+}
+
+impl Settings {
+    pub fn load(path: &Path, overrides: &PathOverrides) -> Result<Settings, FileErrors> {
+        let source = std::fs::read_to_string(path).map_err(|e| {
+            FileError::at(
+                path,
+                "",
+                None,
+                format!("không đọc được tệp cấu hình: {e} — kiểm tra đường dẫn --config"),
+            )
+        })?;
+        Self::parse(path, &source, overrides)
+    }
+
+    pub fn parse(
+        path: &Path,
+        source: &str,
+        overrides: &PathOverrides,
+    ) -> Result<Settings, FileErrors> {
+        let raw: RawSettings =
+            toml::from_str(source).map_err(|e| FileError::from_toml(path, source, &e))?;
+        let mut errors = Vec::new();
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let resolve = |p: &Path| {
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                base.join(p)
+            }
+        };
+
+        if raw.organisation.time_zone.parse::<chrono_tz::Tz>().is_err() {
+            errors.push(FileError::at(
+                path,
+                source,
+                find_key(source, "time_zone"),
+                format!(
+                    "múi giờ \"{}\" không tồn tại — dùng tên IANA, ví dụ \"Asia/Ho_Chi_Minh\"",
+                    raw.organisation.time_zone
+                ),
+            ));
+        }
+
+        let mut units = Vec::new();
+        let mut spans = Vec::new();
+        let mut seen = HashSet::new();
+        for u in &raw.units {
+            let code = u.code.get_ref().trim().to_string();
+            if code.is_empty()
+                || !code
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                errors.push(FileError::at(
+                    path,
+                    source,
+                    Some(u.code.span()),
+                    format!(
+                        "mã đơn vị \"{code}\" không hợp lệ — chỉ dùng chữ không dấu, số, '-' và '_'"
+                    ),
+                ));
+            }
+            if !seen.insert(code.clone()) {
+                errors.push(FileError::at(
+                    path,
+                    source,
+                    Some(u.code.span()),
+                    format!("mã đơn vị \"{code}\" bị trùng — mỗi đơn vị cần một mã riêng"),
+                ));
+            }
+            if !raw.period.deadline_days.contains_key(u.kind.get_ref()) {
+                errors.push(FileError::at(
+                    path,
+                    source,
+                    Some(u.kind.span()),
+                    format!(
+                        "loại đơn vị \"{}\" chưa có hạn nộp trong [period.deadline_days] — thêm hạn nộp cho loại này",
+                        u.kind.get_ref()
+                    ),
+                ));
+            }
+            let mut date = |d: &Option<toml::value::Datetime>, key: &str| -> Option<NaiveDate> {
+                let d = d.as_ref()?;
+                match d.date.and_then(|x| {
+                    NaiveDate::from_ymd_opt(i32::from(x.year), u32::from(x.month), u32::from(x.day))
+                }) {
+                    Some(nd) => Some(nd),
+                    None => {
+                        errors.push(FileError::at(
+                            path,
+                            source,
+                            Some(u.code.span()),
+                            format!("{key} của đơn vị {code} phải là một ngày (YYYY-MM-DD)"),
+                        ));
+                        None
+                    }
+                }
+            };
+            let valid_from = date(&u.valid_from, "valid_from");
+            let valid_to = date(&u.valid_to, "valid_to");
+            units.push(Unit {
+                code: UnitCode(code),
+                name: u.name.trim().to_string(),
+                league: LeagueCode(u.kind.get_ref().clone()),
+                email: u.email.trim().to_string(),
+                valid_from,
+                valid_to,
+                successor: u.successor.as_ref().map(|s| UnitCode(s.get_ref().clone())),
+            });
+            spans.push(u.kind.span());
+        }
+        for u in &raw.units {
+            if let Some(s) = &u.successor
+                && !seen.contains(s.get_ref())
+            {
+                errors.push(FileError::at(
+                    path,
+                    source,
+                    Some(s.span()),
+                    format!(
+                        "đơn vị kế thừa \"{}\" không có trong danh sách đơn vị",
+                        s.get_ref()
+                    ),
+                ));
+            }
+        }
+        if units.is_empty() {
+            errors.push(FileError::at(
+                path,
+                source,
+                None,
+                "chưa khai báo đơn vị nào — thêm các mục [[units]]",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(FileErrors(errors));
+        }
+
+        let raw_paths = raw.paths;
+        let output = overrides
+            .output
+            .clone()
+            .unwrap_or_else(|| resolve(&raw_paths.output));
+        let paths = Paths {
+            inbox: overrides
+                .inbox
+                .clone()
+                .unwrap_or_else(|| resolve(&raw_paths.inbox)),
+            data: overrides
+                .data
+                .clone()
+                .unwrap_or_else(|| resolve(&raw_paths.data)),
+            outbox: match (&raw_paths.outbox, &overrides.output) {
+                (Some(p), None) => resolve(p),
+                _ => output.join("outbox"),
+            },
+            output,
+        };
+        Ok(Settings {
+            file: path.to_path_buf(),
+            organisation: raw.organisation,
+            period: raw.period,
+            paths,
+            rules_dir: resolve(&raw.rules.dir),
+            delivery: raw.delivery,
+            units,
+            unit_kind_spans: spans,
+            source: source.to_string(),
+        })
+    }
+
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        self.organisation
+            .time_zone
+            .parse()
+            .unwrap_or(chrono_tz::Asia::Ho_Chi_Minh)
+    }
+
+    pub fn unit(&self, code: &str) -> Option<&Unit> {
+        self.units.iter().find(|u| u.code.0 == code)
+    }
+
+    /// Days after the window's end that a league has to submit.
+    pub fn deadline_days(&self, league: &LeagueCode) -> u32 {
+        self.period
+            .deadline_days
+            .get(&league.0)
+            .map(|s| *s.get_ref())
+            .unwrap_or(0)
+    }
+
+    /// Checks that every unit's kind is a league the rules know.
+    pub fn check_leagues<'a>(
+        &self,
+        leagues: impl Iterator<Item = &'a str> + Clone,
+    ) -> Result<(), FileErrors> {
+        let errors: Vec<FileError> = self
+            .units
+            .iter()
+            .zip(&self.unit_kind_spans)
+            .filter(|(u, _)| !leagues.clone().any(|l| l == u.league.0))
+            .map(|(u, span)| {
+                let known: Vec<&str> = leagues.clone().collect();
+                FileError::at(
+                    &self.file,
+                    &self.source,
+                    Some(span.clone()),
+                    format!(
+                        "loại đơn vị \"{}\" của {} không phải khối nào trong bộ quy tắc — dùng một trong: {}",
+                        u.league,
+                        u.code,
+                        known.join(", ")
+                    ),
+                )
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(FileErrors(errors))
+        }
+    }
+}
+
+/// The span of the first `key =` in the file, to point at a bad value.
+fn find_key(source: &str, key: &str) -> Option<std::ops::Range<usize>> {
+    let mut offset = 0;
+    for line in source.split_inclusive('\n') {
+        let t = line.trim_start();
+        if t.starts_with(key) && t[key.len()..].trim_start().starts_with('=') {
+            let start = offset + (line.len() - t.len());
+            return Some(start..start + key.len());
+        }
+        offset += line.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[organisation]
+name = "Ủy ban nhân dân huyện A"
+superior = "Ủy ban nhân dân tỉnh B"
+place = "A"
+document_prefix = "BC-UBND"
+signer_on_behalf = "TM. ỦY BAN NHÂN DÂN"
+signer_title = "CHỦ TỊCH"
+signer_name = "Nguyễn Văn A"
+email = "vp@a.gov.vn"
+distribution = ["UBND tỉnh B"]
+
+[period]
+window = "reporting"
+deadline_days = { xa = 2 }
+
+[paths]
+inbox = "inbox"
+data = "data"
+output = "out"
+
+[rules]
+dir = "rules"
+
+[delivery]
+from = "vp@a.gov.vn"
+recipients = ["tinh@b.gov.vn"]
+
+[[units]]
+code = "X1"
+name = "UBND xã Một"
+kind = "xa"
+email = "x1@a.gov.vn"
+"#;
+
+    #[test]
+    fn a_minimal_config_loads_with_paths_beside_it() {
+        let s = Settings::parse(
+            Path::new("/etc/tthc/tthc.toml"),
+            MINIMAL,
+            &PathOverrides::default(),
+        )
+        .unwrap();
+        assert_eq!(s.paths.inbox, PathBuf::from("/etc/tthc/inbox"));
+        assert_eq!(s.units.len(), 1);
+        assert_eq!(s.deadline_days(&LeagueCode("xa".into())), 2);
+    }
+
+    #[test]
+    fn an_unknown_key_is_located() {
+        let src = MINIMAL.replace("place = \"A\"", "place = \"A\"\nplcae = \"B\"");
+        let err =
+            Settings::parse(Path::new("c.toml"), &src, &PathOverrides::default()).unwrap_err();
+        let e = &err.0[0];
+        assert_eq!((e.line, e.column), (6, 1), "{e}");
+        assert!(e.message.contains("plcae"), "{e}");
+    }
+
+    #[test]
+    fn a_unit_kind_without_deadline_is_located() {
+        let src = MINIMAL.replace("kind = \"xa\"", "kind = \"phuong\"");
+        let err =
+            Settings::parse(Path::new("c.toml"), &src, &PathOverrides::default()).unwrap_err();
+        assert_eq!((err.0[0].line, err.0[0].column), (32, 8), "{}", err);
+        assert!(err.0[0].message.contains("phuong"));
+    }
+}

@@ -1,0 +1,46 @@
+use super::StoreError;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn path_of(root: &Path, sha: &str) -> PathBuf {
+    root.join(&sha[..2]).join(sha)
+}
+
+/// Writes the bytes under their hash unless already there: to a temporary
+/// file, synced, then renamed, so a crash never leaves half a file.
+pub fn write(root: &Path, sha: &str, bytes: &[u8]) -> Result<PathBuf, StoreError> {
+    let path = path_of(root, sha);
+    if path.exists() {
+        return Ok(path);
+    }
+    let dir = path.parent().unwrap_or(root);
+    let io = |source| StoreError::Io {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let tmp = dir.join(format!(".{sha}.{}.tmp", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&tmp).map_err(io)?;
+        f.write_all(bytes).map_err(io)?;
+        f.sync_all().map_err(io)?;
+    }
+    std::fs::rename(&tmp, &path).map_err(io)?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(path)
+}
+
+pub fn read(root: &Path, sha: &str) -> Result<Vec<u8>, StoreError> {
+    if sha.len() < 3 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(StoreError::Corrupt(format!("mã băm không hợp lệ: {sha}")));
+    }
+    let path = path_of(root, sha);
+    std::fs::read(&path).map_err(|source| StoreError::Io { path, source })
+}

@@ -1,0 +1,271 @@
+//! The store: SQLite in the data dir and a content-addressed archive of
+//! every file read. Files are kept by their SHA-256, written to a temporary
+//! name, synced and renamed, never overwritten or deleted; a submission is
+//! recorded only after its file is safely on disk.
+
+mod archive;
+mod schema;
+
+pub use archive::sha256_hex;
+
+use chrono::{DateTime, FixedOffset};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("lỗi cơ sở dữ liệu: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("không ghi được {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("dữ liệu lưu trữ hỏng: {0}")]
+    Corrupt(String),
+}
+
+/// A workbook as recorded: where it came from, when it arrived, what was found.
+#[derive(Debug, Clone)]
+pub struct StoredSubmission {
+    pub id: i64,
+    pub sha256: String,
+    pub source: String,
+    pub file_name: String,
+    pub unit: Option<String>,
+    pub period: Option<String>,
+    pub received_at: DateTime<FixedOffset>,
+    pub accepted: bool,
+    pub findings_json: String,
+    pub content_json: Option<String>,
+}
+
+/// A report version as recorded.
+#[derive(Debug, Clone)]
+pub struct StoredVersion {
+    pub version: i64,
+    pub digest: String,
+    pub generated_at: String,
+}
+
+/// One delivery attempt of a report version to a recipient.
+#[derive(Debug, Clone)]
+pub struct DeliveryRecord<'a> {
+    pub period: &'a str,
+    pub version: i64,
+    pub recipient: &'a str,
+    /// "outbox" or "smtp".
+    pub channel: &'a str,
+    pub status: &'a str,
+    /// The file written, or the server's reply.
+    pub detail: &'a str,
+    pub message_id: &'a str,
+}
+
+pub struct Store {
+    conn: Connection,
+    dir: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if need be) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let conn = Connection::open(dir.join("tthc.sqlite3"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        schema::migrate(&conn)?;
+        Ok(Store {
+            conn,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Keeps a file's bytes by their hash and returns the hash.
+    pub fn archive(&self, bytes: &[u8]) -> Result<String, StoreError> {
+        let sha = sha256_hex(bytes);
+        let path = archive::write(&self.dir.join("archive"), &sha, bytes)?;
+        self.conn.execute(
+            "INSERT OR IGNORE INTO files (sha256, size, path, stored_at) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                sha,
+                bytes.len() as i64,
+                path.to_string_lossy(),
+                chrono::Utc::now().to_rfc3339()
+            ],
+        )?;
+        Ok(sha)
+    }
+
+    /// The bytes of an archived file.
+    pub fn archived(&self, sha: &str) -> Result<Vec<u8>, StoreError> {
+        archive::read(&self.dir.join("archive"), sha)
+    }
+
+    /// Whether this exact file from this source at this time was read already.
+    pub fn has_submission(
+        &self,
+        sha: &str,
+        source: &str,
+        file_name: &str,
+        received_at: &DateTime<FixedOffset>,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM submissions WHERE sha256 = ?1 AND source = ?2 AND file_name = ?3 AND received_at = ?4",
+                params![sha, source, file_name, received_at.to_rfc3339()],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    pub fn insert_submission(&self, s: &StoredSubmission) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO submissions (sha256, source, file_name, unit, period, received_at, accepted, findings, content, checked_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                s.sha256,
+                s.source,
+                s.file_name,
+                s.unit,
+                s.period,
+                s.received_at.to_rfc3339(),
+                s.accepted,
+                s.findings_json,
+                s.content_json,
+                chrono::Utc::now().to_rfc3339()
+            ],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Every submission recorded for a period, oldest first.
+    pub fn submissions_for(&self, period: &str) -> Result<Vec<StoredSubmission>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, sha256, source, file_name, unit, period, received_at, accepted, findings, content
+             FROM submissions WHERE period = ?1 ORDER BY received_at, id",
+        )?;
+        let rows = stmt.query_map(params![period], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, bool>(7)?,
+                r.get::<_, String>(8)?,
+                r.get::<_, Option<String>>(9)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (
+                id,
+                sha256,
+                source,
+                file_name,
+                unit,
+                period,
+                received,
+                accepted,
+                findings_json,
+                content_json,
+            ) = row?;
+            let received_at = DateTime::parse_from_rfc3339(&received)
+                .map_err(|e| StoreError::Corrupt(format!("thời điểm nhận \"{received}\": {e}")))?;
+            out.push(StoredSubmission {
+                id,
+                sha256,
+                source,
+                file_name,
+                unit,
+                period,
+                received_at,
+                accepted,
+                findings_json,
+                content_json,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Submissions that named no unit or period (unreadable files).
+    pub fn unidentified_since(&self, since_id: i64) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT file_name, findings FROM submissions WHERE id > ?1 AND (unit IS NULL OR period IS NULL)")?;
+        let rows = stmt.query_map(params![since_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn last_submission_id(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM submissions", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    pub fn latest_version(&self, period: &str) -> Result<Option<StoredVersion>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT version, digest, generated_at FROM report_versions WHERE period = ?1 ORDER BY version DESC LIMIT 1",
+                params![period],
+                |r| Ok(StoredVersion { version: r.get(0)?, digest: r.get(1)?, generated_at: r.get(2)? }),
+            )
+            .optional()?)
+    }
+
+    pub fn insert_version(
+        &self,
+        period: &str,
+        v: &StoredVersion,
+        results_json: &str,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO report_versions (period, version, digest, generated_at, results) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![period, v.version, v.digest, v.generated_at, results_json],
+        )?;
+        Ok(())
+    }
+
+    /// The delivery status of a report version to a recipient, if any.
+    pub fn delivery_status(
+        &self,
+        period: &str,
+        version: i64,
+        recipient: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT status FROM deliveries WHERE period = ?1 AND version = ?2 AND recipient = ?3",
+                params![period, version, recipient],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn record_delivery(&self, d: &DeliveryRecord) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO deliveries (period, version, recipient, channel, status, attempts, detail, message_id, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, ?8)
+             ON CONFLICT(period, version, recipient) DO UPDATE SET
+               channel = excluded.channel, status = excluded.status, attempts = attempts + 1,
+               detail = excluded.detail, message_id = excluded.message_id, updated_at = excluded.updated_at",
+            params![d.period, d.version, d.recipient, d.channel, d.status, d.detail, d.message_id, chrono::Utc::now().to_rfc3339()],
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,56 @@
+use rusqlite::Connection;
+
+/// Each migration runs once, in order; `user_version` counts those done.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE files (
+    sha256 TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    stored_at TEXT NOT NULL
+);
+CREATE TABLE submissions (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL REFERENCES files(sha256),
+    source TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    unit TEXT,
+    period TEXT,
+    received_at TEXT NOT NULL,
+    accepted INTEGER NOT NULL,
+    findings TEXT NOT NULL,
+    content TEXT,
+    checked_at TEXT NOT NULL
+);
+CREATE INDEX submissions_period ON submissions(period, unit);
+CREATE TABLE report_versions (
+    period TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    generated_at TEXT NOT NULL,
+    results TEXT NOT NULL,
+    PRIMARY KEY (period, version)
+);
+CREATE TABLE deliveries (
+    period TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    recipient TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    detail TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (period, version, recipient)
+);
+"#];
+
+pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let done: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    for (i, m) in MIGRATIONS.iter().enumerate().skip(done) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(m)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,146 @@
+use super::numbers::read_number;
+use crate::domain::{CellRef, FORM06_FIELDS, Finding, Form06Row};
+use crate::intake::{Form06Table, RawCell, TableRow};
+
+/// The four identities that hold on every row of the form, as
+/// (left column, right columns, finding code, what the left side is).
+const IDENTITIES: [(u8, &[u8], &str, &str); 4] = [
+    (3, &[4, 5, 6], "bieu06_nhan", "Tổng số hồ sơ nhận"),
+    (3, &[7, 11], "bieu06_nhan_xu_ly", "Tổng số hồ sơ nhận"),
+    (
+        7,
+        &[8, 9, 10],
+        "bieu06_da_giai_quyet",
+        "Số hồ sơ đã giải quyết",
+    ),
+    (
+        11,
+        &[12, 13],
+        "bieu06_dang_giai_quyet",
+        "Số hồ sơ đang giải quyết",
+    ),
+];
+
+fn idx(column: u8) -> usize {
+    usize::from(column) - 3
+}
+
+fn row_name(r: &TableRow) -> String {
+    let lv = r.linh_vuc.display();
+    let lv = lv.trim();
+    if lv.is_empty() {
+        format!("dòng {}", r.row + 1)
+    } else {
+        format!("dòng {} ({lv})", r.row + 1)
+    }
+}
+
+/// Reads the figures of every row, then checks the identities and the total.
+pub fn check(t: &Form06Table, findings: &mut Vec<Finding>) -> Vec<Form06Row> {
+    let mut out = Vec::new();
+    for r in &t.rows {
+        let (values, ok) = read_row(t, r, findings);
+        if r.linh_vuc.is_empty() {
+            findings.push(Finding::warning(
+                "thieu_linh_vuc",
+                Some(CellRef::new(&t.sheet, r.row, t.linh_vuc_col)),
+                None,
+                format!("Dòng {} có số liệu nhưng chưa ghi tên lĩnh vực.", r.row + 1),
+            ));
+        }
+        if ok {
+            check_identities(t, r, &values, findings);
+        }
+        out.push(Form06Row {
+            linh_vuc: r.linh_vuc.display().trim().to_string(),
+            values,
+        });
+    }
+    if out.is_empty() && t.rows.is_empty() {
+        findings.push(Finding::error(
+            "bieu06_trong",
+            Some(CellRef::new(&t.sheet, 0, 0)),
+            None,
+            "Biểu 06 chưa có dòng số liệu nào. Ghi mỗi lĩnh vực một dòng; lĩnh vực không phát sinh hồ sơ ghi 0.",
+        ));
+    }
+    if let Some(total) = &t.total {
+        check_total(t, total, &out, findings);
+    }
+    out
+}
+
+fn read_row(t: &Form06Table, r: &TableRow, findings: &mut Vec<Finding>) -> ([i64; 11], bool) {
+    let mut values = [0i64; 11];
+    let mut ok = true;
+    for (i, (col, cell)) in r.values.iter().enumerate() {
+        match read_number(cell, true) {
+            Ok(v) => values[i] = v as i64,
+            Err(p) => {
+                ok = false;
+                let f = &FORM06_FIELDS[i];
+                let what = format!("Ô cột ({}) \"{}\" {}", f.column, f.label, row_name(r));
+                findings.push(Finding::error(
+                    p.code(),
+                    Some(CellRef::new(&t.sheet, r.row, *col)),
+                    Some(cell.display()),
+                    p.message(&what),
+                ));
+            }
+        }
+    }
+    (values, ok)
+}
+
+fn check_identities(t: &Form06Table, r: &TableRow, v: &[i64; 11], findings: &mut Vec<Finding>) {
+    for (left, right, code, what) in IDENTITIES {
+        let sum: i64 = right.iter().map(|c| v[idx(*c)]).sum();
+        let lv = v[idx(left)];
+        if lv != sum {
+            let parts: Vec<String> = right.iter().map(|c| format!("({c})")).collect();
+            let col = r.values[idx(left)].0;
+            findings.push(Finding::error(
+                code,
+                Some(CellRef::new(&t.sheet, r.row, col)),
+                Some(lv.to_string()),
+                format!(
+                    "{}: {what} ({left}) là {lv} nhưng {} = {sum}. Sửa lại để ({left}) = {}.",
+                    capitalise(&row_name(r)),
+                    parts.join(" + "),
+                    parts.join(" + ")
+                ),
+            ));
+        }
+    }
+}
+
+fn check_total(t: &Form06Table, total: &TableRow, rows: &[Form06Row], findings: &mut Vec<Finding>) {
+    for (i, (col, cell)) in total.values.iter().enumerate() {
+        if matches!(cell, RawCell::Empty) {
+            continue;
+        }
+        let at = CellRef::new(&t.sheet, total.row, *col);
+        let sum: i64 = rows.iter().map(|r| r.values[i]).sum();
+        match read_number(cell, true) {
+            Ok(v) if v as i64 == sum => {}
+            Ok(v) => findings.push(Finding::error(
+                "tong_cong_lech",
+                Some(at),
+                Some(cell.display()),
+                format!(
+                    "Dòng \"Tổng cộng\", cột ({}): ghi {} nhưng cộng các lĩnh vực được {sum}. Sửa dòng tổng hoặc số liệu các dòng.",
+                    FORM06_FIELDS[i].column, v as i64
+                ),
+            )),
+            Err(p) => findings.push(Finding::error(p.code(), Some(at), Some(cell.display()), p.message("Ô dòng \"Tổng cộng\""))),
+        }
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,114 @@
+//! Raw tables in, a `Submission` and its findings out. Every problem of a
+//! file is collected, never only the first: the unit fixes them all in one
+//! go. Only error-severity findings reject the workbook.
+
+mod form06;
+mod identity;
+mod indicators;
+mod numbers;
+
+pub use identity::unit_from_text;
+pub use numbers::{NumberProblem, read_number};
+
+use crate::domain::{Finding, Period, Submission, Unit, WindowMode};
+use crate::intake::{IntakeError, RawTables, read_tables};
+
+/// What a workbook is checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The units registry.
+    pub units: &'a [Unit],
+    /// The unit that uploaded it, when known.
+    pub expected_unit: Option<&'a str>,
+    /// The period asked for, when known.
+    pub expected_period: Option<Period>,
+    pub window_mode: WindowMode,
+}
+
+/// The outcome of checking one workbook.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// Present only when no finding is an error.
+    pub submission: Option<Submission>,
+    /// Who and when, as far as the file tells, even when it is rejected.
+    pub unit: Option<String>,
+    pub period: Option<Period>,
+    pub findings: Vec<Finding>,
+}
+
+impl Checked {
+    pub fn accepted(&self) -> bool {
+        self.submission.is_some()
+    }
+
+    pub fn errors(&self) -> usize {
+        self.findings.iter().filter(|f| f.is_error()).count()
+    }
+}
+
+/// Checks a file's bytes: intake, then every rule of the form.
+pub fn check_bytes(bytes: &[u8], ctx: &Context) -> Checked {
+    match read_tables(bytes) {
+        Ok(t) => check_tables(&t, ctx),
+        Err(e) => Checked {
+            submission: None,
+            unit: None,
+            period: None,
+            findings: vec![unreadable(&e)],
+        },
+    }
+}
+
+fn unreadable(e: &IntakeError) -> Finding {
+    Finding::error(
+        "khong_doc_duoc",
+        None,
+        None,
+        format!(
+            "Không đọc được tệp: {e}. Hãy lưu lại bằng Excel (.xlsx) từ mẫu báo cáo của kỳ và gửi lại."
+        ),
+    )
+}
+
+/// Checks located tables against the form's arithmetic and the registry.
+pub fn check_tables(t: &RawTables, ctx: &Context) -> Checked {
+    let mut findings = t.findings.clone();
+    let who = identity::identify(&t.info, ctx, &mut findings);
+    let rows = t
+        .form06
+        .as_ref()
+        .map(|f| form06::check(f, &mut findings))
+        .unwrap_or_default();
+    let indicators = t
+        .indicators
+        .as_ref()
+        .map(|(sheet, rows)| indicators::check(sheet, rows, &mut findings));
+    let tasks = t
+        .tasks
+        .as_ref()
+        .map(|(_, rows)| indicators::tasks(rows, &mut findings))
+        .unwrap_or_default();
+    if let (Some(f), Some(ind)) = (&t.form06, &indicators) {
+        indicators::check_ratios(f, &rows, ind, &mut findings);
+    }
+    findings.sort_by_key(|f| f.severity);
+    let ok = !findings.iter().any(Finding::is_error);
+    let submission = match (&who.unit, who.period, indicators) {
+        (Some(unit), Some(period), Some(ind)) if ok => Some(Submission {
+            unit: unit.clone(),
+            period,
+            rows,
+            indicators: ind.values,
+            tasks,
+            preparer: t.info.preparer.clone(),
+            phone: t.info.phone.clone(),
+        }),
+        _ => None,
+    };
+    Checked {
+        submission,
+        unit: who.unit,
+        period: who.period,
+        findings,
+    }
+}
