@@ -1,1 +1,84 @@
+//! The integration tests: one binary, a module per feature, shared helpers.
+//! They drive the real library and the real `tthc` binary on real files,
+//! with temporary data and output folders.
 
+mod cli;
+mod config;
+mod golden;
+mod intake;
+mod reports;
+mod rules;
+mod sample_quarter;
+mod scoring;
+mod versions;
+
+use std::path::{Path, PathBuf};
+use tthc::pipeline::Engine;
+use tthc::settings::{PathOverrides, Settings};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn sample_config() -> PathBuf {
+    repo().join("samples/truc-ninh/tthc.toml")
+}
+
+pub fn sample_inbox() -> PathBuf {
+    repo().join("samples/truc-ninh/inbox")
+}
+
+/// The sample district with its outputs and data in a temporary folder.
+pub fn sample_engine(tmp: &Path) -> Engine {
+    sample_engine_with_inbox(tmp, &sample_inbox())
+}
+
+pub fn sample_engine_with_inbox(tmp: &Path, inbox: &Path) -> Engine {
+    let overrides = PathOverrides {
+        inbox: Some(inbox.to_path_buf()),
+        data: Some(tmp.join("data")),
+        output: Some(tmp.join("out")),
+    };
+    let settings = Settings::load(&sample_config(), &overrides).expect("the sample config loads");
+    Engine::open(settings).expect("the sample engine opens")
+}
+
+/// Copies a folder tree (the sample inbox, to change a file in it).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// Runs the `tthc` binary; returns (exit code, stdout, stderr).
+pub fn tthc(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tthc"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("the tthc binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The text of a PDF, extracted as a reader's copy-paste would.
+pub fn pdf_text(path: &Path) -> String {
+    pdf_extract::extract_text(path).unwrap_or_else(|e| panic!("text of {}: {e}", path.display()))
+}
+
+pub fn pdf_pages(path: &Path) -> usize {
+    lopdf::Document::load(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .get_pages()
+        .len()
+}

@@ -1,0 +1,142 @@
+//! The `tthc` binary as a user runs it.
+
+use crate::tthc;
+
+const CONFIG: &str = "samples/truc-ninh/tthc.toml";
+
+#[test]
+fn check_on_the_rejected_sample_names_the_cell_and_exits_2() {
+    let (code, out, _) = tthc(&[
+        "check",
+        "samples/truc-ninh/inbox/2022-Q4/XA15-2022-Q4.xlsx",
+        "--config",
+        CONFIG,
+    ]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("Biểu 06!C10"), "{out}");
+    assert!(out.contains("(3) = (4) + (5) + (6)"), "{out}");
+    assert!(out.contains("KHÔNG HỢP LỆ"), "{out}");
+}
+
+#[test]
+fn check_on_a_good_workbook_exits_0() {
+    let (code, out, _) = tthc(&[
+        "check",
+        "samples/truc-ninh/inbox/2022-Q4/XA10-2022-Q4.xlsx",
+        "--config",
+        CONFIG,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("hợp lệ"), "{out}");
+}
+
+#[test]
+fn check_against_the_wrong_period_is_an_error() {
+    let (code, out, _) = tthc(&[
+        "check",
+        "samples/truc-ninh/inbox/2022-Q3/XA10-2022-Q3.xlsx",
+        "--config",
+        CONFIG,
+        "--period",
+        "2022-Q4",
+    ]);
+    assert_eq!(code, 2);
+    assert!(out.contains("sai_ky"), "{out}");
+}
+
+#[test]
+fn check_of_a_file_that_is_not_a_spreadsheet_is_refused_cleanly() {
+    let (code, out, _) = tthc(&[
+        "check",
+        "samples/truc-ninh/inbox/2022-Q4/so-nhan.csv",
+        "--config",
+        CONFIG,
+    ]);
+    assert_eq!(code, 2);
+    assert!(out.contains("khong_doc_duoc"), "{out}");
+}
+
+#[test]
+fn rules_check_accepts_the_shipped_rules() {
+    let (code, out, err) = tthc(&["rules", "check", "--config", CONFIG]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("15 tiêu chí, 100 điểm"), "{out}");
+}
+
+#[test]
+fn a_broken_config_exits_3_with_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::fs::read_to_string(crate::sample_config())
+        .unwrap()
+        .replace("place = \"Trực Ninh\"", "place = \"Trực Ninh\"\nplaec = 1");
+    let path = dir.path().join("tthc.toml");
+    std::fs::write(&path, src).unwrap();
+    let (code, _, err) = tthc(&[
+        "run",
+        "--config",
+        path.to_str().unwrap(),
+        "--period",
+        "2022-Q4",
+    ]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("tthc.toml:9:1"), "{err}");
+    assert!(err.contains("plaec"), "{err}");
+}
+
+#[test]
+fn template_writes_a_workbook_that_check_reads_as_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mau.xlsx");
+    let (code, out, err) = tthc(&[
+        "template",
+        "--config",
+        CONFIG,
+        "--unit",
+        "XA10",
+        "--period",
+        "2022-Q4",
+        "--file",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, _) = tthc(&["check", file.to_str().unwrap(), "--config", CONFIG]);
+    assert_eq!(code, 2, "an empty template is not a report: {out}");
+    assert!(out.contains("bieu06_trong"), "{out}");
+    assert!(
+        out.contains("XA10, Quý IV/2022"),
+        "unit and period are prefilled: {out}"
+    );
+}
+
+#[test]
+fn run_prints_a_summary_of_the_rejected_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out_dir, data_dir) = (dir.path().join("out"), dir.path().join("data"));
+    let (code, out, err) = tthc(&[
+        "run",
+        "--config",
+        CONFIG,
+        "--period",
+        "2022-Q4",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--data",
+        data_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("Bị từ chối: UBND xã Trực Thái (XA15)"),
+        "{out}"
+    );
+    for f in [
+        "xep-hang-2022-Q4.xlsx",
+        "bao-cao-2022-Q4.pdf",
+        "ket-qua-2022-Q4.json",
+    ] {
+        assert!(out_dir.join("2022-Q4").join(f).exists(), "{f}");
+    }
+    assert_eq!(
+        std::fs::read_dir(out_dir.join("outbox")).unwrap().count(),
+        2
+    );
+}

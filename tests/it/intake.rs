@@ -1,0 +1,137 @@
+//! Intake and validation of workbooks made by the template writer.
+
+use tthc::domain::{Period, WindowMode};
+use tthc::settings::{PathOverrides, Settings};
+use tthc::validate::{Context, check_bytes};
+
+fn settings() -> Settings {
+    Settings::load(&crate::sample_config(), &PathOverrides::default()).unwrap()
+}
+
+fn ctx(s: &Settings) -> Context<'_> {
+    Context {
+        units: &s.units,
+        expected_unit: None,
+        expected_period: None,
+        window_mode: WindowMode::Reporting,
+    }
+}
+
+fn content(s: &Settings, code: &str) -> tthc::report::template::WorkbookContent {
+    let rules = tthc::rules::load_dir(&s.rules_dir).unwrap();
+    let u = s.unit(code).unwrap();
+    tthc::synth::quarter_content(
+        u,
+        &tthc::synth::profile(u, 1),
+        Period::quarter(2022, 4),
+        &mut Default::default(),
+        &rules,
+        s,
+        1,
+    )
+}
+
+#[test]
+fn a_written_workbook_reads_back_to_the_same_figures() {
+    let s = settings();
+    let c = content(&s, "CQ05");
+    let checked = check_bytes(
+        &tthc::report::template::write_workbook(&c).unwrap(),
+        &ctx(&s),
+    );
+    assert!(
+        checked.findings.iter().all(|f| !f.is_error()),
+        "{:?}",
+        checked.findings
+    );
+    let sub = checked.submission.unwrap();
+    assert_eq!(sub.unit, "CQ05");
+    assert_eq!(sub.period, Period::quarter(2022, 4));
+    let want: Vec<[i64; 11]> = c.rows.iter().map(|(_, v)| v.unwrap()).collect();
+    let got: Vec<[i64; 11]> = sub.rows.iter().map(|r| r.values).collect();
+    assert_eq!(got, want);
+    assert_eq!(sub.indicators["cho_tb_phut"], c.indicators[18].unwrap());
+    assert_eq!(sub.tasks.len(), c.tasks.len());
+}
+
+#[test]
+fn every_broken_identity_and_bad_cell_is_reported_at_once() {
+    let s = settings();
+    let mut c = content(&s, "XA03");
+    if let Some((_, Some(v))) = c.rows.get_mut(0) {
+        v[4] += 1; // (7) no longer (8)+(9)+(10), and (3) ≠ (7)+(11)
+    }
+    if let Some((_, Some(v))) = c.rows.get_mut(2) {
+        v[9] += 2; // (11) ≠ (12)+(13)
+    }
+    c.total_formulas = false;
+    let checked = check_bytes(
+        &tthc::report::template::write_workbook(&c).unwrap(),
+        &ctx(&s),
+    );
+    let codes: Vec<(&str, String)> = checked
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.code.as_str(),
+                f.cell.as_ref().map(|c| c.to_string()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert!(
+        codes.contains(&("bieu06_da_giai_quyet", "Biểu 06!G9".into())),
+        "{codes:?}"
+    );
+    assert!(
+        codes.contains(&("bieu06_nhan_xu_ly", "Biểu 06!C9".into())),
+        "{codes:?}"
+    );
+    assert!(
+        codes.contains(&("bieu06_dang_giai_quyet", "Biểu 06!K11".into())),
+        "{codes:?}"
+    );
+    assert!(checked.submission.is_none());
+    assert_eq!(
+        checked.unit.as_deref(),
+        Some("XA03"),
+        "who sent it is still known"
+    );
+}
+
+#[test]
+fn a_workbook_from_another_unit_than_the_uploader_is_refused() {
+    let s = settings();
+    let bytes = tthc::report::template::write_workbook(&content(&s, "XA03")).unwrap();
+    let checked = check_bytes(
+        &bytes,
+        &Context {
+            expected_unit: Some("XA04"),
+            ..ctx(&s)
+        },
+    );
+    assert!(
+        checked
+            .findings
+            .iter()
+            .any(|f| f.code == "sai_don_vi" && f.is_error())
+    );
+}
+
+#[test]
+fn an_unknown_unit_code_is_refused_with_its_cell() {
+    let s = settings();
+    let mut c = content(&s, "XA03");
+    c.unit_code = "XA99".into();
+    c.unit_name = "UBND xã Không Có".into();
+    let checked = check_bytes(
+        &tthc::report::template::write_workbook(&c).unwrap(),
+        &ctx(&s),
+    );
+    let f = checked
+        .findings
+        .iter()
+        .find(|f| f.code == "don_vi_khong_ton_tai")
+        .expect("a finding");
+    assert_eq!(f.cell.as_ref().unwrap().to_string(), "Thông tin!B2");
+}

@@ -1,0 +1,189 @@
+//! Scoring and ranking with a small ruleset whose arithmetic is easy to follow.
+
+use chrono::NaiveDate;
+use std::collections::BTreeMap;
+use tthc::rank::{Status, UnitResult, league_tables};
+use tthc::rules::{RuleBook, load_dir};
+use tthc::score::{ScoreCard, UnitInput, score_units};
+
+const RULESET: &str = r#"
+kind = "ruleset"
+name = "Thử"
+version = "1"
+effective_from = "2022-Q1"
+late_penalty = 2.0
+leagues = [{ code = "co_quan", label = "Cơ quan, đơn vị" }, { code = "xa", label = "UBND xã, thị trấn" }]
+bands = [{ min = 90, label = "Xuất sắc" }, { min = 80, label = "Tốt" }, { min = 70, label = "Khá" }, { min = 50, label = "Trung bình" }, { min = 0, label = "Yếu" }]
+groups = [{ code = "G", label = "Nhóm" }]
+
+[[criteria]]
+code = "A"
+group = "G"
+label = "Tỷ lệ trước hạn"
+numerator = "truoc_han"
+denominator = "nhan_tong"
+points = 60
+shape = "linear"
+zero_denominator = "exclude"
+
+[[criteria]]
+code = "B"
+group = "G"
+label = "Tỷ lệ hài lòng"
+numerator = "phieu_hai_long"
+denominator = "phieu_danh_gia"
+points = 40
+shape = "target"
+target = 0.5
+zero_denominator = "full"
+"#;
+
+fn rules() -> RuleBook {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("r.toml"), RULESET).unwrap();
+    load_dir(dir.path()).unwrap()
+}
+
+fn unit(
+    code: &str,
+    league: &str,
+    truoc: f64,
+    nhan: f64,
+    hai_long: f64,
+    phieu: f64,
+    late: bool,
+) -> UnitInput {
+    let fields = BTreeMap::from([
+        ("truoc_han", truoc),
+        ("nhan_tong", nhan),
+        ("phieu_hai_long", hai_long),
+        ("phieu_danh_gia", phieu),
+    ]);
+    UnitInput {
+        code: code.into(),
+        league: league.into(),
+        fields,
+        late,
+    }
+}
+
+fn score(units: &[UnitInput]) -> Vec<ScoreCard> {
+    let book = rules();
+    score_units(units, &book.rulesets[0], None).unwrap()
+}
+
+#[test]
+fn a_total_of_exactly_90_is_xuat_sac() {
+    // 60 × 5/6 + 40 = 90.
+    let c = &score(&[unit("U1", "xa", 5.0, 6.0, 1.0, 1.0, false)])[0];
+    assert_eq!((c.total, c.band.as_str()), (90.0, "Xuất sắc"));
+}
+
+#[test]
+fn a_total_of_89_995_rounds_up_to_90_and_is_xuat_sac() {
+    // 60 × 0.83325 + 40 = 89.995, rounded half away from zero.
+    let c = &score(&[unit("U1", "xa", 3333.0, 4000.0, 1.0, 1.0, false)])[0];
+    assert!((c.scaled - 89.995).abs() < 1e-9, "{}", c.scaled);
+    assert_eq!((c.total, c.band.as_str()), (90.0, "Xuất sắc"));
+}
+
+#[test]
+fn a_total_just_under_the_edge_stays_in_the_band_below() {
+    // 60 × 0.8332 + 40 = 89.992 → 89.99, Tốt.
+    let c = &score(&[unit("U1", "xa", 8332.0, 10000.0, 1.0, 1.0, false)])[0];
+    assert_eq!((c.total, c.band.as_str()), (89.99, "Tốt"));
+}
+
+#[test]
+fn an_excluded_criterion_leaves_the_scale() {
+    // A has no dossiers: excluded. B = 40 × 0.25 / 0.5 = 20 of 40 → 50.
+    let c = &score(&[unit("U1", "xa", 0.0, 0.0, 1.0, 4.0, false)])[0];
+    assert!(!c.criteria[0].applicable);
+    assert_eq!(c.total, 50.0);
+    assert_eq!(c.band, "Trung bình");
+}
+
+#[test]
+fn a_zero_denominator_with_full_policy_gives_full_points() {
+    let c = &score(&[unit("U1", "xa", 3.0, 4.0, 0.0, 0.0, false)])[0];
+    assert_eq!(c.criteria[1].points, 40.0);
+    assert!(c.criteria[1].applicable);
+    assert_eq!(c.total, 85.0);
+}
+
+#[test]
+fn late_submission_loses_two_points() {
+    let on_time = &score(&[unit("U1", "xa", 3.0, 4.0, 1.0, 1.0, false)])[0];
+    let late = &score(&[unit("U1", "xa", 3.0, 4.0, 1.0, 1.0, true)])[0];
+    assert_eq!(on_time.total, 85.0);
+    assert_eq!(late.total, 83.0);
+    assert_eq!(late.penalty, 2.0);
+}
+
+#[test]
+fn the_late_penalty_never_takes_a_total_below_zero() {
+    // 60 × 0.01 = 0.6, B = 0 → 0.6; late → 0, not −1.4.
+    let c = &score(&[unit("U1", "xa", 1.0, 100.0, 0.0, 10.0, true)])[0];
+    assert_eq!(c.total, 0.0);
+    assert_eq!(c.band, "Yếu");
+}
+
+fn result(code: &str, league: &str, card: Option<ScoreCard>) -> UnitResult {
+    UnitResult {
+        code: code.into(),
+        name: format!("Đơn vị {code}"),
+        league: league.into(),
+        status: if card.is_some() {
+            Status::OnTime
+        } else {
+            Status::Missing
+        },
+        received_at: None,
+        deadline: NaiveDate::from_ymd_opt(2022, 12, 16).unwrap(),
+        days_late: None,
+        card,
+        rank: None,
+        previous: None,
+        tasks: vec![],
+        rows: vec![],
+        findings: vec![],
+    }
+}
+
+#[test]
+fn equal_totals_share_a_rank_listed_by_code_and_missing_units_come_last() {
+    let cards = score(&[
+        unit("X3", "xa", 3.0, 4.0, 1.0, 1.0, false),
+        unit("X2", "xa", 1.0, 1.0, 1.0, 1.0, false),
+        unit("X1", "xa", 3.0, 4.0, 1.0, 1.0, false),
+        unit("X4", "xa", 1.0, 4.0, 1.0, 1.0, false),
+        unit("C1", "co_quan", 1.0, 4.0, 1.0, 1.0, false),
+    ]);
+    let mut units: Vec<UnitResult> = cards
+        .into_iter()
+        .map(|c| result(&c.unit.clone(), &c.league.clone(), Some(c)))
+        .collect();
+    units.push(result("X0", "xa", None));
+    let leagues = [
+        ("co_quan".to_string(), "Cơ quan".to_string()),
+        ("xa".to_string(), "Xã".to_string()),
+    ];
+    let tables = league_tables(units, &leagues).unwrap();
+    let xa: Vec<(&str, Option<u32>)> = tables[1]
+        .units
+        .iter()
+        .map(|u| (u.code.as_str(), u.rank))
+        .collect();
+    assert_eq!(
+        xa,
+        [
+            ("X2", Some(1)),
+            ("X1", Some(2)),
+            ("X3", Some(2)),
+            ("X4", Some(4)),
+            ("X0", None)
+        ]
+    );
+    // The offices are ranked on their own.
+    assert_eq!(tables[0].units[0].rank, Some(1));
+}

@@ -1,0 +1,64 @@
+//! Report versions: same inputs, same version; a changed input, a new one.
+
+use crate::{copy_dir, sample_engine_with_inbox, sample_inbox};
+use tthc::domain::Period;
+
+#[test]
+fn running_a_quarter_again_gives_the_same_version_and_identical_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let engine = sample_engine_with_inbox(tmp.path(), &sample_inbox());
+    let period: Period = "2022-Q4".parse().unwrap();
+    let (_, first) = engine.run(period).unwrap();
+    let json1 = std::fs::read(first.dir.join("ket-qua-2022-Q4.json")).unwrap();
+    let (summary, second) = engine.run(period).unwrap();
+    let json2 = std::fs::read(second.dir.join("ket-qua-2022-Q4.json")).unwrap();
+    assert_eq!(summary.new, 0, "nothing new to read");
+    assert_eq!((first.version, second.version), (1, 1));
+    assert!(first.new_version && !second.new_version);
+    assert_eq!(json1, json2);
+    assert!(
+        second.emails.is_empty(),
+        "a version is delivered to a recipient once"
+    );
+}
+
+#[test]
+fn a_changed_input_makes_a_new_version_and_keeps_the_earlier_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inbox = tmp.path().join("inbox");
+    copy_dir(&sample_inbox(), &inbox);
+    let engine = sample_engine_with_inbox(tmp.path(), &inbox);
+    let period: Period = "2022-Q4".parse().unwrap();
+    let (_, first) = engine.run(period).unwrap();
+    // The missing commune sends its workbook (a copy of another's, relabelled).
+    let content = tthc::synth::quarter_content(
+        engine.settings.unit("XA21").unwrap(),
+        &tthc::synth::profile(engine.settings.unit("XA21").unwrap(), 7),
+        period,
+        &mut Default::default(),
+        &engine.rules,
+        &engine.settings,
+        7,
+    );
+    let bytes = tthc::report::template::write_workbook(&content).unwrap();
+    std::fs::write(inbox.join("2022-Q4/bao cao quy 4 viet hung.xlsx"), bytes).unwrap();
+    let (summary, second) = engine.run(period).unwrap();
+    assert_eq!(summary.new, 1);
+    assert_eq!((first.version, second.version), (1, 2));
+    let v1 = first.dir.join("v1/ket-qua-2022-Q4.json");
+    let v2 = first.dir.join("v2/ket-qua-2022-Q4.json");
+    let j1: serde_json::Value = serde_json::from_slice(&std::fs::read(v1).unwrap()).unwrap();
+    let j2: serde_json::Value = serde_json::from_slice(&std::fs::read(v2).unwrap()).unwrap();
+    let status = |j: &serde_json::Value| {
+        j["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["code"] == "XA21")
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status(&j1), "missing");
+    assert_ne!(status(&j2), "missing");
+    assert_eq!(second.emails.len(), 2, "the new version goes out");
+}
