@@ -2,7 +2,7 @@
 //! the store, gather each unit's submission for a period, score, rank, and
 //! write the artifacts as a numbered report version.
 
-use crate::domain::{Finding, Period, Submission, Unit};
+use crate::domain::{Finding, Period, Submission, Unit, combine_year};
 use crate::rank::{LeagueTable, Previous, Status, UnitResult, league_tables};
 use crate::report::Results;
 use crate::rules::RuleBook;
@@ -33,6 +33,17 @@ pub struct IngestSummary {
     pub accepted: usize,
     /// (file, unit if known, findings) of the newly rejected files.
     pub rejected: Vec<(String, Option<String>, Vec<Finding>)>,
+}
+
+/// Where a unit stands for a period.
+struct Standing {
+    status: Status,
+    received_at: Option<DateTime<FixedOffset>>,
+    deadline: NaiveDate,
+    days_late: Option<i64>,
+    findings: Vec<Finding>,
+    submission: Option<Submission>,
+    notes: Vec<String>,
 }
 
 /// What a run wrote.
@@ -152,15 +163,127 @@ impl Engine {
         end + chrono::Days::new(u64::from(self.settings.deadline_days(&unit.league)))
     }
 
-    /// Scores and ranks a quarter from what the store holds; with
-    /// `with_previous`, also the previous quarter for each unit's change.
-    pub fn results(&self, period: Period, with_previous: bool) -> Result<Option<Results>> {
-        let Period::Quarter { .. } = period else {
-            return Err(anyhow!(
-                "tổng hợp cả năm chưa được hỗ trợ: chạy từng quý, ví dụ --period {}-Q4",
-                period.year()
-            ));
+    /// Where a unit stands for one quarter, from the store's submissions.
+    fn standing(
+        &self,
+        unit: &Unit,
+        quarter: Period,
+        stored: &[StoredSubmission],
+    ) -> Result<Standing> {
+        let mine: Vec<&StoredSubmission> = stored
+            .iter()
+            .filter(|s| s.unit.as_deref() == Some(unit.code.0.as_str()))
+            .collect();
+        let deadline = self.deadline(unit, quarter);
+        let accepted = mine.iter().rev().find(|s| s.accepted);
+        let tz = self.settings.time_zone();
+        let (status, received_at, days_late) = match (accepted, mine.last()) {
+            (Some(s), _) => {
+                let local = s.received_at.with_timezone(&tz).date_naive();
+                let late = local > deadline;
+                let status = if late { Status::Late } else { Status::OnTime };
+                (
+                    status,
+                    Some(s.received_at),
+                    late.then(|| (local - deadline).num_days()),
+                )
+            }
+            (None, Some(s)) => (Status::Rejected, Some(s.received_at), None),
+            (None, None) => (Status::Missing, None, None),
         };
+        let shown = accepted.or(mine.last());
+        let findings: Vec<Finding> = shown
+            .map(|s| serde_json::from_str(&s.findings_json))
+            .transpose()?
+            .unwrap_or_default();
+        let submission: Option<Submission> = accepted
+            .map(|s| {
+                serde_json::from_str(s.content_json.as_deref().unwrap_or("null"))
+                    .with_context(|| format!("đọc lại bài nộp {} của {}", s.file_name, unit.code))
+            })
+            .transpose()?;
+        Ok(Standing {
+            status,
+            received_at,
+            deadline,
+            days_late,
+            findings,
+            submission,
+            notes: Vec::new(),
+        })
+    }
+
+    /// A unit's year from its quarters: figures combined as the spec says,
+    /// the year's status from its quarters, and notes on what is missing or
+    /// does not carry over.
+    fn year_standing(
+        &self,
+        unit: &Unit,
+        year: i32,
+        stored: &HashMap<Period, Vec<StoredSubmission>>,
+    ) -> Result<Standing> {
+        let mut quarters = Vec::new();
+        let mut notes = Vec::new();
+        for q in (Period::Year { year }).quarters() {
+            let (from, to) = q.window(self.settings.period.window);
+            if !unit.active_during(from, to) {
+                continue;
+            }
+            let st = self.standing(
+                unit,
+                q,
+                stored.get(&q).map(Vec::as_slice).unwrap_or_default(),
+            )?;
+            if st.submission.is_none() {
+                notes.push(format!(
+                    "Không có báo cáo hợp lệ {}: điểm năm tính trên các quý còn lại.",
+                    q.label_vi()
+                ));
+            }
+            quarters.push((q, st));
+        }
+        let accepted: Vec<(Period, &Submission)> = quarters
+            .iter()
+            .filter_map(|(q, st)| st.submission.as_ref().map(|s| (*q, s)))
+            .collect();
+        let (submission, mut carry) = match accepted.as_slice() {
+            [] => (None, Vec::new()),
+            list => {
+                let (s, n) = combine_year(list);
+                (Some(s), n)
+            }
+        };
+        notes.append(&mut carry);
+        let any = |s: Status| quarters.iter().any(|(_, st)| st.status == s);
+        let status = match &submission {
+            Some(_) if any(Status::Late) => Status::Late,
+            Some(_) => Status::OnTime,
+            None if any(Status::Rejected) => Status::Rejected,
+            None => Status::Missing,
+        };
+        let last = quarters.last();
+        Ok(Standing {
+            status,
+            received_at: quarters.iter().filter_map(|(_, st)| st.received_at).max(),
+            deadline: last
+                .map(|(_, st)| st.deadline)
+                .unwrap_or_else(|| self.deadline(unit, Period::quarter(year, 4))),
+            days_late: quarters
+                .iter()
+                .filter_map(|(_, st)| st.days_late)
+                .reduce(|a, b| a + b),
+            findings: quarters
+                .iter()
+                .flat_map(|(_, st)| st.findings.iter().cloned())
+                .collect(),
+            submission,
+            notes,
+        })
+    }
+
+    /// Scores and ranks a quarter or a year from what the store holds; with
+    /// `with_previous`, also the period before, for each unit's change.
+    pub fn results(&self, period: Period, with_previous: bool) -> Result<Option<Results>> {
         let Some(ruleset) = self.rules.ruleset_for(period) else {
             return Err(anyhow!(
                 "không có bộ quy tắc nào có hiệu lực cho {} trong {} — thêm một tệp kind = \"ruleset\" có effective_from phù hợp",
@@ -172,80 +295,61 @@ impl Engine {
         let tasks = self.rules.tasks_for(period);
         let mode = self.settings.period.window;
         let (from, to) = period.window(mode);
-        let stored = self.store.submissions_for(&period.to_string())?;
-        if stored.is_empty() && !with_previous {
+        let mut stored: HashMap<Period, Vec<StoredSubmission>> = HashMap::new();
+        for q in period.quarters() {
+            stored.insert(q, self.store.submissions_for(&q.to_string())?);
+        }
+        if stored.values().all(Vec::is_empty) && !with_previous {
             return Ok(None);
         }
-        let tz = self.settings.time_zone();
+        let is_year = matches!(period, Period::Year { .. });
 
         let mut units = Vec::new();
         let mut inputs = Vec::new();
-        let mut submissions: HashMap<String, Submission> = HashMap::new();
         for unit in self
             .settings
             .units
             .iter()
             .filter(|u| u.active_during(from, to))
         {
-            let mine: Vec<&StoredSubmission> = stored
-                .iter()
-                .filter(|s| s.unit.as_deref() == Some(unit.code.0.as_str()))
-                .collect();
-            let deadline = self.deadline(unit, period);
-            let accepted = mine.iter().rev().find(|s| s.accepted);
-            let shown = accepted.or(mine.last());
-            let (status, received_at, days_late) = match (accepted, mine.last()) {
-                (Some(s), _) => {
-                    let local = s.received_at.with_timezone(&tz).date_naive();
-                    let late = local > deadline;
-                    let status = if late { Status::Late } else { Status::OnTime };
-                    (
-                        status,
-                        Some(s.received_at),
-                        late.then(|| (local - deadline).num_days()),
-                    )
-                }
-                (None, Some(s)) => (Status::Rejected, Some(s.received_at), None),
-                (None, None) => (Status::Missing, None, None),
+            let st = match period {
+                Period::Quarter { .. } => self.standing(
+                    unit,
+                    period,
+                    stored.get(&period).map(Vec::as_slice).unwrap_or_default(),
+                )?,
+                Period::Year { year } => self.year_standing(unit, year, &stored)?,
             };
-            let findings: Vec<Finding> = shown
-                .map(|s| serde_json::from_str(&s.findings_json))
-                .transpose()?
-                .unwrap_or_default();
             let mut rows = Vec::new();
             let mut task_results = Vec::new();
-            if let Some(s) = accepted {
-                let sub: Submission =
-                    serde_json::from_str(s.content_json.as_deref().unwrap_or("null"))
-                        .with_context(|| {
-                            format!("đọc lại bài nộp {} của {}", s.file_name, unit.code)
-                        })?;
+            if let Some(sub) = &st.submission {
                 inputs.push(UnitInput {
                     code: unit.code.0.clone(),
                     league: unit.league.0.clone(),
                     fields: sub.fields(),
-                    late: status == Status::Late,
+                    // Lateness is a quarter's matter; a year is not submitted.
+                    late: st.status == Status::Late && !is_year,
                 });
                 rows = sub.rows.clone();
                 if let Some(ts) = tasks {
-                    task_results = evaluate_tasks(ts, &unit.league.0, period, mode, &sub);
+                    task_results = evaluate_tasks(ts, &unit.league.0, period, mode, sub);
                 }
-                submissions.insert(unit.code.0.clone(), sub);
             }
             units.push(UnitResult {
                 code: unit.code.0.clone(),
                 name: unit.name.clone(),
                 league: unit.league.0.clone(),
-                status,
-                received_at,
-                deadline,
-                days_late,
+                status: st.status,
+                received_at: st.received_at,
+                deadline: st.deadline,
+                days_late: st.days_late,
                 card: None,
                 rank: None,
                 previous: None,
                 tasks: task_results,
                 rows,
-                findings,
+                findings: st.findings,
+                notes: st.notes,
             });
         }
         let cards = score_units(&inputs, ruleset, targets)?;

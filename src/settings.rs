@@ -94,7 +94,7 @@ struct RawUnit {
     code: Spanned<String>,
     name: String,
     kind: Spanned<String>,
-    email: String,
+    email: Spanned<String>,
     #[serde(default)]
     valid_from: Option<toml::value::Datetime>,
     #[serde(default)]
@@ -159,13 +159,7 @@ impl Settings {
             toml::from_str(source).map_err(|e| FileError::from_toml(path, source, &e))?;
         let mut errors = Vec::new();
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let resolve = |p: &Path| {
-            if p.is_absolute() {
-                p.to_path_buf()
-            } else {
-                base.join(p)
-            }
-        };
+        let resolve = |p: &Path| normalise(&base.join(p));
 
         if raw.organisation.time_zone.parse::<chrono_tz::Tz>().is_err() {
             errors.push(FileError::at(
@@ -240,12 +234,24 @@ impl Settings {
                 code: UnitCode(code),
                 name: u.name.trim().to_string(),
                 league: LeagueCode(u.kind.get_ref().clone()),
-                email: u.email.trim().to_string(),
+                email: u.email.get_ref().trim().to_string(),
                 valid_from,
                 valid_to,
                 successor: u.successor.as_ref().map(|s| UnitCode(s.get_ref().clone())),
             });
             spans.push(u.kind.span());
+            if u.email.get_ref().trim().parse::<lettre::Address>().is_err() {
+                errors.push(FileError::at(
+                    path,
+                    source,
+                    Some(u.email.span()),
+                    format!(
+                        "địa chỉ thư \"{}\" của đơn vị {} không hợp lệ",
+                        u.email.get_ref(),
+                        u.code.get_ref()
+                    ),
+                ));
+            }
         }
         for u in &raw.units {
             if let Some(s) = &u.successor
@@ -261,6 +267,29 @@ impl Settings {
                     ),
                 ));
             }
+        }
+        let mut check_mailbox = |key: &str, value: &str| {
+            if value.trim().parse::<lettre::message::Mailbox>().is_err() {
+                errors.push(FileError::at(
+                    path,
+                    source,
+                    find_key(source, key),
+                    format!("địa chỉ thư \"{value}\" không hợp lệ — viết dạng ten@donvi.gov.vn hoặc \"Tên <ten@donvi.gov.vn>\""),
+                ));
+            }
+        };
+        check_mailbox("email", &raw.organisation.email);
+        check_mailbox("from", &raw.delivery.from);
+        for r in &raw.delivery.recipients {
+            check_mailbox("recipients", r);
+        }
+        if raw.delivery.recipients.is_empty() {
+            errors.push(FileError::at(
+                path,
+                source,
+                find_key(source, "recipients"),
+                "chưa có địa chỉ nhận báo cáo trong [delivery] recipients",
+            ));
         }
         if units.is_empty() {
             errors.push(FileError::at(
@@ -360,6 +389,24 @@ impl Settings {
     }
 }
 
+/// Drops `.` and resolves `..` lexically, so paths print as a person would write them.
+fn normalise(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The span of the first `key =` in the file, to point at a bad value.
 fn find_key(source: &str, key: &str) -> Option<std::ops::Range<usize>> {
     let mut offset = 0;
@@ -424,6 +471,23 @@ email = "x1@a.gov.vn"
         assert_eq!(s.paths.inbox, PathBuf::from("/etc/tthc/inbox"));
         assert_eq!(s.units.len(), 1);
         assert_eq!(s.deadline_days(&LeagueCode("xa".into())), 2);
+    }
+
+    #[test]
+    fn a_bad_unit_email_is_located() {
+        let src = MINIMAL.replace("email = \"x1@a.gov.vn\"", "email = \"x1 at a.gov.vn\"");
+        let err =
+            Settings::parse(Path::new("c.toml"), &src, &PathOverrides::default()).unwrap_err();
+        assert_eq!((err.0[0].line, err.0[0].column), (33, 9), "{err}");
+    }
+
+    #[test]
+    fn relative_paths_are_normalised() {
+        assert_eq!(
+            normalise(Path::new("samples/truc-ninh/../../rules")),
+            PathBuf::from("rules")
+        );
+        assert_eq!(normalise(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
     }
 
     #[test]

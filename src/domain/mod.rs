@@ -16,6 +16,6 @@ pub use fields::{
 };
 pub use finding::{Finding, Severity};
 pub use period::{Period, PeriodError, WindowMode};
-pub use submission::{Form06Row, Form06Values, Submission, TaskReport, TaskStatus};
+pub use submission::{Form06Row, Form06Values, Submission, TaskReport, TaskStatus, combine_year};
 pub use text::{ascii_fold, fold};
 pub use unit::{LeagueCode, Unit, UnitCode};

@@ -50,6 +50,21 @@ impl Period {
         }
     }
 
+    /// The quarter after this one; for a year, the year after.
+    pub fn next(&self) -> Period {
+        match *self {
+            Period::Quarter { year, quarter: 4 } => Period::Quarter {
+                year: year + 1,
+                quarter: 1,
+            },
+            Period::Quarter { year, quarter } => Period::Quarter {
+                year,
+                quarter: quarter + 1,
+            },
+            Period::Year { year } => Period::Year { year: year + 1 },
+        }
+    }
+
     /// The four quarters of a year, or the quarter itself.
     pub fn quarters(&self) -> Vec<Period> {
         match *self {

@@ -80,9 +80,157 @@ impl Submission {
     }
 }
 
+/// Combines a unit's quarters into its year: counts are added, except the
+/// dossiers carried in (from the first quarter) and those pending (from the
+/// last); totals (3) and (7) follow from their parts; the waiting time is
+/// the mean weighted by dossiers received; a yes/no indicator is the last
+/// quarter's. Returns the notes on carry-overs that do not match.
+pub fn combine_year(quarters: &[(Period, &Submission)]) -> (Submission, Vec<String>) {
+    let (first_p, first) = quarters[0];
+    let (_, last) = quarters[quarters.len() - 1];
+    let key = |s: &str| super::fold(s);
+    let mut order: Vec<String> = Vec::new();
+    let mut rows: BTreeMap<String, Form06Row> = BTreeMap::new();
+    for (_, s) in quarters {
+        for r in &s.rows {
+            let k = key(&r.linh_vuc);
+            let e = rows.entry(k.clone()).or_insert_with(|| {
+                order.push(k.clone());
+                Form06Row {
+                    linh_vuc: r.linh_vuc.clone(),
+                    values: [0; 11],
+                }
+            });
+            for i in [1, 2, 5, 6, 7] {
+                e.values[i] += r.values[i];
+            }
+        }
+    }
+    for r in &first.rows {
+        if let Some(e) = rows.get_mut(&key(&r.linh_vuc)) {
+            e.values[3] = r.values[3];
+        }
+    }
+    for r in &last.rows {
+        if let Some(e) = rows.get_mut(&key(&r.linh_vuc)) {
+            e.values[8] = r.values[8];
+            e.values[9] = r.values[9];
+            e.values[10] = r.values[10];
+        }
+    }
+    for e in rows.values_mut() {
+        let v = &mut e.values;
+        v[0] = v[1] + v[2] + v[3];
+        v[4] = v[5] + v[6] + v[7];
+    }
+    let mut indicators = BTreeMap::new();
+    for spec in super::INDICATOR_FIELDS {
+        let get = |s: &Submission| s.indicators.get(spec.code).copied().unwrap_or(0.0);
+        let v = if spec.code == "cho_tb_phut" {
+            let weights: Vec<f64> = quarters.iter().map(|(_, s)| s.totals()[0] as f64).collect();
+            let w: f64 = weights.iter().sum();
+            if w > 0.0 {
+                quarters
+                    .iter()
+                    .zip(&weights)
+                    .map(|((_, s), w)| get(s) * w)
+                    .sum::<f64>()
+                    / w
+            } else {
+                quarters.iter().map(|(_, s)| get(s)).sum::<f64>() / quarters.len() as f64
+            }
+        } else if spec.max == Some(1) {
+            get(last)
+        } else {
+            quarters.iter().map(|(_, s)| get(s)).sum()
+        };
+        indicators.insert(spec.code.to_string(), v);
+    }
+    let mut notes = Vec::new();
+    for pair in quarters.windows(2) {
+        let ((p, a), (q, b)) = (pair[0], pair[1]);
+        if q != p.next() {
+            continue;
+        }
+        let (pending, carried) = (a.totals()[8], b.totals()[3]);
+        if pending != carried {
+            notes.push(format!(
+                "{}: số hồ sơ từ kỳ trước ({carried}) khác số hồ sơ đang giải quyết cuối {} ({pending}).",
+                q.label_vi(),
+                p.label_vi()
+            ));
+        }
+    }
+    let combined = Submission {
+        unit: first.unit.clone(),
+        period: Period::Year {
+            year: first_p.year(),
+        },
+        rows: order.into_iter().filter_map(|k| rows.remove(&k)).collect(),
+        indicators,
+        tasks: last.tasks.clone(),
+        preparer: last.preparer.clone(),
+        phone: last.phone.clone(),
+    };
+    (combined, notes)
+}
+
 impl<'de> serde::Deserialize<'de> for Period {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sub(q: u8, rows: &[(&str, [i64; 11])], wait: f64) -> Submission {
+        Submission {
+            unit: "X".into(),
+            period: Period::quarter(2022, q),
+            rows: rows
+                .iter()
+                .map(|(l, v)| Form06Row {
+                    linh_vuc: l.to_string(),
+                    values: *v,
+                })
+                .collect(),
+            indicators: BTreeMap::from([
+                ("cho_tb_phut".to_string(), wait),
+                ("tthc_tong".to_string(), 10.0),
+            ]),
+            tasks: vec![],
+            preparer: None,
+            phone: None,
+        }
+    }
+
+    #[test]
+    fn a_year_adds_counts_carries_in_from_the_first_quarter_and_pending_from_the_last() {
+        // (3)  (4) (5) (6) (7) (8) (9) (10) (11) (12) (13)
+        let q1 = sub(1, &[("Hộ tịch", [12, 5, 5, 2, 10, 4, 5, 1, 2, 2, 0])], 20.0);
+        let q2 = sub(
+            2,
+            &[("Hộ tịch", [23, 10, 10, 3, 20, 10, 10, 0, 3, 1, 2])],
+            10.0,
+        );
+        let (y, notes) = combine_year(&[(q1.period, &q1), (q2.period, &q2)]);
+        let v = y.rows[0].values;
+        assert_eq!(
+            v[1..4],
+            [15, 15, 2],
+            "online and direct added, carried-in from Q1"
+        );
+        assert_eq!(v[8..11], [3, 1, 2], "pending from Q2");
+        assert_eq!(v[5..8], [14, 15, 1]);
+        assert_eq!((v[0], v[4]), (32, 30), "totals follow from their parts");
+        assert_eq!(y.indicators["tthc_tong"], 20.0);
+        // Waiting time weighted by dossiers received: (20×12 + 10×23) / 35.
+        assert!((y.indicators["cho_tb_phut"] - 470.0 / 35.0).abs() < 1e-9);
+        // Q2 carried in 3 but Q1 left 2 pending.
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].contains("Quý II/2022"), "{notes:?}");
     }
 }

@@ -55,6 +55,8 @@ pub struct UnitResult {
     pub rows: Vec<crate::domain::Form06Row>,
     /// Findings of the workbook that counts (or of the last rejected one).
     pub findings: Vec<crate::domain::Finding>,
+    /// Remarks on the unit's figures, e.g. a quarter missing from a year.
+    pub notes: Vec<String>,
 }
 
 /// One league's table, in ranking order.

@@ -48,6 +48,7 @@ pub fn to_value(r: &Results) -> Value {
                 "criteria": criteria,
                 "targets": targets,
                 "previous": u.previous.map(|p| json!({ "total": round(p.total, 2), "rank": p.rank })),
+                "notes": u.notes,
             })
         })
         .collect();

@@ -74,6 +74,14 @@ impl Results {
         Ok(crate::store::sha256_hex(text.as_bytes()))
     }
 
+    /// "quý trước" or "năm trước": what `previous` refers to.
+    pub fn previous_word(&self) -> &'static str {
+        match self.period {
+            Period::Quarter { .. } => "quý trước",
+            Period::Year { .. } => "năm trước",
+        }
+    }
+
     /// "bao-cao-2022-Q4.pdf" and the like.
     pub fn file_name(&self, stem: &str, ext: &str) -> String {
         format!("{stem}-{}.{ext}", self.period)

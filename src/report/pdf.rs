@@ -130,6 +130,7 @@ pub fn template_data(r: &Results) -> Value {
             "archive": org.archive, "on_behalf": org.signer_on_behalf, "signer_title": org.signer_title, "signer_name": org.signer_name,
         },
         "date_line": date,
+        "previous_word": r.previous_word(),
         "summary": summary,
         "intro": format!(
             "Thực hiện Kế hoạch kiểm soát thủ tục hành chính năm {}, {} báo cáo kết quả giải quyết thủ tục hành chính và đánh giá, xếp hạng các cơ quan, đơn vị, UBND các xã, thị trấn {} (số liệu từ ngày {} đến ngày {}) như sau:",
@@ -224,7 +225,8 @@ fn appendix_scores(r: &Results) -> Value {
     align.extend(std::iter::repeat_n("r", r.ruleset.groups.len() + 1));
     json!({
         "number": "Phụ lục I",
-        "title": format!("ĐIỂM THEO NHÓM TIÊU CHÍ {} ({})", r.period.label_vi().to_uppercase(), legend.join("; ")),
+        "title": format!("ĐIỂM THEO NHÓM TIÊU CHÍ {}", r.period.label_vi().to_uppercase()),
+        "note": format!("Ghi chú: {}. Số trong ngoặc ở dòng tiêu đề là điểm tối đa của nhóm.", legend.join("; ")),
         "header": header, "rows": rows, "widths": widths, "align": align,
     })
 }
@@ -252,7 +254,7 @@ fn appendix_submissions(r: &Results) -> Value {
         })
         .collect();
     json!({
-        "number": "Phụ lục II", "title": "TÌNH HÌNH GỬI BÁO CÁO CỦA CÁC ĐƠN VỊ",
+        "number": "Phụ lục II", "title": "TÌNH HÌNH GỬI BÁO CÁO CỦA CÁC ĐƠN VỊ", "note": null,
         "header": header, "rows": rows, "widths": [3.4, 1.3, 1.8, 1.4, 1.1], "align": ["l", "c", "c", "c", "r"],
     })
 }
@@ -298,7 +300,8 @@ fn appendix_form06(r: &Results) -> Value {
     align.extend(std::iter::repeat_n("r", 11));
     json!({
         "number": "Phụ lục III",
-        "title": format!("TỔNG HỢP TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC THEO BIỂU 06 ({})", legend.join("; ")),
+        "title": format!("TỔNG HỢP TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC {} THEO BIỂU 06", r.period.label_vi().to_uppercase()),
+        "note": format!("Ghi chú: {}.", legend.join("; ")),
         "header": header, "rows": rows, "widths": widths, "align": align,
     })
 }

@@ -185,10 +185,11 @@ fn ranking(r: &Results) -> Table {
         ("Tổng điểm", 10.0),
         ("Xếp loại", 12.0),
         ("Tình trạng nộp", 14.0),
-        ("Hạng quý trước", 10.0),
-        ("Điểm quý trước", 10.0),
         ("Thay đổi hạng", 10.0),
     ]));
+    let at = headers.len() - 1;
+    headers.insert(at, (format!("Hạng {}", r.previous_word()), 10.0));
+    headers.insert(at + 1, (format!("Điểm {}", r.previous_word()), 10.0));
     let mut rows = Vec::new();
     for l in &r.leagues {
         for u in &l.units {
@@ -294,6 +295,7 @@ fn submissions(r: &Results) -> Table {
         ("Số ngày muộn", 10.0),
         ("Số lỗi", 8.0),
         ("Số cảnh báo", 9.0),
+        ("Ghi chú", 50.0),
     ]);
     let rows = r
         .leagues
@@ -314,6 +316,7 @@ fn submissions(r: &Results) -> Table {
                 u.days_late.map(V::I).unwrap_or(V::None),
                 V::I(errors),
                 V::I(warnings),
+                t(u.notes.join(" ")),
             ]
         })
         .collect();

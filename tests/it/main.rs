@@ -11,6 +11,7 @@ mod rules;
 mod sample_quarter;
 mod scoring;
 mod versions;
+mod year;
 
 use std::path::{Path, PathBuf};
 use tthc::pipeline::Engine;

@@ -147,6 +147,7 @@ fn result(code: &str, league: &str, card: Option<ScoreCard>) -> UnitResult {
         tasks: vec![],
         rows: vec![],
         findings: vec![],
+        notes: vec![],
     }
 }
 
