@@ -4,10 +4,12 @@
 //! in that grid. Intake knows spreadsheets and the form's layout, never the
 //! rules; what the figures mean is `validate`'s business.
 
+mod form06;
 mod tables;
 mod workbook;
 
-pub use tables::{Form06Table, InfoTable, KeyedRow, RawTables, TableRow, locate_tables};
+pub use form06::{Form06Table, Subtotal, TableRow};
+pub use tables::{InfoTable, KeyedRow, RawTables, locate_tables};
 pub use workbook::{IntakeError, RawCell, RawSheet, RawWorkbook, read_workbook};
 
 /// Reads a file's bytes into located raw tables, or says why it cannot.

@@ -7,6 +7,11 @@ const MAX_ROWS: usize = 20_000;
 const MAX_COLS: usize = 200;
 /// The largest file read at all.
 pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+/// Bounds on what a zipped workbook may unpack to: a unit's real workbook
+/// is well under a megabyte of XML, a zip bomb is gigabytes.
+const MAX_ENTRY_BYTES: u64 = 32 * 1024 * 1024;
+const MAX_UNPACKED_BYTES: u64 = 128 * 1024 * 1024;
+const MAX_ENTRIES: usize = 2_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IntakeError {
@@ -16,8 +21,14 @@ pub enum IntakeError {
     TooLarge(usize),
     #[error("không phải bảng tính Excel (.xlsx, .xls) hay LibreOffice (.ods)")]
     NotASpreadsheet,
-    #[error("tệp bảng tính bị hỏng hoặc có mật khẩu, không đọc được: {0}")]
+    #[error("tệp bảng tính bị hỏng, không đọc được: {0}")]
     Unreadable(String),
+    #[error("tệp được đặt mật khẩu — gỡ mật khẩu rồi gửi lại")]
+    Encrypted,
+    #[error(
+        "tệp nén bất thường: giải nén ra quá lớn ({0} MB) — lưu lại bảng tính bằng Excel rồi gửi lại"
+    )]
+    TooLargeUnpacked(u64),
     #[error("sheet \"{sheet}\" quá lớn ({rows} dòng × {cols} cột) — xóa các dòng, cột thừa")]
     SheetTooLarge {
         sheet: String,
@@ -37,6 +48,9 @@ pub enum RawCell {
     Date(f64),
     /// An error value such as `#REF!`.
     Error(String),
+    /// A formula the file holds no computed value for (saved by a program
+    /// that does not calculate): its number is unknown, never taken as 0.
+    Uncached(String),
 }
 
 impl RawCell {
@@ -62,6 +76,7 @@ impl RawCell {
             RawCell::Text(t) => t.clone(),
             RawCell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
             RawCell::Error(e) => e.clone(),
+            RawCell::Uncached(f) => format!("={}", f.trim_start_matches('=')),
         }
     }
 }
@@ -111,6 +126,14 @@ pub fn read_workbook(bytes: &[u8]) -> Result<RawWorkbook, IntakeError> {
         return Err(IntakeError::TooLarge(bytes.len()));
     }
     let kind = sniff(bytes).ok_or(IntakeError::NotASpreadsheet)?;
+    match kind {
+        Kind::Zip => check_zip(bytes)?,
+        Kind::Ole => {
+            if is_encrypted_package(bytes) {
+                return Err(IntakeError::Encrypted);
+            }
+        }
+    }
     let cursor = Cursor::new(bytes.to_vec());
     let mut book: Sheets<Cursor<Vec<u8>>> = match kind {
         Kind::Ole => calamine::open_workbook_from_rs::<calamine::Xls<_>, _>(cursor)
@@ -126,6 +149,7 @@ pub fn read_workbook(bytes: &[u8]) -> Result<RawWorkbook, IntakeError> {
             // A chart sheet or similar holds no cells; skip it.
             Err(_) => continue,
         };
+        let formulas = book.worksheet_formula(&name).ok();
         let (h, w) = range.get_size();
         let (r0, c0) = range
             .start()
@@ -139,9 +163,19 @@ pub fn read_workbook(bytes: &[u8]) -> Result<RawWorkbook, IntakeError> {
             });
         }
         let mut rows = vec![Vec::new(); r0];
-        for row in range.rows() {
+        for (i, row) in range.rows().enumerate() {
             let mut cells = vec![RawCell::Empty; c0];
-            cells.extend(row.iter().map(convert));
+            for (j, d) in row.iter().enumerate() {
+                let cell = match (d, &formulas) {
+                    (Data::Empty, Some(f)) => match f.get_value(((r0 + i) as u32, (c0 + j) as u32))
+                    {
+                        Some(text) if !text.trim().is_empty() => RawCell::Uncached(text.clone()),
+                        _ => RawCell::Empty,
+                    },
+                    _ => convert(d),
+                };
+                cells.push(cell);
+            }
             while cells.last().is_some_and(RawCell::is_empty) {
                 cells.pop();
             }
@@ -153,6 +187,42 @@ pub fn read_workbook(bytes: &[u8]) -> Result<RawWorkbook, IntakeError> {
         sheets.push(RawSheet { name, rows });
     }
     Ok(RawWorkbook { sheets })
+}
+
+/// Refuses a zip whose entries would unpack to more than any workbook needs.
+fn check_zip(bytes: &[u8]) -> Result<(), IntakeError> {
+    let mut z = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| IntakeError::Unreadable(e.to_string()))?;
+    if z.len() > MAX_ENTRIES {
+        return Err(IntakeError::Unreadable(format!(
+            "{} tệp con trong tệp nén",
+            z.len()
+        )));
+    }
+    let mut total = 0u64;
+    for i in 0..z.len() {
+        let entry = z
+            .by_index_raw(i)
+            .map_err(|e| IntakeError::Unreadable(e.to_string()))?;
+        let size = entry.size();
+        total = total.saturating_add(size);
+        if size > MAX_ENTRY_BYTES || total > MAX_UNPACKED_BYTES {
+            return Err(IntakeError::TooLargeUnpacked(
+                total.max(size) / (1024 * 1024),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Office puts a password-protected workbook in an OLE container with an
+/// `EncryptedPackage` stream; its name is stored in UTF-16.
+fn is_encrypted_package(bytes: &[u8]) -> bool {
+    let name: Vec<u8> = "EncryptedPackage"
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
+    bytes.windows(name.len()).any(|w| w == name.as_slice())
 }
 
 fn convert(d: &Data) -> RawCell {

@@ -56,16 +56,30 @@ pub fn check(t: &Form06Table, findings: &mut Vec<Finding>) -> Vec<Form06Row> {
             values,
         });
     }
-    if out.is_empty() && t.rows.is_empty() {
-        findings.push(Finding::error(
-            "bieu06_trong",
-            Some(CellRef::new(&t.sheet, 0, 0)),
-            None,
-            "Biểu 06 chưa có dòng số liệu nào. Ghi mỗi lĩnh vực một dòng; lĩnh vực không phát sinh hồ sơ ghi 0.",
-        ));
+    for sub in &t.subtotals {
+        let covered: Vec<Form06Row> = sub
+            .covers
+            .iter()
+            .filter_map(|i| out.get(*i).cloned())
+            .collect();
+        check_sum(
+            t,
+            &sub.row,
+            &covered,
+            "tong_phu_lech",
+            "Dòng cộng",
+            findings,
+        );
     }
     if let Some(total) = &t.total {
-        check_total(t, total, &out, findings);
+        check_sum(
+            t,
+            total,
+            &out,
+            "tong_cong_lech",
+            "Dòng \"Tổng cộng\"",
+            findings,
+        );
     }
     out
 }
@@ -114,7 +128,15 @@ fn check_identities(t: &Form06Table, r: &TableRow, v: &[i64; 11], findings: &mut
     }
 }
 
-fn check_total(t: &Form06Table, total: &TableRow, rows: &[Form06Row], findings: &mut Vec<Finding>) {
+/// Checks a total or subtotal row against the rows it sums; it is never added to them.
+fn check_sum(
+    t: &Form06Table,
+    total: &TableRow,
+    rows: &[Form06Row],
+    code: &str,
+    what: &str,
+    findings: &mut Vec<Finding>,
+) {
     for (i, (col, cell)) in total.values.iter().enumerate() {
         if matches!(cell, RawCell::Empty) {
             continue;
@@ -124,15 +146,17 @@ fn check_total(t: &Form06Table, total: &TableRow, rows: &[Form06Row], findings: 
         match read_number(cell, true) {
             Ok(v) if v as i64 == sum => {}
             Ok(v) => findings.push(Finding::error(
-                "tong_cong_lech",
+                code,
                 Some(at),
                 Some(cell.display()),
                 format!(
-                    "Dòng \"Tổng cộng\", cột ({}): ghi {} nhưng cộng các lĩnh vực được {sum}. Sửa dòng tổng hoặc số liệu các dòng.",
-                    FORM06_FIELDS[i].column, v as i64
+                    "{what} (dòng {}), cột ({}): ghi {} nhưng cộng các lĩnh vực được {sum}. Sửa dòng này hoặc số liệu các dòng lĩnh vực.",
+                    total.row + 1,
+                    FORM06_FIELDS[i].column,
+                    v as i64
                 ),
             )),
-            Err(p) => findings.push(Finding::error(p.code(), Some(at), Some(cell.display()), p.message("Ô dòng \"Tổng cộng\""))),
+            Err(p) => findings.push(Finding::error(p.code(), Some(at), Some(cell.display()), p.message(&format!("Ô {} dòng {}", what.to_lowercase(), total.row + 1)))),
         }
     }
 }

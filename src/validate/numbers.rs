@@ -11,6 +11,7 @@ pub enum NumberProblem {
     Negative(f64),
     Fraction(f64),
     ErrorValue(String),
+    Uncached(String),
 }
 
 impl NumberProblem {
@@ -20,6 +21,7 @@ impl NumberProblem {
             NumberProblem::Negative(_) => "so_am",
             NumberProblem::Fraction(_) => "so_le",
             NumberProblem::ErrorValue(_) => "loi_cong_thuc",
+            NumberProblem::Uncached(_) => "cong_thuc_chua_tinh",
         }
     }
 
@@ -37,6 +39,9 @@ impl NumberProblem {
             NumberProblem::ErrorValue(e) => {
                 format!("{what} là lỗi công thức {e}. Sửa công thức hoặc nhập số trực tiếp.")
             }
+            NumberProblem::Uncached(f) => format!(
+                "{what} là công thức ({f}) chưa có giá trị đã tính. Mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi gửi, hoặc nhập số trực tiếp."
+            ),
         }
     }
 }
@@ -86,6 +91,7 @@ pub fn read_number(cell: &RawCell, whole: bool) -> Result<f64, NumberProblem> {
         RawCell::Number(n) => *n,
         RawCell::Text(t) => parse_text(t).ok_or(NumberProblem::NotANumber)?,
         RawCell::Error(e) => return Err(NumberProblem::ErrorValue(e.clone())),
+        RawCell::Uncached(f) => return Err(NumberProblem::Uncached(f.clone())),
         RawCell::Bool(_) | RawCell::Date(_) => return Err(NumberProblem::NotANumber),
     };
     if !v.is_finite() {

@@ -1,0 +1,345 @@
+//! Finding Form 06 in a sheet: the header by its words (one to three rows,
+//! merged or not, columns in any order) or by the official column numbers,
+//! then the lĩnh vực rows, the subtotal and section rows, and the total.
+
+use super::tables::{folded, text};
+use super::workbook::{RawCell, RawSheet};
+use crate::domain::{CellRef, FORM06_FIELDS, Finding};
+
+/// A row of Form 06 as found: the lĩnh vực cell and the eleven figure cells.
+#[derive(Debug, Clone)]
+pub struct TableRow {
+    pub row: u32,
+    pub linh_vuc: RawCell,
+    /// In the order of `FORM06_FIELDS`, with their columns.
+    pub values: Vec<(u32, RawCell)>,
+}
+
+/// A subtotal or section row, and the detail rows (indices into `rows`) it sums.
+#[derive(Debug, Clone)]
+pub struct Subtotal {
+    pub row: TableRow,
+    pub covers: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Form06Table {
+    pub sheet: String,
+    pub linh_vuc_col: u32,
+    pub rows: Vec<TableRow>,
+    pub subtotals: Vec<Subtotal>,
+    /// The "Tổng cộng" row, if the unit kept one.
+    pub total: Option<TableRow>,
+}
+
+/// Where the columns are: lĩnh vực, the eleven figures, the last header row.
+struct Header {
+    linh_vuc_col: u32,
+    cols: [Option<u32>; 11],
+    last_header_row: usize,
+    extra: Vec<(u32, usize, String)>,
+}
+
+/// How much a sheet looks like Form 06, to find it when it is renamed.
+pub fn score(sheet: &RawSheet) -> usize {
+    match header(sheet) {
+        Some(h) => 1 + h.cols.iter().flatten().count(),
+        None => 0,
+    }
+}
+
+fn column_number(c: &RawCell) -> Option<u32> {
+    match c {
+        RawCell::Number(n) if n.fract() == 0.0 && (1.0..=13.0).contains(n) => Some(*n as u32),
+        RawCell::Text(t) => {
+            let s = t
+                .trim()
+                .trim_start_matches('(')
+                .trim_end_matches(')')
+                .trim();
+            s.parse::<u32>().ok().filter(|n| (1..=13).contains(n))
+        }
+        _ => None,
+    }
+}
+
+/// The row "(1) (2) … (13)", with the column of each number.
+fn column_number_row(
+    sheet: &RawSheet,
+    from: usize,
+    to: usize,
+) -> Option<(usize, Vec<Option<u32>>)> {
+    (from..to.min(sheet.rows.len())).find_map(|r| {
+        let nums: Vec<Option<u32>> = sheet.rows[r].iter().map(column_number).collect();
+        let found: Vec<u32> = nums.iter().flatten().copied().collect();
+        let all = (1..=13).all(|n| found.iter().filter(|x| **x == n).count() == 1);
+        all.then_some((r, nums))
+    })
+}
+
+fn has_letters(c: &RawCell) -> bool {
+    matches!(c, RawCell::Text(t) if t.chars().any(char::is_alphabetic))
+}
+
+/// The group a header text names, if any: 0 received, 1 resolved, 2 pending.
+fn group_of(t: &str) -> Option<usize> {
+    if t.contains("dang giai quyet") || t.contains("dang xu ly") {
+        Some(2)
+    } else if t.contains("da giai quyet") || t.contains("da xu ly") {
+        Some(1)
+    } else if t.contains("nhan") || t.contains("tiep nhan") {
+        Some(0)
+    } else {
+        None
+    }
+}
+
+/// Which field a column is, from its group and its lowest header words.
+fn classify(group: usize, leaf: &str) -> Option<usize> {
+    let pos = |code: &str| FORM06_FIELDS.iter().position(|f| f.code == code);
+    let tong = leaf.contains("tong")
+        || group_of(leaf).is_some_and(|g| g == group) && !leaf.contains("han");
+    match group {
+        0 if leaf.contains("truc tuyen") => pos("nhan_truc_tuyen"),
+        0 if leaf.contains("truc tiep") || leaf.contains("buu chinh") => pos("nhan_truc_tiep"),
+        0 if leaf.contains("ky truoc") => pos("nhan_ky_truoc"),
+        0 if tong => pos("nhan_tong"),
+        1 if leaf.contains("truoc han") => pos("truoc_han"),
+        1 if leaf.contains("dung han") => pos("dung_han"),
+        1 if leaf.contains("qua han") || leaf.contains("tre han") => pos("qua_han"),
+        1 if tong => pos("da_giai_quyet"),
+        2 if leaf.contains("trong han") || leaf.contains("chua den han") => pos("trong_han"),
+        2 if leaf.contains("qua han") => pos("dang_qua_han"),
+        2 if tong => pos("dang_giai_quyet"),
+        _ => None,
+    }
+}
+
+fn header(sheet: &RawSheet) -> Option<Header> {
+    let is_lv = |c: &RawCell| {
+        let f = folded(c);
+        f == "linh vuc" || f.starts_with("linh vuc ") || f == "ten linh vuc"
+    };
+    let top = (0..sheet.rows.len().min(60)).find(|&r| sheet.rows[r].iter().any(is_lv))?;
+    let lv_col = sheet.rows[top].iter().position(is_lv)? as u32;
+    let numbers = column_number_row(sheet, top + 1, top + 5);
+    // Header rows: from the top while they carry words beyond the lĩnh vực column.
+    let mut end = top + 1;
+    while end < sheet.rows.len() && end < top + 4 && numbers.as_ref().is_none_or(|(r, _)| end < *r)
+    {
+        if !sheet.rows[end]
+            .iter()
+            .skip(lv_col as usize + 1)
+            .any(has_letters)
+            || !sheet.cell(end, lv_col as usize).is_empty()
+        {
+            break;
+        }
+        end += 1;
+    }
+    let width = (top..end).map(|r| sheet.rows[r].len()).max().unwrap_or(0);
+    let mut cols: [Option<u32>; 11] = [None; 11];
+    let mut extra = Vec::new();
+    let mut group: Option<usize> = None;
+    for c in (lv_col as usize + 1)..width {
+        let texts: Vec<(usize, String)> = (top..end)
+            .map(|r| (r, folded(sheet.cell(r, c))))
+            .filter(|(_, t)| !t.is_empty())
+            .collect();
+        for (_, t) in &texts {
+            if let Some(g) = group_of(t) {
+                group = Some(g);
+            }
+        }
+        let Some((leaf_row, leaf)) = texts.last() else {
+            continue;
+        };
+        let field = group.and_then(|g| classify(g, leaf));
+        match field {
+            Some(i) if cols[i].is_none() => cols[i] = Some(c as u32),
+            _ => {
+                let shown = text(sheet.cell(*leaf_row, c)).unwrap_or_default();
+                extra.push((c as u32, *leaf_row, shown));
+            }
+        }
+    }
+    // The column numbers settle what the words did not.
+    if let Some((r, nums)) = &numbers {
+        for (i, f) in FORM06_FIELDS.iter().enumerate() {
+            if cols[i].is_none() {
+                cols[i] = nums
+                    .iter()
+                    .position(|x| *x == Some(u32::from(f.column)))
+                    .map(|c| c as u32);
+            }
+        }
+        extra.retain(|(c, _, _)| !cols.contains(&Some(*c)));
+        end = end.max(r + 1);
+    }
+    if cols.iter().all(Option::is_none) {
+        return None;
+    }
+    Some(Header {
+        linh_vuc_col: lv_col,
+        cols,
+        last_header_row: end - 1,
+        extra,
+    })
+}
+
+/// A header found only by the official column numbers (no words at all).
+fn header_by_numbers(sheet: &RawSheet) -> Option<Header> {
+    let (r, nums) = column_number_row(sheet, 0, 60)?;
+    let col_of = |n: u32| nums.iter().position(|x| *x == Some(n)).map(|c| c as u32);
+    let mut cols = [None; 11];
+    for (i, f) in FORM06_FIELDS.iter().enumerate() {
+        cols[i] = col_of(u32::from(f.column));
+    }
+    Some(Header {
+        linh_vuc_col: col_of(2)?,
+        cols,
+        last_header_row: r,
+        extra: Vec::new(),
+    })
+}
+
+fn is_total_label(s: &str) -> bool {
+    s.starts_with("tong cong") || s == "tong" || s.starts_with("tong so") || s == "cong tong"
+}
+
+/// "Cộng", "Cộng lĩnh vực …": a subtotal. Read with diacritics, since
+/// "Công chức, viên chức" is a lĩnh vực, not a sum.
+fn is_subtotal_label(cell: &RawCell) -> bool {
+    let Some(t) = text(cell) else { return false };
+    let f = crate::domain::fold(&t);
+    f == "cộng" || f == "cong" || f.starts_with("cộng ") || f.starts_with("tổng phụ")
+}
+
+fn is_roman(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 4 && s.chars().all(|c| matches!(c, 'i' | 'v' | 'x'))
+}
+
+/// Finds Form 06 in a sheet; the findings are about its layout.
+pub fn locate_form06(sheet: &RawSheet) -> Result<(Form06Table, Vec<Finding>), Finding> {
+    let h = header(sheet).or_else(|| header_by_numbers(sheet)).ok_or_else(|| {
+        Finding::error(
+            "thieu_tieu_de",
+            Some(CellRef::new(&sheet.name, 0, 0)),
+            None,
+            format!(
+                "Không tìm thấy dòng tiêu đề của Biểu 06 (STT, Lĩnh vực, Số hồ sơ nhận giải quyết …) trong sheet \"{}\". Hãy giữ nguyên phần tiêu đề của mẫu.",
+                sheet.name
+            ),
+        )
+    })?;
+    let missing: Vec<String> = FORM06_FIELDS
+        .iter()
+        .zip(h.cols)
+        .filter(|(_, c)| c.is_none())
+        .map(|(f, _)| format!("({}) {}", f.column, f.label))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Finding::error(
+            "thieu_cot",
+            Some(CellRef::new(
+                &sheet.name,
+                h.last_header_row as u32,
+                h.linh_vuc_col,
+            )),
+            None,
+            format!(
+                "Biểu 06 thiếu cột: {}. Giữ đủ 13 cột của mẫu (có thể đổi thứ tự, nhưng không bỏ cột).",
+                missing.join(", ")
+            ),
+        ));
+    }
+    let cols: Vec<u32> = h.cols.iter().flatten().copied().collect();
+    let mut findings: Vec<Finding> = h
+        .extra
+        .iter()
+        .map(|(c, r, t)| {
+            Finding::warning(
+                "cot_thua",
+                Some(CellRef::new(&sheet.name, *r as u32, *c)),
+                Some(t.clone()),
+                format!("Cột \"{t}\" không thuộc Biểu 06 nên không được đọc."),
+            )
+        })
+        .collect();
+    let mut rows = Vec::new();
+    let mut subtotals = Vec::new();
+    let mut total = None;
+    let mut since_subtotal: Vec<usize> = Vec::new();
+    let mut section: Option<(TableRow, Vec<usize>)> = None;
+    let lv = h.linh_vuc_col as usize;
+    for r in (h.last_header_row + 1)..sheet.rows.len() {
+        let values: Vec<(u32, RawCell)> = cols
+            .iter()
+            .map(|&c| (c, sheet.cell(r, c as usize).clone()))
+            .collect();
+        let row = TableRow {
+            row: r as u32,
+            linh_vuc: sheet.cell(r, lv).clone(),
+            values,
+        };
+        let label = folded(&row.linh_vuc);
+        let left = (0..lv)
+            .map(|c| folded(sheet.cell(r, c)))
+            .find(|s| !s.is_empty())
+            .unwrap_or_default();
+        let empty = row.values.iter().all(|(_, c)| c.is_empty());
+        if is_total_label(&label) || is_total_label(&left) {
+            total = Some(row);
+            // What follows the total is notes and signatures, not figures.
+            break;
+        }
+        let left_cell = (0..lv).map(|c| sheet.cell(r, c)).find(|c| !c.is_empty());
+        if is_subtotal_label(&row.linh_vuc) || left_cell.is_some_and(is_subtotal_label) {
+            if !empty {
+                subtotals.push(Subtotal {
+                    row,
+                    covers: std::mem::take(&mut since_subtotal),
+                });
+            }
+            continue;
+        }
+        if is_roman(&left) {
+            if let Some((row, covers)) = section.take() {
+                subtotals.push(Subtotal { row, covers });
+            }
+            if !empty {
+                section = Some((row, Vec::new()));
+            }
+            continue;
+        }
+        if empty {
+            continue;
+        }
+        since_subtotal.push(rows.len());
+        if let Some((_, covers)) = &mut section {
+            covers.push(rows.len());
+        }
+        rows.push(row);
+    }
+    if let Some((row, covers)) = section.take() {
+        subtotals.push(Subtotal { row, covers });
+    }
+    if rows.is_empty() {
+        findings.push(Finding::error(
+            "bieu06_trong",
+            Some(CellRef::new(&sheet.name, h.last_header_row as u32 + 1, h.linh_vuc_col)),
+            None,
+            "Biểu 06 chưa có dòng số liệu nào. Ghi mỗi lĩnh vực một dòng; lĩnh vực không phát sinh hồ sơ ghi 0.",
+        ));
+    }
+    Ok((
+        Form06Table {
+            sheet: sheet.name.clone(),
+            linh_vuc_col: h.linh_vuc_col,
+            rows,
+            subtotals,
+            total,
+        },
+        findings,
+    ))
+}
