@@ -92,6 +92,9 @@ pub enum Command {
         /// In kết quả dạng JSON
         #[arg(long)]
         json: bool,
+        /// Ghi bản sao của tệp, đánh dấu và chú thích từng ô sai, vào tệp này (.xlsx)
+        #[arg(long, value_name = "OUT.xlsx")]
+        annotate: Option<PathBuf>,
     },
     /// Đọc các tệp mới trong thư mục nhận vào kho dữ liệu
     Ingest {
@@ -164,7 +167,15 @@ pub fn run(cli: Cli) -> Exit {
             unit,
             period,
             json,
-        } => check(&file, config.as_deref(), unit.as_deref(), period, json),
+            annotate,
+        } => check(
+            &file,
+            config.as_deref(),
+            unit.as_deref(),
+            period,
+            json,
+            annotate.as_deref(),
+        ),
         Command::Ingest { cfg } => ingest(&cfg),
         Command::Run { cfg, period } => run_period(&cfg, period),
         Command::Rules {
@@ -276,6 +287,7 @@ fn check(
     unit: Option<&str>,
     period: Option<Period>,
     json: bool,
+    annotate: Option<&Path>,
 ) -> Outcome {
     let config = config
         .map(Path::to_path_buf)
@@ -303,6 +315,7 @@ fn check(
             expected_unit: unit,
             expected_period: period,
             window_mode: mode,
+            file_name: file.file_name().and_then(|n| n.to_str()),
         },
     );
     if json {
@@ -343,6 +356,19 @@ fn check(
             );
         } else {
             println!("{}{who}: hợp lệ — {warnings} cảnh báo.", file.display());
+        }
+    }
+    if let Some(out) = annotate {
+        let wb = crate::intake::read_workbook(&bytes).ok();
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let copy = crate::report::annotate::annotate(wb.as_ref(), &checked.findings, &name)
+            .map_err(|e| anyhow!(e))?;
+        std::fs::write(out, copy).with_context(|| format!("ghi {}", out.display()))?;
+        if !json {
+            println!("Bản sao có đánh dấu các ô sai: {}", out.display());
         }
     }
     Ok(if checked.accepted() {

@@ -81,6 +81,7 @@ impl Engine {
             expected_unit: None,
             expected_period: None,
             window_mode: self.settings.period.window,
+            file_name: None,
         }
     }
 
@@ -128,7 +129,13 @@ impl Engine {
                 continue;
             }
             summary.new += 1;
-            let checked = check_bytes(&bytes, &self.context());
+            let checked = check_bytes(
+                &bytes,
+                &Context {
+                    file_name: Some(&base),
+                    ..self.context()
+                },
+            );
             let content_json = checked
                 .submission
                 .as_ref()

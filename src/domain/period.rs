@@ -137,7 +137,12 @@ impl Period {
         let after_quy = tokens
             .windows(2)
             .find(|w| w[0] == "quy")
-            .and_then(|w| quarter_word(w[1]));
+            .and_then(|w| quarter_word(w[1]))
+            .or_else(|| {
+                tokens
+                    .iter()
+                    .find_map(|t| t.strip_prefix('q').and_then(quarter_word))
+            });
         let before_year = tokens
             .windows(2)
             .find(|w| w[1] == year.to_string() && matches!(w[0], "i" | "ii" | "iii" | "iv"))
@@ -147,6 +152,29 @@ impl Period {
             None if tokens.contains(&"nam") => Some(Period::Year { year }),
             None => None,
         }
+    }
+
+    /// The quarter whose data window two dates in a text give, as in "từ
+    /// ngày 15/09/2022 đến ngày 14/12/2022" (either window mode).
+    pub fn from_window_text(text: &str, mode: WindowMode) -> Option<Period> {
+        let dates: Vec<NaiveDate> = text
+            .split(|c: char| !(c.is_ascii_digit() || c == '/' || c == '-' || c == '.'))
+            .filter_map(|t| {
+                let t = t.trim_matches(|c| c == '.' || c == '-');
+                ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"]
+                    .iter()
+                    .find_map(|f| NaiveDate::parse_from_str(t, f).ok())
+            })
+            .collect();
+        let [from, to, ..] = dates.as_slice() else {
+            return None;
+        };
+        [mode, WindowMode::Reporting, WindowMode::Calendar]
+            .into_iter()
+            .find_map(|m| {
+                let p = Period::quarter_of(*to, m);
+                (p.window(m) == (*from, *to)).then_some(p)
+            })
     }
 
     /// The quarter a date falls in, by the given window mode.
@@ -273,6 +301,22 @@ mod tests {
             Some(Period::Year { year: 2022 })
         );
         assert_eq!(Period::parse_vi("tháng 12"), None);
+        assert_eq!(Period::parse_vi("XA10-2022-Q4"), q4);
+        assert_eq!(
+            Period::from_window_text(
+                "Từ ngày 15/09/2022 đến ngày 14/12/2022",
+                WindowMode::Reporting
+            ),
+            q4
+        );
+        assert_eq!(
+            Period::from_window_text("01/10/2022 - 31/12/2022", WindowMode::Reporting),
+            q4
+        );
+        assert_eq!(
+            Period::from_window_text("01/10/2022 - 30/12/2022", WindowMode::Reporting),
+            None
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! workbook, official PDF report and JSON results. Each writer is a function
 //! from `Results` to bytes; `write_all` puts a version's files in place.
 
+pub mod annotate;
 pub mod json;
 pub mod narrative;
 pub mod pdf;

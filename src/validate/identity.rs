@@ -58,7 +58,65 @@ pub fn identify(info: &InfoTable, ctx: &Context, findings: &mut Vec<Finding>) ->
             ));
         }
     }
+    if let Some(name) = ctx.file_name {
+        check_file_name(name, unit.as_deref(), period, ctx, findings);
+    }
     Who { unit, period }
+}
+
+/// A file named for another unit or another quarter than it holds is
+/// most likely the wrong file: say so rather than guess which is right.
+fn check_file_name(
+    name: &str,
+    unit: Option<&str>,
+    period: Option<Period>,
+    ctx: &Context,
+    findings: &mut Vec<Finding>,
+) {
+    let stem = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let stem = stem.rsplit_once('.').map(|(s, _)| s).unwrap_or(stem);
+    let upper = stem.to_uppercase();
+    let bounded = |code: &str| {
+        upper.match_indices(code).any(|(i, _)| {
+            let before = upper[..i].chars().next_back();
+            let after = upper[i + code.len()..].chars().next();
+            !before.is_some_and(|c| c.is_ascii_alphanumeric())
+                && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+        })
+    };
+    if let Some(unit) = unit {
+        let named: Vec<&Unit> = ctx
+            .units
+            .iter()
+            .filter(|u| bounded(&u.code.0.to_uppercase()))
+            .collect();
+        if !named.is_empty() && !named.iter().any(|u| u.code.0 == unit) {
+            findings.push(Finding::error(
+                "ten_tep_khac_don_vi",
+                None,
+                Some(name.to_string()),
+                format!(
+                    "Tên tệp \"{name}\" mang mã đơn vị {} nhưng nội dung là báo cáo của {unit}. Kiểm tra lại có gửi nhầm tệp không.",
+                    named[0].code
+                ),
+            ));
+        }
+    }
+    if let (Some(p), Some(named)) = (period, Period::parse_vi(stem))
+        && named != p
+        && matches!(named, Period::Quarter { .. })
+    {
+        findings.push(Finding::error(
+            "ten_tep_khac_ky",
+            None,
+            Some(name.to_string()),
+            format!(
+                "Tên tệp \"{name}\" ghi {} nhưng nội dung là báo cáo {}. Kiểm tra lại có gửi nhầm tệp không.",
+                named.label_vi(),
+                p.label_vi()
+            ),
+        ));
+    }
 }
 
 fn identify_unit(info: &InfoTable, ctx: &Context, findings: &mut Vec<Finding>) -> Option<String> {
@@ -135,7 +193,7 @@ fn identify_unit(info: &InfoTable, ctx: &Context, findings: &mut Vec<Finding>) -
 fn identify_period(info: &InfoTable, ctx: &Context, findings: &mut Vec<Finding>) -> Option<Period> {
     let mut seen: Vec<(Period, String, CellRef)> = Vec::new();
     for (text, at) in [&info.period, &info.form_period].into_iter().flatten() {
-        match Period::parse_vi(text) {
+        match Period::parse_vi(text).or_else(|| Period::from_window_text(text, ctx.window_mode)) {
             Some(p) => seen.push((p, text.clone(), at.clone())),
             None => findings.push(Finding::error(
                 "ky_khong_doc_duoc",

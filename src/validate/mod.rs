@@ -23,6 +23,8 @@ pub struct Context<'a> {
     /// The period asked for, when known.
     pub expected_period: Option<Period>,
     pub window_mode: WindowMode,
+    /// The file's name, when known: a unit code or period in it must agree.
+    pub file_name: Option<&'a str>,
 }
 
 /// The outcome of checking one workbook.

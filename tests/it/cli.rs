@@ -140,3 +140,45 @@ fn run_prints_a_summary_of_the_rejected_units() {
         2
     );
 }
+
+#[test]
+fn check_annotate_writes_the_units_own_figures_with_a_findings_sheet_first() {
+    use calamine::{Data, Reader, Xlsx, open_workbook};
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("da-danh-dau.xlsx");
+    let (code, _, _) = tthc(&[
+        "check",
+        "samples/truc-ninh/inbox/2022-Q4/XA15-2022-Q4.xlsx",
+        "--config",
+        CONFIG,
+        "--annotate",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    let mut wb: Xlsx<_> = open_workbook(&out).unwrap();
+    assert_eq!(wb.sheet_names()[0], "Lỗi cần sửa");
+    assert!(wb.sheet_names().contains(&"Biểu 06".to_string()));
+    let findings = wb.worksheet_range("Lỗi cần sửa").unwrap();
+    let listed: Vec<String> = findings.rows().skip(4).map(|r| r[3].to_string()).collect();
+    assert_eq!(listed, ["Biểu 06!C10"]);
+    let form = wb.worksheet_range("Biểu 06").unwrap();
+    assert_eq!(
+        form.get_value((9, 2)),
+        Some(&Data::Float(35.0)),
+        "the unit's own figure is kept"
+    );
+}
+
+#[test]
+fn a_file_named_for_another_unit_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("XA11-2022-Q4.xlsx");
+    std::fs::copy(
+        crate::repo().join("samples/truc-ninh/inbox/2022-Q4/XA10-2022-Q4.xlsx"),
+        &file,
+    )
+    .unwrap();
+    let (code, out, _) = tthc(&["check", file.to_str().unwrap(), "--config", CONFIG]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("ten_tep_khac_don_vi"), "{out}");
+}

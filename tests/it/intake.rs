@@ -14,6 +14,7 @@ fn ctx(s: &Settings) -> Context<'_> {
         expected_unit: None,
         expected_period: None,
         window_mode: WindowMode::Reporting,
+        file_name: None,
     }
 }
 
