@@ -11,6 +11,15 @@ use clap::{Args, Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+/// Prints a line to standard output; a closed pipe (`tthc check … | head`)
+/// ends the output quietly instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// Exit codes, as documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -232,7 +241,7 @@ fn template(cfg: &ConfigArgs, unit: &str, period: Period, file: Option<PathBuf>)
     let bytes = write_workbook(&content).map_err(|e| anyhow!(e))?;
     let path = file.unwrap_or_else(|| PathBuf::from(format!("{}-{period}.xlsx", u.code)));
     std::fs::write(&path, bytes).with_context(|| format!("ghi {}", path.display()))?;
-    println!(
+    say!(
         "Đã ghi mẫu báo cáo {} của {} vào {}",
         period.label_vi(),
         u.name,
@@ -326,18 +335,18 @@ fn check(
             "period": checked.period.map(|p| p.to_string()),
             "findings": checked.findings,
         });
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(&v).map_err(|e| anyhow!(e))?
         );
     } else {
         if settings.is_none() {
-            println!(
+            say!(
                 "(Không có tệp cấu hình: không đối chiếu được đơn vị với danh sách đơn vị; dùng --config.)"
             );
         }
         for f in &checked.findings {
-            println!("{f}");
+            say!("{f}");
         }
         let errors = checked.errors();
         let warnings = checked
@@ -350,12 +359,12 @@ fn check(
             _ => String::new(),
         };
         if errors > 0 {
-            println!(
+            say!(
                 "{}{who}: KHÔNG HỢP LỆ — {errors} lỗi, {warnings} cảnh báo.",
                 file.display()
             );
         } else {
-            println!("{}{who}: hợp lệ — {warnings} cảnh báo.", file.display());
+            say!("{}{who}: hợp lệ — {warnings} cảnh báo.", file.display());
         }
     }
     if let Some(out) = annotate {
@@ -368,7 +377,7 @@ fn check(
             .map_err(|e| anyhow!(e))?;
         std::fs::write(out, copy).with_context(|| format!("ghi {}", out.display()))?;
         if !json {
-            println!("Bản sao có đánh dấu các ô sai: {}", out.display());
+            say!("Bản sao có đánh dấu các ô sai: {}", out.display());
         }
     }
     Ok(if checked.accepted() {
@@ -379,7 +388,7 @@ fn check(
 }
 
 fn print_ingest(summary: &crate::pipeline::IngestSummary) {
-    println!(
+    say!(
         "Thư mục nhận: {} tệp, {} tệp mới, {} hợp lệ, {} bị từ chối.",
         summary.seen,
         summary.new,
@@ -388,16 +397,16 @@ fn print_ingest(summary: &crate::pipeline::IngestSummary) {
     );
     for (file, unit, findings) in &summary.rejected {
         let errors: Vec<_> = findings.iter().filter(|f| f.is_error()).collect();
-        println!(
+        say!(
             "  Từ chối {file}{}: {} lỗi",
             unit.as_ref().map(|u| format!(" ({u})")).unwrap_or_default(),
             errors.len()
         );
         for f in errors.iter().take(5) {
-            println!("    {f}");
+            say!("    {f}");
         }
         if errors.len() > 5 {
-            println!(
+            say!(
                 "    … và {} lỗi khác (xem: tthc check {file})",
                 errors.len() - 5
             );
@@ -424,7 +433,7 @@ fn run_period(cfg: &ConfigArgs, period: Period) -> Outcome {
     let r = &outcome.results;
     let count = |s: crate::rank::Status| r.units().filter(|u| u.status == s).count();
     use crate::rank::Status::*;
-    println!(
+    say!(
         "{}: {} đơn vị — {} đúng hạn, {} nộp muộn, {} bị từ chối, {} chưa nộp.",
         period.label_vi(),
         r.units().count(),
@@ -440,9 +449,9 @@ fn run_period(cfg: &ConfigArgs, period: Period) -> Outcome {
             .find(|f| f.is_error())
             .map(|f| f.to_string())
             .unwrap_or_default();
-        println!("  Bị từ chối: {} ({}) — {first}", u.name, u.code);
+        say!("  Bị từ chối: {} ({}) — {first}", u.name, u.code);
     }
-    println!(
+    say!(
         "Báo cáo phiên bản {}{} trong {}:",
         outcome.version,
         if outcome.new_version {
@@ -453,10 +462,10 @@ fn run_period(cfg: &ConfigArgs, period: Period) -> Outcome {
         outcome.dir.display()
     );
     for f in &outcome.files {
-        println!("  {}", f.display());
+        say!("  {}", f.display());
     }
     for f in &outcome.emails {
-        println!("  thư: {}", f.display());
+        say!("  thư: {}", f.display());
     }
     Ok(Exit::Ok)
 }
@@ -470,7 +479,7 @@ fn rules_check(cfg: &ConfigArgs, dir: Option<PathBuf>) -> Outcome {
         Ok(book) => {
             for r in &book.rulesets {
                 let max: f64 = r.criteria.iter().map(|c| c.points).sum();
-                println!(
+                say!(
                     "{}: bộ chỉ số \"{}\" {} — {} tiêu chí, {} điểm",
                     r.file.display(),
                     r.name,
@@ -480,7 +489,7 @@ fn rules_check(cfg: &ConfigArgs, dir: Option<PathBuf>) -> Outcome {
                 );
             }
             for t in &book.targets {
-                println!(
+                say!(
                     "{}: mục tiêu \"{}\" {} — {} mục tiêu",
                     t.file.display(),
                     t.name,
@@ -489,7 +498,7 @@ fn rules_check(cfg: &ConfigArgs, dir: Option<PathBuf>) -> Outcome {
                 );
             }
             for t in &book.tasks {
-                println!(
+                say!(
                     "{}: nhiệm vụ \"{}\" {} — {} nhiệm vụ",
                     t.file.display(),
                     t.name,
@@ -497,7 +506,7 @@ fn rules_check(cfg: &ConfigArgs, dir: Option<PathBuf>) -> Outcome {
                     t.tasks.len()
                 );
             }
-            println!("Các tệp quy tắc hợp lệ.");
+            say!("Các tệp quy tắc hợp lệ.");
             Ok(Exit::Ok)
         }
         Err(e) => Err(Failure::Config(anyhow!(e))),
@@ -508,7 +517,7 @@ fn generate(cfg: &ConfigArgs, year: i32, seed: u64) -> Outcome {
     let s = settings(cfg)?;
     let rules = crate::rules::load_dir(&s.rules_dir).map_err(|e| Failure::Config(anyhow!(e)))?;
     let written = crate::synth::write_year(&s, &rules, year, seed)?;
-    println!(
+    say!(
         "Đã tạo {written} tệp báo cáo mẫu trong {}",
         s.paths.inbox.display()
     );

@@ -111,8 +111,14 @@ pub fn locate_tables(wb: &RawWorkbook) -> RawTables {
             "Không tìm thấy sheet \"Chỉ số\" (các chỉ số công khai, trực tuyến, số hóa, hài lòng). Hãy dùng mẫu báo cáo của kỳ.",
         )),
     }
-    if let Some(sheet) = find_sheet(wb, &["nhiem vu"], |_| 0) {
-        t.tasks = Some((sheet.name.clone(), read_tasks(sheet)));
+    match find_sheet(wb, &["nhiem vu"], |s| read_tasks(s).len()) {
+        Some(sheet) => t.tasks = Some((sheet.name.clone(), read_tasks(sheet))),
+        None => t.findings.push(Finding::warning(
+            "thieu_nhiem_vu",
+            None,
+            None,
+            "Không có sheet \"Nhiệm vụ\": các nhiệm vụ của kế hoạch được tính là chưa thực hiện. Dùng mẫu báo cáo của kỳ để báo cáo nhiệm vụ.",
+        )),
     }
     if let Some(sheet) = find_sheet(wb, &["thong tin"], |_| 0) {
         read_info(sheet, &mut t.info);

@@ -9,8 +9,8 @@ const MAX_COLS: usize = 200;
 pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
 /// Bounds on what a zipped workbook may unpack to: a unit's real workbook
 /// is well under a megabyte of XML, a zip bomb is gigabytes.
-const MAX_ENTRY_BYTES: u64 = 32 * 1024 * 1024;
-const MAX_UNPACKED_BYTES: u64 = 128 * 1024 * 1024;
+const MAX_ENTRY_BYTES: u64 = 10 * 1024 * 1024;
+const MAX_UNPACKED_BYTES: u64 = 40 * 1024 * 1024;
 const MAX_ENTRIES: usize = 2_000;
 
 #[derive(Debug, thiserror::Error)]

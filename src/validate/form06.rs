@@ -156,7 +156,7 @@ fn check_sum(
                     v as i64
                 ),
             )),
-            Err(p) => findings.push(Finding::error(p.code(), Some(at), Some(cell.display()), p.message(&format!("Ô {} dòng {}", what.to_lowercase(), total.row + 1)))),
+            Err(p) => findings.push(Finding::error(p.code(), Some(at), Some(cell.display()), p.message(&format!("Ô cột ({}) của {what} (dòng {})", FORM06_FIELDS[i].column, total.row + 1)))),
         }
     }
 }

@@ -62,13 +62,31 @@ pub fn check_bytes(bytes: &[u8], ctx: &Context) -> Checked {
 }
 
 fn unreadable(e: &IntakeError) -> Finding {
-    Finding::error(
-        "khong_doc_duoc",
-        None,
-        None,
-        format!(
-            "Không đọc được tệp: {e}. Hãy lưu lại bằng Excel (.xlsx) từ mẫu báo cáo của kỳ và gửi lại."
+    let (code, advice) = match e {
+        IntakeError::Empty | IntakeError::NotASpreadsheet => (
+            "khong_phai_bang_tinh",
+            "Hãy gửi tệp báo cáo theo mẫu của kỳ (.xlsx, .xls hoặc .ods).",
         ),
+        IntakeError::Encrypted => (
+            "co_mat_khau",
+            "Mở tệp, bỏ mật khẩu (Tệp → Thông tin → Bảo vệ sổ làm việc), lưu rồi gửi lại.",
+        ),
+        IntakeError::TooLarge(_)
+        | IntakeError::TooLargeUnpacked(_)
+        | IntakeError::SheetTooLarge { .. } => (
+            "qua_lon",
+            "Xóa các dòng, cột, sheet thừa hoặc chép số liệu sang mẫu báo cáo của kỳ rồi gửi lại.",
+        ),
+        IntakeError::Unreadable(_) => (
+            "khong_doc_duoc",
+            "Hãy mở và lưu lại bằng Excel hoặc LibreOffice, hoặc dùng mẫu báo cáo của kỳ.",
+        ),
+    };
+    Finding::error(
+        code,
+        None,
+        None,
+        format!("Không đọc được tệp: {e}. {advice}"),
     )
 }
 

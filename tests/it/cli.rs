@@ -53,7 +53,7 @@ fn check_of_a_file_that_is_not_a_spreadsheet_is_refused_cleanly() {
         CONFIG,
     ]);
     assert_eq!(code, 2);
-    assert!(out.contains("khong_doc_duoc"), "{out}");
+    assert!(out.contains("khong_phai_bang_tinh"), "{out}");
 }
 
 #[test]

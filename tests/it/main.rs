@@ -4,6 +4,7 @@
 
 mod cli;
 mod config;
+mod corpus;
 mod golden;
 mod intake;
 mod reports;
