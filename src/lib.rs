@@ -12,17 +12,27 @@
 //!
 //! `pipeline` is the one place that knows the order of the stages.
 
+#[cfg(feature = "engine")]
 pub mod cli;
+#[cfg(feature = "engine")]
 pub mod deliver;
 pub mod domain;
 pub mod intake;
 pub mod located;
+#[cfg(feature = "engine")]
 pub mod pipeline;
+#[cfg(feature = "engine")]
 pub mod rank;
+#[cfg(feature = "engine")]
 pub mod report;
+#[cfg(feature = "engine")]
 pub mod rules;
+#[cfg(feature = "engine")]
 pub mod score;
+#[cfg(feature = "engine")]
 pub mod settings;
+#[cfg(feature = "engine")]
 pub mod store;
+#[cfg(feature = "engine")]
 pub mod synth;
 pub mod validate;

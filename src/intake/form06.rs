@@ -324,6 +324,19 @@ pub fn locate_form06(sheet: &RawSheet) -> Result<(Form06Table, Vec<Finding>), Fi
     if let Some((row, covers)) = section.take() {
         subtotals.push(Subtotal { row, covers });
     }
+    if rows.is_empty()
+        && let Some(mut t) = total.take_if(|t| t.values.iter().any(|(_, c)| !c.is_empty()))
+    {
+        t.linh_vuc = RawCell::Text("Tổng cộng".into());
+        // Only the total was kept: its figures are the unit's, unambiguous.
+        findings.push(Finding::warning(
+            "chi_co_tong",
+            Some(CellRef::new(&sheet.name, t.row, h.linh_vuc_col)),
+            None,
+            "Biểu 06 chỉ có dòng \"Tổng cộng\", không có từng lĩnh vực: số liệu được lấy từ dòng tổng. Nên ghi theo từng lĩnh vực.",
+        ));
+        rows.push(t);
+    }
     if rows.is_empty() {
         findings.push(Finding::error(
             "bieu06_trong",

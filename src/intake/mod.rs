@@ -4,6 +4,7 @@
 //! in that grid. Intake knows spreadsheets and the form's layout, never the
 //! rules; what the figures mean is `validate`'s business.
 
+mod cfb;
 mod form06;
 mod tables;
 mod workbook;

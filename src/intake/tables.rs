@@ -132,11 +132,19 @@ pub fn locate_tables(wb: &RawWorkbook) -> RawTables {
 }
 
 fn read_indicators(sheet: &RawSheet) -> Vec<KeyedRow> {
-    let value_col = sheet
-        .rows
-        .iter()
-        .take(10)
-        .find_map(|row| row.iter().position(|c| folded(c) == "gia tri"));
+    let value_col = sheet.rows.iter().take(10).find_map(|row| {
+        row.iter().position(|c| {
+            let f = folded(c);
+            [
+                "gia tri",
+                "so lieu",
+                "so luong",
+                "ket qua",
+                "ket qua thuc hien",
+            ]
+            .contains(&f.as_str())
+        })
+    });
     let mut out = Vec::new();
     for (r, row) in sheet.rows.iter().enumerate() {
         let Some((kc, key)) = row.iter().enumerate().find_map(|(c, cell)| {
@@ -148,7 +156,19 @@ fn read_indicators(sheet: &RawSheet) -> Vec<KeyedRow> {
         }) else {
             continue;
         };
-        let vc = value_col.unwrap_or_else(|| row.len().saturating_sub(1).max(kc + 1));
+        // Without a value header: the first cell right of the code or label
+        // that is not itself a label.
+        let is_label = |c: &RawCell| {
+            let f = folded(c);
+            INDICATOR_FIELDS
+                .iter()
+                .any(|i| i.code == f || ascii_fold(i.label) == f)
+        };
+        let vc = value_col.unwrap_or_else(|| {
+            (kc + 1..row.len())
+                .find(|&c| !row[c].is_empty() && !is_label(&row[c]))
+                .unwrap_or(kc + 1)
+        });
         out.push(KeyedRow {
             key: key.to_string(),
             value: sheet.cell(r, vc).clone(),
@@ -206,20 +226,30 @@ fn read_tasks(sheet: &RawSheet) -> Vec<KeyedRow> {
 fn read_info(sheet: &RawSheet, info: &mut InfoTable) {
     for (r, row) in sheet.rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
-            let key = folded(cell);
+            let raw = cell.display();
+            // "Mã đơn vị: XA10" in one cell, or the key and its value side by side.
+            let (key, inline) = match raw.split_once(':') {
+                Some((k, v)) if !v.trim().is_empty() => (ascii_fold(k), Some(v.trim().to_string())),
+                _ => (folded(cell), None),
+            };
             if key.is_empty() {
                 continue;
             }
-            let value = row
-                .iter()
-                .enumerate()
-                .skip(c + 1)
-                .find(|(_, v)| !v.is_empty());
-            let Some((vc, v)) = value else { continue };
-            let val = (
-                v.display().trim().to_string(),
-                CellRef::new(&sheet.name, r as u32, vc as u32),
-            );
+            let val = match inline {
+                Some(v) => (v, CellRef::new(&sheet.name, r as u32, c as u32)),
+                None => {
+                    let value = row
+                        .iter()
+                        .enumerate()
+                        .skip(c + 1)
+                        .find(|(_, v)| !v.is_empty());
+                    let Some((vc, v)) = value else { continue };
+                    (
+                        v.display().trim().to_string(),
+                        CellRef::new(&sheet.name, r as u32, vc as u32),
+                    )
+                }
+            };
             match key.as_str() {
                 "ma don vi" => info.unit_code = Some(val),
                 "ten don vi" => info.unit_name = Some(val),

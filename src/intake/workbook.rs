@@ -132,8 +132,16 @@ pub fn read_workbook(bytes: &[u8]) -> Result<RawWorkbook, IntakeError> {
             if is_encrypted_package(bytes) {
                 return Err(IntakeError::Encrypted);
             }
+            super::cfb::check(bytes).map_err(IntakeError::Unreadable)?;
         }
     }
+    // The reader is another crate's code: should it panic on a file no one
+    // foresaw, the unit still gets a finding and the service goes on.
+    std::panic::catch_unwind(|| read_sheets(&kind, bytes))
+        .unwrap_or_else(|_| Err(IntakeError::Unreadable("cấu trúc tệp không hợp lệ".into())))
+}
+
+fn read_sheets(kind: &Kind, bytes: &[u8]) -> Result<RawWorkbook, IntakeError> {
     let cursor = Cursor::new(bytes.to_vec());
     let mut book: Sheets<Cursor<Vec<u8>>> = match kind {
         Kind::Ole => calamine::open_workbook_from_rs::<calamine::Xls<_>, _>(cursor)

@@ -21,6 +21,18 @@ pub fn unit_from_text<'a>(text: &str, units: &'a [Unit]) -> Vec<&'a Unit> {
     if !by_name.is_empty() {
         return by_name;
     }
+    // "Xã Trực Hùng" for "UBND xã Trực Hùng": the name without the body's prefix.
+    let core = |s: &str| -> String {
+        let f = fold(s);
+        ["ủy ban nhân dân ", "ubnd "]
+            .iter()
+            .find_map(|p| f.strip_prefix(p).map(str::to_string))
+            .unwrap_or(f)
+    };
+    let by_core: Vec<&Unit> = units.iter().filter(|u| core(&u.name) == core(t)).collect();
+    if !by_core.is_empty() {
+        return by_core;
+    }
     // "(mã CODE)" inside a longer line.
     for part in t.split('(').skip(1) {
         let inner = part.split(')').next().unwrap_or_default();

@@ -218,6 +218,8 @@ def build(rows, ind, tasks, o):
             g.set(r, col, num(sec[fi]))
         r += 1
     for i, (lv, vals) in enumerate(data):
+        if o.get("only_total"):
+            break
         if sections and i == 3:
             g.set(r, 0, "II"); g.set(r, 1, text("Nhóm lĩnh vực khác"))
             sec = [sum(v[k] for _, v in data[3:]) for k in range(11)]
@@ -257,7 +259,9 @@ def build(rows, ind, tasks, o):
     if o.get("indicators", True):
         s = Grid(o.get("ind_sheet", "Chỉ số"))
         mode = o.get("ind_mode", "code")
-        hdr = {"code": ["Mã", "Chỉ số", "Giá trị"], "label": ["Chỉ số", "Số liệu"]}[mode]
+        hdr = {"code": ["Mã", "Chỉ số", o.get("value_header", "Giá trị")], "label": ["Chỉ số", "Số liệu"]}[mode]
+        if o.get("ind_notes"):
+            s.set(1, len(hdr), text("Ghi chú"))
         for k, hname in enumerate(hdr):
             s.set(1, k, text(hname))
         items = list(ind)
@@ -267,6 +271,8 @@ def build(rows, ind, tasks, o):
             value = o.get("ind_value", {}).get(code, value)
             if mode == "code":
                 s.set(2 + k, 0, code); s.set(2 + k, 1, text(label)); s.set(2 + k, 2, num(value) if isinstance(value, (int, float)) else value)
+                if o.get("ind_notes"):
+                    s.set(2 + k, 3, text("theo số liệu hệ thống"))
             else:
                 s.set(2 + k, 0, text(label)); s.set(2 + k, 1, num(value) if isinstance(value, (int, float)) else value)
         grids.append(s)
@@ -289,7 +295,10 @@ def build(rows, ind, tasks, o):
         for k, (key, v) in enumerate(pairs):
             if v is None:
                 continue
-            i.set(1 + k, 0, text(key)); i.set(1 + k, 1, text(v) if isinstance(v, str) else v)
+            if o.get("info_inline"):
+                i.set(1 + k, 0, text("%s: %s" % (key, v)))
+            else:
+                i.set(1 + k, 0, text(key)); i.set(1 + k, 1, text(v) if isinstance(v, str) else v)
         grids.append(i)
     return grids
 
@@ -330,7 +339,9 @@ def main():
     rows, ind, tasks = read_pristine()
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
-        os.remove(os.path.join(OUT, f))
+        # Files that fuzzing found are kept: they are not made here.
+        if not f.startswith("bad-fuzz-"):
+            os.remove(os.path.join(OUT, f))
 
     def out(name):
         return os.path.join(OUT, name)
@@ -372,6 +383,12 @@ def main():
     write_xlsx(out("ok-period-iv-2022.xlsx"), v(period="IV/2022"))
     write_xlsx(out("ok-period-window-dates.xlsx"), v(period="Từ ngày 15/09/2022 đến ngày 14/12/2022", form_period=False))
     write_xlsx(out("ok-lv-renamed.xlsx"), v(rename={"Hộ tịch": "Lĩnh vực hộ tịch", "Đất đai": "Đất đai - nhà ở"}))
+    write_xlsx(out("ok-indicator-values-headed-so-lieu-with-notes.xlsx"), v(value_header="Số liệu", ind_notes=True))
+    write_xlsx(out("ok-info-key-and-value-in-one-cell.xlsx"), v(info_inline=True))
+    write_xlsx(out("ok-unit-name-without-ubnd.xlsx"), v(code=None, name="Xã Trực Hùng", form_unit=False))
+    write_ods(out("ok-ods-roman-sections-and-blank-rows.ods"), v(sections=True, blank_rows=True))
+    write_xls(out("ok-xls-columns-reordered-no-numbers.xls"), v(order=[0, 1, 2, 3, 4, 7, 6, 5, 8, 10, 9], numbers_row=False))
+    write_xlsx(out("warn-total-row-only.xlsx"), v(only_total=True))
     write_xlsx(out("warn-extra-column.xlsx"), v(extra_col=11))
     write_xlsx(out("warn-extra-column-in-the-middle.xlsx"), v(extra_col=4, extra_label="Tỷ lệ (%)"))
     write_xlsx(out("warn-no-tasks-sheet.xlsx"), v(tasks=False))

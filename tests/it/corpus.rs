@@ -81,10 +81,21 @@ fn the_corpus_reads_to_the_pristine_figures_or_is_refused_with_located_findings(
                 .as_ref()
                 .unwrap_or_else(|| panic!("{name} is refused: {:?}", checked.findings));
             assert_eq!(
-                figures(sub),
-                figures(&pristine),
-                "{name} reads other figures than the pristine file"
+                sub.totals(),
+                pristine.totals(),
+                "{name} reads other totals than the pristine file"
             );
+            assert_eq!(
+                sub.indicators, pristine.indicators,
+                "{name} reads other indicators than the pristine file"
+            );
+            if !name.contains("total-row-only") {
+                assert_eq!(
+                    figures(sub),
+                    figures(&pristine),
+                    "{name} reads other rows than the pristine file"
+                );
+            }
             assert_eq!(
                 (sub.unit.as_str(), sub.period),
                 (pristine.unit.as_str(), pristine.period),

@@ -1,0 +1,175 @@
+//! A guard for Excel 97–2003 files (the OLE compound file container) before
+//! they reach the spreadsheet reader: a damaged or hostile file can chain
+//! its sectors in a loop, or declare a stream far larger than itself, and
+//! the reader would then allocate without end. Here every sector chain must
+//! end, every pointer must land inside the allocation table, and no stream
+//! may claim more bytes than the file has. Found by fuzzing.
+
+const ENDOFCHAIN: u32 = 0xFFFF_FFFE;
+/// Ids from here up are markers (free, end of chain, FAT or DIFAT sector).
+const MAXREGSECT: u32 = 0xFFFF_FFFA;
+
+fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+struct File<'a> {
+    bytes: &'a [u8],
+    sector: usize,
+}
+
+impl File<'_> {
+    fn sector(&self, id: u32) -> Result<&[u8], String> {
+        let start = (id as usize)
+            .checked_add(1)
+            .and_then(|n| n.checked_mul(self.sector))
+            .ok_or("sector id")?;
+        let end = (start + self.sector).min(self.bytes.len());
+        self.bytes
+            .get(start..end)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| format!("sector {id} nằm ngoài tệp"))
+    }
+
+    fn words(&self, id: u32) -> Result<Vec<u32>, String> {
+        Ok(self
+            .sector(id)?
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    }
+}
+
+/// Every chain of a table ends, inside the table: no loops, no strays.
+fn check_table(table: &[u32], what: &str) -> Result<(), String> {
+    // 0 unseen, 1 on the current walk, 2 known to end.
+    let mut state = vec![0u8; table.len()];
+    for startid in 0..table.len() {
+        let mut walk = Vec::new();
+        let mut id = startid;
+        loop {
+            match state[id] {
+                2 => break,
+                1 => return Err(format!("chuỗi {what} bị lặp vòng")),
+                _ => {}
+            }
+            state[id] = 1;
+            walk.push(id);
+            let next = table[id];
+            if next >= MAXREGSECT {
+                break;
+            }
+            if next as usize >= table.len() {
+                return Err(format!("chuỗi {what} trỏ ra ngoài bảng"));
+            }
+            id = next as usize;
+        }
+        for w in walk {
+            state[w] = 2;
+        }
+    }
+    Ok(())
+}
+
+fn chain(table: &[u32], start: u32) -> Result<Vec<u32>, String> {
+    let mut out = Vec::new();
+    let mut id = start;
+    while id < MAXREGSECT {
+        if id as usize >= table.len() || out.len() > table.len() {
+            return Err("chuỗi sector không hợp lệ".into());
+        }
+        out.push(id);
+        id = table[id as usize];
+    }
+    Ok(out)
+}
+
+/// Checks an OLE compound file's structure; the error says what is wrong.
+pub fn check(bytes: &[u8]) -> Result<(), String> {
+    let header = bytes.get(..512).ok_or("tệp quá ngắn")?;
+    let sector = match u16_at(header, 0x1E) {
+        Some(9) => 512,
+        Some(12) => 4096,
+        _ => return Err("kích thước sector không hợp lệ".into()),
+    };
+    let f = File { bytes, sector };
+    let max_sectors = bytes.len() / sector + 1;
+    // The DIFAT: 109 entries in the header, then a chain of DIFAT sectors.
+    let mut difat: Vec<u32> = (0..109)
+        .filter_map(|i| u32_at(header, 0x4C + 4 * i))
+        .collect();
+    let mut next = u32_at(header, 0x44).ok_or("header")?;
+    let mut hops = 0;
+    while next < MAXREGSECT {
+        hops += 1;
+        if hops > max_sectors {
+            return Err("chuỗi DIFAT bị lặp vòng".into());
+        }
+        let mut words = f.words(next)?;
+        next = words.pop().unwrap_or(ENDOFCHAIN);
+        difat.extend(words);
+    }
+    let mut fat = Vec::new();
+    for id in difat.into_iter().filter(|id| *id < MAXREGSECT) {
+        fat.extend(f.words(id)?);
+        if fat.len() > max_sectors * (sector / 4) {
+            return Err("bảng FAT quá lớn".into());
+        }
+    }
+    check_table(&fat, "FAT")?;
+    let dir_start = u32_at(header, 0x30).ok_or("header")?;
+    let mut dirs = Vec::new();
+    for id in chain(&fat, dir_start)? {
+        dirs.extend_from_slice(f.sector(id)?);
+    }
+    let limit = bytes.len() as u64;
+    for entry in dirs.chunks_exact(128) {
+        let kind = entry[0x42];
+        if kind == 0 {
+            continue;
+        }
+        let size = u64::from_le_bytes(entry[0x78..0x80].try_into().map_err(|_| "directory")?);
+        let size = if sector == 512 {
+            size & 0xFFFF_FFFF
+        } else {
+            size
+        };
+        if size > limit {
+            return Err(format!(
+                "một luồng dữ liệu khai {size} byte, lớn hơn cả tệp"
+            ));
+        }
+        let start = u32_at(entry, 0x74).ok_or("directory")?;
+        if start < MAXREGSECT && size >= 4096 && start as usize >= fat.len() {
+            return Err("luồng dữ liệu bắt đầu ngoài bảng FAT".into());
+        }
+    }
+    let mini_start = u32_at(header, 0x3C).ok_or("header")?;
+    if mini_start < MAXREGSECT {
+        let mut minifat = Vec::new();
+        for id in chain(&fat, mini_start)? {
+            minifat.extend(f.words(id)?);
+        }
+        check_table(&minifat, "mini FAT")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_looping_chain_is_found() {
+        assert!(check_table(&[1, 2, 0], "FAT").is_err());
+        assert!(check_table(&[1, 2, ENDOFCHAIN, 0xFFFF_FFFF], "FAT").is_ok());
+        assert!(
+            check_table(&[7], "FAT").is_err(),
+            "a pointer out of the table"
+        );
+    }
+}
