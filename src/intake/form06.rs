@@ -203,6 +203,17 @@ fn header_by_numbers(sheet: &RawSheet) -> Option<Header> {
     })
 }
 
+/// A cell that holds something other than blank or zero: an unfilled
+/// template's total row is all zeros and must not pass for a report.
+fn has_figure(c: &RawCell) -> bool {
+    match c {
+        RawCell::Number(n) => *n != 0.0,
+        RawCell::Empty => false,
+        RawCell::Text(t) => !t.trim().is_empty() && t.trim() != "0",
+        _ => true,
+    }
+}
+
 fn is_total_label(s: &str) -> bool {
     s.starts_with("tong cong") || s == "tong" || s.starts_with("tong so") || s == "cong tong"
 }
@@ -325,7 +336,7 @@ pub fn locate_form06(sheet: &RawSheet) -> Result<(Form06Table, Vec<Finding>), Fi
         subtotals.push(Subtotal { row, covers });
     }
     if rows.is_empty()
-        && let Some(mut t) = total.take_if(|t| t.values.iter().any(|(_, c)| !c.is_empty()))
+        && let Some(mut t) = total.take_if(|t| t.values.iter().any(|(_, c)| has_figure(c)))
     {
         t.linh_vuc = RawCell::Text("Tổng cộng".into());
         // Only the total was kept: its figures are the unit's, unambiguous.
