@@ -6,6 +6,7 @@
 
 mod cfb;
 mod form06;
+mod ods;
 mod tables;
 mod workbook;
 

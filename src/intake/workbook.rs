@@ -23,6 +23,8 @@ pub enum IntakeError {
     NotASpreadsheet,
     #[error("tệp bảng tính bị hỏng, không đọc được: {0}")]
     Unreadable(String),
+    #[error("{0}")]
+    Expands(String),
     #[error("tệp được đặt mật khẩu — gỡ mật khẩu rồi gửi lại")]
     Encrypted,
     #[error(
@@ -127,7 +129,10 @@ pub fn read_workbook(bytes: &[u8]) -> Result<RawWorkbook, IntakeError> {
     }
     let kind = sniff(bytes).ok_or(IntakeError::NotASpreadsheet)?;
     match kind {
-        Kind::Zip => check_zip(bytes)?,
+        Kind::Zip => {
+            check_zip(bytes)?;
+            super::ods::check(bytes).map_err(IntakeError::Expands)?;
+        }
         Kind::Ole => {
             if is_encrypted_package(bytes) {
                 return Err(IntakeError::Encrypted);

@@ -132,6 +132,14 @@ fn check_file_name(
 }
 
 fn identify_unit(info: &InfoTable, ctx: &Context, findings: &mut Vec<Finding>) -> Option<String> {
+    if ctx.units.is_empty() {
+        // No registry to check against (`tthc check` without a config):
+        // take the code the file gives, if any.
+        return info
+            .unit_code
+            .as_ref()
+            .map(|(code, _)| code.trim().to_string());
+    }
     let mut candidates: Vec<(String, CellRef, &Unit)> = Vec::new();
     for (text, at) in [&info.unit_code, &info.unit_name, &info.form_unit]
         .into_iter()

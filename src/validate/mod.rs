@@ -73,7 +73,8 @@ fn unreadable(e: &IntakeError) -> Finding {
         ),
         IntakeError::TooLarge(_)
         | IntakeError::TooLargeUnpacked(_)
-        | IntakeError::SheetTooLarge { .. } => (
+        | IntakeError::SheetTooLarge { .. }
+        | IntakeError::Expands(_) => (
             "qua_lon",
             "Xóa các dòng, cột, sheet thừa hoặc chép số liệu sang mẫu báo cáo của kỳ rồi gửi lại.",
         ),

@@ -437,7 +437,19 @@ def main():
                         w.write(b"<row><c><v>1</v></c></row>")
                     w.write(b"</sheetData></worksheet>")
             else:
-                z.writestr(item, src.read(item.filename))
+                z.writestr(copy.copy(item), src.read(item.filename))
+    # OpenDocument rows and cells that repeat a million times.
+    import re
+    ods = zipfile.ZipFile(out("ok-libreoffice.ods"))
+    content = ods.read("content.xml").decode()
+    for name, changed in [
+        ("bad-ods-repeated-rows.ods", content.replace("<table:table-row>", '<table:table-row table:number-rows-repeated="1000000">', 1)),
+        ("bad-ods-repeated-cells.ods", re.sub(r"<table:table-cell ", '<table:table-cell table:number-columns-repeated="16384" ',
+                                               content.replace("<table:table-row>", '<table:table-row table:number-rows-repeated="1000000">', 1), count=1)),
+    ]:
+        with zipfile.ZipFile(out(name), "w") as z:
+            for item in ods.infolist():
+                z.writestr(copy.copy(item), changed.encode() if item.filename == "content.xml" else ods.read(item.filename))
     # Password-protected, as Excel saves it.
     try:
         import msoffcrypto
