@@ -127,6 +127,7 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
         dirs.extend_from_slice(f.sector(id)?);
     }
     let limit = bytes.len() as u64;
+    let mut workbook: Option<(u32, u64)> = None;
     for entry in dirs.chunks_exact(128) {
         let kind = entry[0x42];
         if kind == 0 {
@@ -147,7 +148,18 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
         if start < MAXREGSECT && size >= 4096 && start as usize >= fat.len() {
             return Err("luồng dữ liệu bắt đầu ngoài bảng FAT".into());
         }
+        let name_len = (u16_at(entry, 0x40).unwrap_or(0) as usize).min(64);
+        let name: Vec<u16> = entry[..name_len]
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        let name = String::from_utf16_lossy(&name);
+        if matches!(name.trim_end_matches('\0'), "Workbook" | "Book") {
+            workbook = Some((start, size));
+        }
     }
+    let root = dirs.get(..128).ok_or("directory")?;
+    let root_start = u32_at(root, 0x74).ok_or("directory")?;
     let mini_start = u32_at(header, 0x3C).ok_or("header")?;
     if mini_start < MAXREGSECT {
         let mut minifat = Vec::new();
@@ -155,6 +167,77 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
             minifat.extend(f.words(id)?);
         }
         check_table(&minifat, "mini FAT")?;
+        if let Some((start, size)) = workbook
+            && size < u64::from(u32_at(header, 0x38).unwrap_or(4096))
+        {
+            let mut mini = Vec::new();
+            for id in chain(&fat, root_start)? {
+                mini.extend_from_slice(f.sector(id)?);
+            }
+            let mut stream = Vec::new();
+            for id in chain(&minifat, start)? {
+                let at = id as usize * 64;
+                stream
+                    .extend_from_slice(mini.get(at..(at + 64).min(mini.len())).unwrap_or_default());
+            }
+            return check_biff(&stream);
+        }
+    }
+    if let Some((start, _)) = workbook {
+        let mut stream = Vec::new();
+        for id in chain(&fat, start)? {
+            stream.extend_from_slice(f.sector(id)?);
+        }
+        return check_biff(&stream);
+    }
+    Ok(())
+}
+
+/// The sheet dimensions a BIFF stream declares: the reader reserves room
+/// for rows × columns cells up front, so a forged size would exhaust memory.
+fn check_biff(stream: &[u8]) -> Result<(), String> {
+    const MAX_CELLS: u64 = 4_000_000;
+    let mut at = 0;
+    while at + 4 <= stream.len() {
+        let typ = u16_at(stream, at).unwrap_or(0);
+        let len = u16_at(stream, at + 2).unwrap_or(0) as usize;
+        let data = stream
+            .get(at + 4..(at + 4 + len).min(stream.len()))
+            .unwrap_or_default();
+        if typ == 0x0200 {
+            let (rows, cols) = match len {
+                14.. => (
+                    u64::from(
+                        u32_at(data, 4)
+                            .unwrap_or(0)
+                            .saturating_sub(u32_at(data, 0).unwrap_or(0)),
+                    ) + 1,
+                    u64::from(
+                        u16_at(data, 10)
+                            .unwrap_or(0)
+                            .saturating_sub(u16_at(data, 8).unwrap_or(0)),
+                    ) + 1,
+                ),
+                _ => (
+                    u64::from(
+                        u16_at(data, 2)
+                            .unwrap_or(0)
+                            .saturating_sub(u16_at(data, 0).unwrap_or(0)),
+                    ) + 1,
+                    u64::from(
+                        u16_at(data, 6)
+                            .unwrap_or(0)
+                            .saturating_sub(u16_at(data, 4).unwrap_or(0)),
+                    ) + 1,
+                ),
+            };
+            if rows.saturating_mul(cols) > MAX_CELLS {
+                return Err(format!(
+                    "một sheet khai kích thước {rows} dòng × {cols} cột"
+                ));
+            }
+        }
+        at += 4 + len;
     }
     Ok(())
 }
