@@ -56,7 +56,9 @@ pub struct RunOutcome {
     pub dir: PathBuf,
     pub files: Vec<PathBuf>,
     pub results: Results,
+    /// The `.eml` files written to the outbox (with no SMTP server configured).
     pub emails: Vec<PathBuf>,
+    pub deliveries: Vec<crate::deliver::Outcome>,
 }
 
 impl Engine {
@@ -444,7 +446,14 @@ impl Engine {
                 &crate::report::json::to_string(&results)?,
             )?;
         }
-        let emails = crate::deliver::deliver_report(self, &results, &files)?;
+        // Without a mail server the outbox is the delivery; with one,
+        // sending is asked for (`tthc run --send`, `tthc send`).
+        let deliveries = if self.settings.smtp.is_none() {
+            crate::deliver::deliver_report(self, &results, &files, false)?
+        } else {
+            Vec::new()
+        };
+        let emails = deliveries.iter().filter_map(|d| d.file.clone()).collect();
         Ok((
             summary,
             RunOutcome {
@@ -455,8 +464,41 @@ impl Engine {
                 files,
                 results,
                 emails,
+                deliveries,
             },
         ))
+    }
+
+    /// Sends the period's latest report version to the recipients that do
+    /// not have it yet (all of them with `resend`). Refuses when the inputs
+    /// changed since that version was made: run the period first.
+    pub fn send(
+        &self,
+        period: Period,
+        resend: bool,
+    ) -> Result<(i64, Vec<crate::deliver::Outcome>)> {
+        let key = period.to_string();
+        let latest = self.store.latest_version(&key)?.ok_or_else(|| {
+            anyhow!(
+                "chưa có báo cáo {} nào: chạy tthc run --period {period} trước",
+                period.label_vi()
+            )
+        })?;
+        let mut results = self
+            .results(period, true)?
+            .ok_or_else(|| anyhow!("không có dữ liệu cho {period}"))?;
+        if results.digest()? != latest.digest {
+            return Err(anyhow!(
+                "dữ liệu {} đã thay đổi từ phiên bản {}: chạy tthc run --period {period} để lập phiên bản mới rồi gửi",
+                period.label_vi(),
+                latest.version
+            ));
+        }
+        results.version = latest.version;
+        results.generated_at = latest.generated_at.clone();
+        let files = crate::report::write_all(&results, &self.settings.paths.output.join(&key))?;
+        let outcomes = crate::deliver::deliver_report(self, &results, &files, resend)?;
+        Ok((latest.version, outcomes))
     }
 }
 

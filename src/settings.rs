@@ -111,7 +111,69 @@ struct RawSettings {
     paths: RawPaths,
     rules: RawRules,
     delivery: Delivery,
+    #[serde(default)]
+    smtp: Option<Spanned<Smtp>>,
     units: Vec<RawUnit>,
+}
+
+/// How the connection to the mail server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Security {
+    /// Plain connection upgraded with STARTTLS (port 587); TLS is required.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only to a server on this machine.
+    Plain,
+}
+
+/// The mail server. The password comes from the environment variable named
+/// by `password_env`, never from this file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smtp {
+    pub host: String,
+    pub port: u16,
+    #[serde(default)]
+    pub security: Security,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default = "default_password_env")]
+    pub password_env: String,
+    /// Seconds to wait for the server at each step.
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: u64,
+    /// Tries of a temporary failure before it is left for a later run.
+    #[serde(default = "default_attempts")]
+    pub max_attempts: u32,
+    /// Wait before the second try; doubled for each further one.
+    #[serde(default = "default_retry")]
+    pub retry_seconds: u64,
+    /// Largest size of the attachments together.
+    #[serde(default = "default_attachment_mb")]
+    pub max_attachment_mb: u64,
+    /// A PEM file of the certificate authority that signed the server's
+    /// certificate, when it is not a public one.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+fn default_password_env() -> String {
+    "TTHC_SMTP_PASSWORD".into()
+}
+fn default_timeout() -> u64 {
+    30
+}
+fn default_attempts() -> u32 {
+    5
+}
+fn default_retry() -> u64 {
+    60
+}
+fn default_attachment_mb() -> u64 {
+    20
 }
 
 /// The loaded configuration.
@@ -123,6 +185,8 @@ pub struct Settings {
     pub paths: Paths,
     pub rules_dir: PathBuf,
     pub delivery: Delivery,
+    /// The mail server; without one, report emails go to the outbox folder.
+    pub smtp: Option<Smtp>,
     pub units: Vec<Unit>,
     /// Where each unit's `kind` stands in the file, to locate league errors.
     unit_kind_spans: Vec<std::ops::Range<usize>>,
@@ -291,6 +355,21 @@ impl Settings {
                 "chưa có địa chỉ nhận báo cáo trong [delivery] recipients",
             ));
         }
+        let smtp = raw.smtp.map(|s| {
+            let span = s.span();
+            let mut s = s.into_inner();
+            let loopback = matches!(s.host.as_str(), "localhost" | "::1") || s.host.starts_with("127.");
+            if s.security == Security::Plain && !loopback {
+                errors.push(FileError::at(
+                    path,
+                    source,
+                    Some(span),
+                    format!("[smtp] security = \"plain\" chỉ dùng được với máy chủ thư trên chính máy này, không với \"{}\" — dùng \"starttls\" hoặc \"tls\"", s.host),
+                ));
+            }
+            s.ca_file = s.ca_file.map(|p| resolve(&p));
+            s
+        });
         if units.is_empty() {
             errors.push(FileError::at(
                 path,
@@ -330,6 +409,7 @@ impl Settings {
             paths,
             rules_dir: resolve(&raw.rules.dir),
             delivery: raw.delivery,
+            smtp,
             units,
             unit_kind_spans: spans,
             source: source.to_string(),

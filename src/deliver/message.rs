@@ -25,7 +25,7 @@ pub fn report_message(
     r: &Results,
     recipient: &str,
     attachments: &[(String, Vec<u8>)],
-) -> Result<(Vec<u8>, String)> {
+) -> Result<(lettre::Message, String)> {
     let from: Mailbox = s
         .delivery
         .from
@@ -74,5 +74,5 @@ pub fn report_message(
         builder = builder.date(t.into());
     }
     let msg = builder.multipart(parts).context("soạn thư báo cáo")?;
-    Ok((msg.formatted(), message_id))
+    Ok((msg, message_id))
 }

@@ -1,24 +1,69 @@
-//! Delivery of the quarter's report to the province. With no SMTP server
-//! configured, each recipient's message is written as an `.eml` file to the
-//! outbox folder. Every delivery is recorded per report version and
-//! recipient, and a version already delivered to a recipient is not sent again.
+//! Delivery of the quarter's report to the province: over SMTP when a
+//! server is configured, else as `.eml` files in the outbox folder. Every
+//! delivery is a row of the ledger (report version × recipient), taken
+//! atomically before sending, so a version reaches a recipient once across
+//! re-runs, restarts and two processes; temporary failures are tried again
+//! with a growing wait, permanent ones are not, and every failure is
+//! reported to the office's own address.
 
 mod message;
+mod smtp;
 
 pub use message::{report_message, stable_message_id};
+pub use smtp::{SendError, send};
 
 use crate::pipeline::Engine;
 use crate::report::Results;
-use crate::store::DeliveryRecord;
+use crate::settings::Smtp;
+use crate::store::{ClaimRequest, DeliveryRecord};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-/// Delivers a report version to every recipient that does not have it yet;
-/// returns the `.eml` files written.
-pub fn deliver_report(engine: &Engine, r: &Results, files: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let outbox = &engine.settings.paths.outbox;
+/// What became of one recipient's copy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub recipient: String,
+    /// `sent`, `written`, `retry`, `failed`, or `skipped` (delivered before or being sent elsewhere).
+    pub status: String,
+    pub detail: String,
+    /// This send may repeat an earlier one the server got but the ledger missed.
+    pub uncertain: bool,
+    /// The `.eml` written, for the outbox.
+    pub file: Option<PathBuf>,
+}
+
+/// The longest single wait between two tries.
+const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
+
+fn lease_seconds(s: Option<&Smtp>) -> u64 {
+    match s {
+        Some(s) => {
+            let waits: u64 = (0..s.max_attempts).map(|n| wait(s, n + 1).as_secs()).sum();
+            s.timeout_seconds * 4 * u64::from(s.max_attempts) + waits + 60
+        }
+        None => 60,
+    }
+}
+
+/// The wait after the `n`th failed try: retry_seconds, doubled each time.
+fn wait(s: &Smtp, n: u32) -> Duration {
+    Duration::from_secs(
+        s.retry_seconds
+            .saturating_mul(1u64 << (n.saturating_sub(1)).min(16)),
+    )
+    .min(MAX_WAIT)
+}
+
+/// Delivers a report version to every recipient that does not have it yet
+/// (or to all, with `resend`).
+pub fn deliver_report(
+    engine: &Engine,
+    r: &Results,
+    files: &[PathBuf],
+    resend: bool,
+) -> Result<Vec<Outcome>> {
     let period = r.period.to_string();
-    let mut written = Vec::new();
     let attachments: Vec<(String, Vec<u8>)> = files
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "xlsx" || e == "pdf"))
@@ -29,37 +74,193 @@ pub fn deliver_report(engine: &Engine, r: &Results, files: &[PathBuf]) -> Result
             ))
         })
         .collect::<Result<_>>()?;
+    let smtp = engine.settings.smtp.as_ref();
+    let channel = if smtp.is_some() { "smtp" } else { "outbox" };
+    let runtime = smtp
+        .map(|_| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+        })
+        .transpose()
+        .context("khởi động gửi thư")?;
+    let mut outcomes = Vec::new();
     for recipient in &engine.settings.delivery.recipients {
-        if engine
-            .store
-            .delivery_status(&period, r.version, recipient)?
-            .is_some()
-        {
-            continue;
-        }
-        let (bytes, message_id) = report_message(&engine.settings, r, recipient, &attachments)?;
-        std::fs::create_dir_all(outbox)
-            .with_context(|| format!("tạo thư mục thư đi {}", outbox.display()))?;
-        let path = outbox.join(format!(
-            "bao-cao-{period}-v{}-{}.eml",
-            r.version,
-            ascii_slug(recipient)
-        ));
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, &bytes).with_context(|| format!("ghi {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("ghi {}", path.display()))?;
-        engine.store.record_delivery(&DeliveryRecord {
+        let (message, message_id) = report_message(&engine.settings, r, recipient, &attachments)?;
+        let claim = engine.store.claim_delivery(&ClaimRequest {
             period: &period,
             version: r.version,
             recipient,
-            channel: "outbox",
-            status: "written",
-            detail: &path.to_string_lossy(),
+            channel,
             message_id: &message_id,
+            lease_seconds: lease_seconds(smtp),
+            force: resend,
         })?;
-        written.push(path);
+        let Some(claim) = claim else {
+            outcomes.push(Outcome {
+                recipient: recipient.clone(),
+                status: "skipped".into(),
+                detail: String::new(),
+                uncertain: false,
+                file: None,
+            });
+            continue;
+        };
+        if claim.uncertain {
+            tracing::warn!(%recipient, %period, version = r.version, "an earlier send may have reached the server unrecorded; sending again with the same Message-ID");
+        }
+        let record = |status: &'static str, detail: &str| DeliveryRecord {
+            period: &period,
+            version: r.version,
+            recipient,
+            channel,
+            status,
+            detail: detail.to_string(),
+            message_id: &message_id,
+        };
+        let outcome = match (smtp, &runtime) {
+            (Some(s), Some(rt)) => rt.block_on(send_with_retries(
+                engine, s, &message, &record, r, recipient,
+            )),
+            _ => {
+                let path = write_outbox(
+                    &engine.settings.paths.outbox,
+                    &period,
+                    r.version,
+                    recipient,
+                    &message.formatted(),
+                )?;
+                engine
+                    .store
+                    .finish_delivery(&record("written", &path.to_string_lossy()), None)?;
+                Outcome {
+                    recipient: recipient.clone(),
+                    status: "written".into(),
+                    detail: path.display().to_string(),
+                    uncertain: false,
+                    file: Some(path),
+                }
+            }
+        };
+        outcomes.push(Outcome {
+            uncertain: claim.uncertain,
+            ..outcome
+        });
     }
-    Ok(written)
+    Ok(outcomes)
+}
+
+async fn send_with_retries<'a>(
+    engine: &Engine,
+    s: &Smtp,
+    message: &lettre::Message,
+    record: &impl Fn(&'static str, &str) -> DeliveryRecord<'a>,
+    r: &Results,
+    recipient: &str,
+) -> Outcome {
+    let out = |status: &str, detail: String| Outcome {
+        recipient: recipient.to_string(),
+        status: status.into(),
+        detail,
+        uncertain: false,
+        file: None,
+    };
+    let size: usize = message.formatted().len();
+    if size as u64 > s.max_attachment_mb * 1024 * 1024 {
+        let why = format!(
+            "thư nặng {} MB, vượt giới hạn {} MB của [smtp] max_attachment_mb: không gửi",
+            size / (1024 * 1024),
+            s.max_attachment_mb
+        );
+        let _ = engine.store.finish_delivery(&record("failed", &why), None);
+        notify_office(engine, s, r, recipient, &why).await;
+        return out("failed", why);
+    }
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match send(s, message).await {
+            Ok(reply) => {
+                let _ = engine.store.finish_delivery(&record("sent", &reply), None);
+                return out("sent", reply);
+            }
+            Err(SendError::Permanent(e)) => {
+                tracing::error!(%recipient, error = %e, "report email refused");
+                let _ = engine.store.finish_delivery(&record("failed", &e), None);
+                notify_office(engine, s, r, recipient, &e).await;
+                return out("failed", e);
+            }
+            Err(SendError::Temporary(e)) if tries < s.max_attempts => {
+                tracing::warn!(%recipient, error = %e, tries, "report email not sent yet; trying again");
+                let _ = engine
+                    .store
+                    .note_attempt(&record("sending", &e), lease_seconds(Some(s)));
+                tokio::time::sleep(wait(s, tries)).await;
+            }
+            Err(SendError::Temporary(e)) => {
+                let next = (chrono::Utc::now()
+                    + chrono::Duration::from_std(wait(s, tries)).unwrap_or_default())
+                .to_rfc3339();
+                tracing::error!(%recipient, error = %e, tries, "report email not sent; left for the next run");
+                let _ = engine
+                    .store
+                    .finish_delivery(&record("retry", &e), Some(&next));
+                notify_office(
+                    engine,
+                    s,
+                    r,
+                    recipient,
+                    &format!("{e} (sẽ thử lại sau {next})"),
+                )
+                .await;
+                return out("retry", e);
+            }
+        }
+    }
+}
+
+/// Tells the office a delivery failed; a failure here is logged, not fatal.
+async fn notify_office(engine: &Engine, s: &Smtp, r: &Results, recipient: &str, why: &str) {
+    let org = &engine.settings.organisation;
+    let built = (|| -> Result<lettre::Message> {
+        Ok(lettre::Message::builder()
+            .from(engine.settings.delivery.from.parse()?)
+            .to(org.email.parse()?)
+            .subject(format!("[tthc] Chưa gửi được báo cáo {} tới {recipient}", r.period.label_vi()))
+            .body(format!(
+                "Báo cáo {} (phiên bản {}) chưa gửi được tới {recipient}.\n\nLý do: {why}\n\nXem sổ gửi thư bằng lệnh: tthc send --period {} (hoặc trên cổng thông tin).\n",
+                r.period.label_vi(),
+                r.version,
+                r.period
+            ))?)
+    })();
+    match built {
+        Ok(m) => {
+            if let Err(e) = send(s, &m).await {
+                tracing::error!(error = %e.text(), "could not tell the office about a failed delivery");
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "could not write the failure notice"),
+    }
+}
+
+fn write_outbox(
+    outbox: &Path,
+    period: &str,
+    version: i64,
+    recipient: &str,
+    bytes: &[u8],
+) -> Result<PathBuf> {
+    std::fs::create_dir_all(outbox)
+        .with_context(|| format!("tạo thư mục thư đi {}", outbox.display()))?;
+    let path = outbox.join(format!(
+        "bao-cao-{period}-v{version}-{}.eml",
+        ascii_slug(recipient)
+    ));
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("ghi {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("ghi {}", path.display()))?;
+    Ok(path)
 }
 
 fn file_name(p: &Path) -> String {

@@ -69,7 +69,9 @@ impl RawCell {
         match self {
             RawCell::Empty => String::new(),
             RawCell::Number(n) | RawCell::Date(n) => {
-                if n.fract() == 0.0 && n.abs() < 1e15 {
+                if n.abs() >= 1e15 {
+                    format!("{n:e}")
+                } else if n.fract() == 0.0 {
                     format!("{}", *n as i64)
                 } else {
                     format!("{n}")

@@ -58,7 +58,7 @@ pub struct DeliveryRecord<'a> {
     pub channel: &'a str,
     pub status: &'a str,
     /// The file written, or the server's reply.
-    pub detail: &'a str,
+    pub detail: String,
     pub message_id: &'a str,
 }
 
@@ -257,15 +257,166 @@ impl Store {
             .optional()?)
     }
 
-    pub fn record_delivery(&self, d: &DeliveryRecord) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO deliveries (period, version, recipient, channel, status, attempts, detail, message_id, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, ?8)
+    /// Takes a delivery for sending, atomically, so that two processes on
+    /// one data dir never send the same version to the same recipient. A
+    /// row left "sending" by a process that died (its lease ran out) is
+    /// taken over and counted as uncertain: the server may have the mail.
+    pub fn claim_delivery(&self, c: &ClaimRequest) -> Result<Option<Claim>, StoreError> {
+        let now = chrono::Utc::now();
+        let lease = (now + chrono::Duration::seconds(c.lease_seconds as i64)).to_rfc3339();
+        // IMMEDIATE takes the write lock before reading, so a second
+        // process waits here rather than reading the same "free" row.
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let result = self.claim_locked(c, now, &lease);
+        if result.is_ok() {
+            self.conn.execute_batch("COMMIT")?;
+        } else {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        result
+    }
+
+    fn claim_locked(
+        &self,
+        c: &ClaimRequest,
+        now: chrono::DateTime<chrono::Utc>,
+        lease: &str,
+    ) -> Result<Option<Claim>, StoreError> {
+        let tx = &self.conn;
+        let row: Option<(String, Option<String>, Option<String>, i64)> = tx
+            .query_row(
+                "SELECT status, next_attempt_at, lease_until, uncertain FROM deliveries WHERE period = ?1 AND version = ?2 AND recipient = ?3",
+                params![c.period, c.version, c.recipient],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let expired = |t: &Option<String>| {
+            t.as_deref()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .is_none_or(|t| t <= now)
+        };
+        let (take, uncertain) = match &row {
+            None => (true, false),
+            Some((status, _, lease, _)) if status == "sending" => (expired(lease), expired(lease)),
+            Some(_) if c.force => (true, false),
+            Some((status, next, _, _)) if status == "retry" => (expired(next), false),
+            Some(_) => (false, false),
+        };
+        if !take {
+            return Ok(None);
+        }
+        tx.execute(
+            "INSERT INTO deliveries (period, version, recipient, channel, status, attempts, detail, message_id, updated_at, lease_until, uncertain)
+             VALUES (?1, ?2, ?3, ?4, 'sending', 0, '', ?5, ?6, ?7, ?8)
              ON CONFLICT(period, version, recipient) DO UPDATE SET
-               channel = excluded.channel, status = excluded.status, attempts = attempts + 1,
-               detail = excluded.detail, message_id = excluded.message_id, updated_at = excluded.updated_at",
-            params![d.period, d.version, d.recipient, d.channel, d.status, d.detail, d.message_id, chrono::Utc::now().to_rfc3339()],
+               channel = excluded.channel, status = 'sending', message_id = excluded.message_id,
+               updated_at = excluded.updated_at, lease_until = excluded.lease_until,
+               uncertain = deliveries.uncertain + excluded.uncertain",
+            params![c.period, c.version, c.recipient, c.channel, c.message_id, now.to_rfc3339(), lease, i64::from(uncertain)],
+        )?;
+        let prior_uncertain = row.map(|r| r.3 > 0).unwrap_or(false) || uncertain;
+        Ok(Some(Claim {
+            uncertain: prior_uncertain,
+        }))
+    }
+
+    /// Records one attempt's outcome: `sent`, `retry` (with when), `failed` or `written`.
+    pub fn finish_delivery(
+        &self,
+        d: &DeliveryRecord,
+        next_attempt_at: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE deliveries SET status = ?4, detail = ?5, attempts = attempts + 1, next_attempt_at = ?6,
+               lease_until = NULL, updated_at = ?7, channel = ?8
+             WHERE period = ?1 AND version = ?2 AND recipient = ?3",
+            params![d.period, d.version, d.recipient, d.status, d.detail, next_attempt_at, chrono::Utc::now().to_rfc3339(), d.channel],
         )?;
         Ok(())
     }
+
+    /// Notes a failed try of a delivery still held, and extends the hold.
+    pub fn note_attempt(&self, d: &DeliveryRecord, lease_seconds: u64) -> Result<(), StoreError> {
+        let lease =
+            (chrono::Utc::now() + chrono::Duration::seconds(lease_seconds as i64)).to_rfc3339();
+        self.conn.execute(
+            "UPDATE deliveries SET detail = ?4, attempts = attempts + 1, lease_until = ?5, updated_at = ?6
+             WHERE period = ?1 AND version = ?2 AND recipient = ?3",
+            params![d.period, d.version, d.recipient, d.detail, lease, chrono::Utc::now().to_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    /// Every delivery of a period, for `tthc send` and the office's view.
+    pub fn deliveries(&self, period: &str) -> Result<Vec<DeliveryRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT version, recipient, channel, status, attempts, detail, message_id, uncertain, updated_at
+             FROM deliveries WHERE period = ?1 ORDER BY version, recipient",
+        )?;
+        let rows = stmt.query_map(params![period], |r| {
+            Ok(DeliveryRow {
+                version: r.get(0)?,
+                recipient: r.get(1)?,
+                channel: r.get(2)?,
+                status: r.get(3)?,
+                attempts: r.get(4)?,
+                detail: r.get(5)?,
+                message_id: r.get(6)?,
+                uncertain: r.get::<_, i64>(7)? > 0,
+                updated_at: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The stored results of a report version.
+    pub fn version_results(
+        &self,
+        period: &str,
+        version: i64,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT results FROM report_versions WHERE period = ?1 AND version = ?2",
+                params![period, version],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+}
+
+/// What a process asks for when it wants to send.
+#[derive(Debug, Clone)]
+pub struct ClaimRequest<'a> {
+    pub period: &'a str,
+    pub version: i64,
+    pub recipient: &'a str,
+    pub channel: &'a str,
+    pub message_id: &'a str,
+    /// How long the claim holds without news from its holder.
+    pub lease_seconds: u64,
+    /// Send again even when the ledger says it was sent (`--resend`).
+    pub force: bool,
+}
+
+/// A delivery this process now holds.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim {
+    /// An earlier attempt may have reached the server without being recorded.
+    pub uncertain: bool,
+}
+
+/// A ledger row.
+#[derive(Debug, Clone)]
+pub struct DeliveryRow {
+    pub version: i64,
+    pub recipient: String,
+    pub channel: String,
+    pub status: String,
+    pub attempts: i64,
+    pub detail: String,
+    pub message_id: String,
+    pub uncertain: bool,
+    pub updated_at: String,
 }

@@ -1,7 +1,8 @@
 use rusqlite::Connection;
 
 /// Each migration runs once, in order; `user_version` counts those done.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE files (
     sha256 TEXT PRIMARY KEY,
     size INTEGER NOT NULL,
@@ -42,7 +43,13 @@ CREATE TABLE deliveries (
     updated_at TEXT NOT NULL,
     PRIMARY KEY (period, version, recipient)
 );
-"#];
+"#,
+    r#"
+ALTER TABLE deliveries ADD COLUMN next_attempt_at TEXT;
+ALTER TABLE deliveries ADD COLUMN lease_until TEXT;
+ALTER TABLE deliveries ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0;
+"#,
+];
 
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     let done: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;

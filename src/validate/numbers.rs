@@ -12,7 +12,12 @@ pub enum NumberProblem {
     Fraction(f64),
     ErrorValue(String),
     Uncached(String),
+    TooLarge(f64),
 }
+
+/// No unit handles a billion dossiers in a quarter: a larger count is a
+/// typing slip, and refusing it keeps every sum of a workbook exact.
+const MAX_COUNT: f64 = 1e9;
 
 impl NumberProblem {
     pub fn code(&self) -> &'static str {
@@ -22,6 +27,7 @@ impl NumberProblem {
             NumberProblem::Fraction(_) => "so_le",
             NumberProblem::ErrorValue(_) => "loi_cong_thuc",
             NumberProblem::Uncached(_) => "cong_thuc_chua_tinh",
+            NumberProblem::TooLarge(_) => "so_qua_lon",
         }
     }
 
@@ -38,6 +44,9 @@ impl NumberProblem {
             }
             NumberProblem::ErrorValue(e) => {
                 format!("{what} là lỗi công thức {e}. Sửa công thức hoặc nhập số trực tiếp.")
+            }
+            NumberProblem::TooLarge(_) => {
+                format!("{what} lớn bất thường (trên một tỷ). Kiểm tra lại số liệu.")
             }
             NumberProblem::Uncached(f) => format!(
                 "{what} là công thức ({f}) chưa có giá trị đã tính. Mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi gửi, hoặc nhập số trực tiếp."
@@ -103,6 +112,9 @@ pub fn read_number(cell: &RawCell, whole: bool) -> Result<f64, NumberProblem> {
     if whole && v.fract() != 0.0 {
         return Err(NumberProblem::Fraction(v));
     }
+    if v > MAX_COUNT {
+        return Err(NumberProblem::TooLarge(v));
+    }
     Ok(v)
 }
 
@@ -145,6 +157,10 @@ mod tests {
         assert!(matches!(
             read_number(&RawCell::Error("#REF!".into()), true),
             Err(NumberProblem::ErrorValue(_))
+        ));
+        assert!(matches!(
+            read_number(&RawCell::Number(3e21), true),
+            Err(NumberProblem::TooLarge(_))
         ));
     }
 }
