@@ -117,6 +117,20 @@ pub enum Command {
         /// Kỳ báo cáo, ví dụ 2022-Q4
         #[arg(long)]
         period: Period,
+        /// Gửi báo cáo qua máy chủ thư đã cấu hình ([smtp]) sau khi lập
+        #[arg(long)]
+        send: bool,
+    },
+    /// Gửi phiên bản báo cáo mới nhất của kỳ tới nơi nhận chưa nhận được
+    Send {
+        #[command(flatten)]
+        cfg: ConfigArgs,
+        /// Kỳ báo cáo, ví dụ 2022-Q4
+        #[arg(long)]
+        period: Period,
+        /// Gửi lại cho mọi nơi nhận, kể cả nơi đã nhận
+        #[arg(long)]
+        resend: bool,
     },
     /// Kiểm tra các tệp quy tắc
     Rules {
@@ -186,7 +200,12 @@ pub fn run(cli: Cli) -> Exit {
             annotate.as_deref(),
         ),
         Command::Ingest { cfg } => ingest(&cfg),
-        Command::Run { cfg, period } => run_period(&cfg, period),
+        Command::Run { cfg, period, send } => run_period(&cfg, period, send),
+        Command::Send {
+            cfg,
+            period,
+            resend,
+        } => send_period(&cfg, period, resend),
         Command::Rules {
             command: RulesCommand::Check { cfg, dir },
         } => rules_check(&cfg, dir),
@@ -422,7 +441,39 @@ fn ingest(cfg: &ConfigArgs) -> Outcome {
     Ok(Exit::Ok)
 }
 
-fn run_period(cfg: &ConfigArgs, period: Period) -> Outcome {
+fn print_deliveries(outcomes: &[crate::deliver::Outcome]) -> bool {
+    let mut ok = true;
+    for o in outcomes {
+        let what = match o.status.as_str() {
+            "sent" => "đã gửi",
+            "written" => "đã ghi vào hộp thư đi",
+            "skipped" => "bỏ qua (đã nhận phiên bản này, hoặc đang được gửi nơi khác)",
+            "retry" => "chưa gửi được, sẽ thử lại",
+            _ => "gửi thất bại",
+        };
+        ok &= matches!(o.status.as_str(), "sent" | "written" | "skipped");
+        let repeat = if o.uncertain {
+            " (có thể trùng một lần gửi trước không rõ kết quả)"
+        } else {
+            ""
+        };
+        say!("  {}: {what}{repeat} {}", o.recipient, o.detail);
+    }
+    ok
+}
+
+fn send_period(cfg: &ConfigArgs, period: Period, resend: bool) -> Outcome {
+    let e = engine(cfg)?;
+    let (version, outcomes) = e.send(period, resend)?;
+    say!("Gửi báo cáo {} phiên bản {version}:", period.label_vi());
+    Ok(if print_deliveries(&outcomes) {
+        Exit::Ok
+    } else {
+        Exit::Failure
+    })
+}
+
+fn run_period(cfg: &ConfigArgs, period: Period, send: bool) -> Outcome {
     let e = engine(cfg)?;
     progress(&format!(
         "Đang đọc thư mục nhận và chấm điểm {} …",
@@ -466,6 +517,13 @@ fn run_period(cfg: &ConfigArgs, period: Period) -> Outcome {
     }
     for f in &outcome.emails {
         say!("  thư: {}", f.display());
+    }
+    if send && e.settings.smtp.is_some() {
+        let (version, outcomes) = e.send(period, false)?;
+        say!("Gửi báo cáo phiên bản {version}:");
+        if !print_deliveries(&outcomes) {
+            return Ok(Exit::Failure);
+        }
     }
     Ok(Exit::Ok)
 }

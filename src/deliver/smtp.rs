@@ -62,7 +62,18 @@ fn transport(s: &Smtp) -> Result<AsyncSmtpTransport<Tokio1Executor>, SendError> 
 /// Sends one message; the server's reply on success.
 pub async fn send(s: &Smtp, message: &Message) -> Result<String, SendError> {
     let t = transport(s)?;
-    match t.send(message.clone()).await {
+    // The transport's timeout covers each step; this bounds the whole
+    // conversation, so that a server that stops answering cannot hold a run.
+    let whole = Duration::from_secs(s.timeout_seconds.saturating_mul(6).max(10));
+    let sent = tokio::time::timeout(whole, t.send(message.clone()))
+        .await
+        .map_err(|_| {
+            SendError::Temporary(format!(
+                "máy chủ thư không trả lời sau {} giây",
+                whole.as_secs()
+            ))
+        })?;
+    match sent {
         Ok(reply) => Ok(format!(
             "{} {}",
             reply.code(),

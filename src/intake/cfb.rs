@@ -193,10 +193,25 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// The sheet dimensions a BIFF stream declares: the reader reserves room
-/// for rows × columns cells up front, so a forged size would exhaust memory.
+/// The sheet sizes a BIFF stream implies: the reader reserves room for
+/// rows × columns cells, both from the declared dimensions and from the
+/// farthest cells, so a forged size or a stray far cell would exhaust memory.
 fn check_biff(stream: &[u8]) -> Result<(), String> {
     const MAX_CELLS: u64 = 4_000_000;
+    // (min row, max row, min col, max col) of the cells of the current sheet.
+    let mut span: Option<(u64, u64, u64, u64)> = None;
+    let check_span = |span: &mut Option<(u64, u64, u64, u64)>| -> Result<(), String> {
+        if let Some((r0, r1, c0, c1)) = span.take()
+            && (r1 - r0 + 1).saturating_mul(c1 - c0 + 1) > MAX_CELLS
+        {
+            return Err(format!(
+                "một sheet có ô ở tận dòng {} cột {}",
+                r1 + 1,
+                c1 + 1
+            ));
+        }
+        Ok(())
+    };
     let mut at = 0;
     while at + 4 <= stream.len() {
         let typ = u16_at(stream, at).unwrap_or(0);
@@ -204,42 +219,61 @@ fn check_biff(stream: &[u8]) -> Result<(), String> {
         let data = stream
             .get(at + 4..(at + 4 + len).min(stream.len()))
             .unwrap_or_default();
-        if typ == 0x0200 {
-            let (rows, cols) = match len {
-                14.. => (
-                    u64::from(
-                        u32_at(data, 4)
-                            .unwrap_or(0)
-                            .saturating_sub(u32_at(data, 0).unwrap_or(0)),
-                    ) + 1,
-                    u64::from(
-                        u16_at(data, 10)
-                            .unwrap_or(0)
-                            .saturating_sub(u16_at(data, 8).unwrap_or(0)),
-                    ) + 1,
-                ),
-                _ => (
-                    u64::from(
-                        u16_at(data, 2)
-                            .unwrap_or(0)
-                            .saturating_sub(u16_at(data, 0).unwrap_or(0)),
-                    ) + 1,
-                    u64::from(
-                        u16_at(data, 6)
-                            .unwrap_or(0)
-                            .saturating_sub(u16_at(data, 4).unwrap_or(0)),
-                    ) + 1,
-                ),
-            };
-            if rows.saturating_mul(cols) > MAX_CELLS {
-                return Err(format!(
-                    "một sheet khai kích thước {rows} dòng × {cols} cột"
-                ));
+        match typ {
+            0x0200 => {
+                let (rows, cols) = match len {
+                    14.. => (
+                        u64::from(
+                            u32_at(data, 4)
+                                .unwrap_or(0)
+                                .saturating_sub(u32_at(data, 0).unwrap_or(0)),
+                        ) + 1,
+                        u64::from(
+                            u16_at(data, 10)
+                                .unwrap_or(0)
+                                .saturating_sub(u16_at(data, 8).unwrap_or(0)),
+                        ) + 1,
+                    ),
+                    _ => (
+                        u64::from(
+                            u16_at(data, 2)
+                                .unwrap_or(0)
+                                .saturating_sub(u16_at(data, 0).unwrap_or(0)),
+                        ) + 1,
+                        u64::from(
+                            u16_at(data, 6)
+                                .unwrap_or(0)
+                                .saturating_sub(u16_at(data, 4).unwrap_or(0)),
+                        ) + 1,
+                    ),
+                };
+                if rows.saturating_mul(cols) > MAX_CELLS {
+                    return Err(format!(
+                        "một sheet khai kích thước {rows} dòng × {cols} cột"
+                    ));
+                }
             }
+            0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 | 0x00BD => {
+                let row = u16_at(data, 0);
+                let first = u16_at(data, 2);
+                // MULRK ends with its last column.
+                let last = if typ == 0x00BD && data.len() >= 6 {
+                    u16_at(data, data.len() - 2)
+                } else {
+                    first
+                };
+                if let (Some(r), Some(c0), Some(c1)) = (row, first, last) {
+                    let (r, c0, c1) = (u64::from(r), u64::from(c0), u64::from(c1.max(c0)));
+                    let s = span.get_or_insert((r, r, c0, c1));
+                    *s = (s.0.min(r), s.1.max(r), s.2.min(c0), s.3.max(c1));
+                }
+            }
+            0x000A | 0x0809 => check_span(&mut span)?,
+            _ => {}
         }
         at += 4 + len;
     }
-    Ok(())
+    check_span(&mut span)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod form06;
 mod ods;
 mod tables;
 mod workbook;
+mod xlsx;
 
 pub use form06::{Form06Table, Subtotal, TableRow};
 pub use tables::{InfoTable, KeyedRow, RawTables, locate_tables};

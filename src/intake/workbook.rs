@@ -134,6 +134,7 @@ pub fn read_workbook(bytes: &[u8]) -> Result<RawWorkbook, IntakeError> {
         Kind::Zip => {
             check_zip(bytes)?;
             super::ods::check(bytes).map_err(IntakeError::Expands)?;
+            super::xlsx::check(bytes).map_err(IntakeError::Expands)?;
         }
         Kind::Ole => {
             if is_encrypted_package(bytes) {

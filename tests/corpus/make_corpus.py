@@ -426,6 +426,12 @@ def main():
             chunk = b" " * (1 << 20)
             for _ in range(200):
                 w.write(chunk)
+    # One stray cell at the sheet's far corner: the reader would allocate it all.
+    far = openpyxl.Workbook()
+    far.active.title = "Biểu 06"
+    far.active["A1"] = "x"
+    far.active["XFD1048576"] = 1
+    far.save(out("bad-far-cell-xfd1048576.xlsx"))
     # A sheet with a million rows, written straight as XML.
     src = zipfile.ZipFile(PRISTINE)
     with zipfile.ZipFile(out("bad-million-rows.xlsx"), "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:

@@ -5,6 +5,7 @@
 mod cli;
 mod config;
 mod corpus;
+mod delivery;
 mod golden;
 mod intake;
 mod reports;

@@ -1,0 +1,476 @@
+//! Delivery over a real SMTP server on loopback (Python's aiosmtpd, from
+//! `tests/smtp/server.py`; `.ci/run` installs it): attachments arrive
+//! intact, TLS with a test CA, logins, temporary and permanent failures,
+//! a server that is down, and two processes sending at once.
+
+use crate::{repo, sample_inbox};
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+struct SmtpServer {
+    child: Child,
+
+    dir: PathBuf,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl SmtpServer {
+    fn start(dir: &Path, port: u16, args: &[&str]) -> SmtpServer {
+        let mut child = Command::new("python3")
+            .arg(repo().join("tests/smtp/server.py"))
+            .args(["--port", &port.to_string(), "--dir", &dir.to_string_lossy()])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(
+            line.trim(),
+            "READY",
+            "the SMTP test server needs aiosmtpd (pip install aiosmtpd)"
+        );
+        SmtpServer {
+            child,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// The messages the server accepted, as raw bytes.
+    fn messages(&self) -> Vec<Vec<u8>> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        files.sort();
+        files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+    }
+
+    fn data_attempts(&self) -> usize {
+        std::fs::read_to_string(self.dir.join("attempts.log"))
+            .map(|s| s.lines().count())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A copy of the sample config pointing at the test server.
+fn config(tmp: &Path, smtp: &str) -> PathBuf {
+    let src = std::fs::read_to_string(crate::sample_config())
+        .unwrap()
+        .replace(
+            "dir = \"../../rules\"",
+            &format!("dir = \"{}\"", repo().join("rules").display()),
+        );
+    let path = tmp.join("tthc.toml");
+    std::fs::write(&path, format!("{src}\n[smtp]\n{smtp}\n")).unwrap();
+    path
+}
+
+/// Runs a tthc command on the sample district with folders in `tmp`.
+fn run_tthc(
+    tmp: &Path,
+    cfg: &Path,
+    args: &[&str],
+    password: Option<&str>,
+) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tthc"));
+    cmd.args(args)
+        .args([
+            "--config",
+            &cfg.to_string_lossy(),
+            "--inbox",
+            &sample_inbox().to_string_lossy(),
+        ])
+        .args([
+            "--data",
+            &tmp.join("data").to_string_lossy(),
+            "--out",
+            &tmp.join("out").to_string_lossy(),
+        ]);
+    if let Some(p) = password {
+        cmd.env("TTHC_SMTP_PASSWORD", p);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn attachment(raw: &[u8], name: &str) -> Vec<u8> {
+    use mail_parser::MimeHeaders;
+    let msg = mail_parser::MessageParser::default()
+        .parse(raw)
+        .expect("a parseable message");
+    msg.attachments()
+        .find(|a| a.attachment_name() == Some(name))
+        .unwrap_or_else(|| panic!("no attachment {name}"))
+        .contents()
+        .to_vec()
+}
+
+const FAST: &str = "timeout_seconds = 5\nmax_attempts = 3\nretry_seconds = 0";
+
+#[test]
+fn the_report_reaches_each_recipient_once_with_both_files_intact() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = SmtpServer::start(&tmp.path().join("mail"), port, &[]);
+    let cfg = config(
+        tmp.path(),
+        &format!("host = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\n{FAST}"),
+    );
+    let (code, out, err) = run_tthc(
+        tmp.path(),
+        &cfg,
+        &["run", "--period", "2022-Q4", "--send"],
+        None,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let mail = server.messages();
+    assert_eq!(mail.len(), 2, "{out}");
+    let dir = tmp.path().join("out/2022-Q4");
+    for raw in &mail {
+        assert_eq!(
+            attachment(raw, "xep-hang-2022-Q4.xlsx"),
+            std::fs::read(dir.join("xep-hang-2022-Q4.xlsx")).unwrap()
+        );
+        assert_eq!(
+            attachment(raw, "bao-cao-2022-Q4.pdf"),
+            std::fs::read(dir.join("bao-cao-2022-Q4.pdf")).unwrap()
+        );
+        let msg = mail_parser::MessageParser::default().parse(raw).unwrap();
+        assert!(
+            msg.subject().unwrap().contains("Quý IV/2022"),
+            "{:?}",
+            msg.subject()
+        );
+    }
+    // Sending again sends nothing: the ledger has both.
+    let (code, out, _) = run_tthc(tmp.path(), &cfg, &["send", "--period", "2022-Q4"], None);
+    assert_eq!(code, 0);
+    assert!(out.contains("bỏ qua"), "{out}");
+    assert_eq!(server.messages().len(), 2);
+    // Unless asked to.
+    let (code, _, _) = run_tthc(
+        tmp.path(),
+        &cfg,
+        &["send", "--period", "2022-Q4", "--resend"],
+        None,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(server.messages().len(), 4);
+}
+
+fn tls_files(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    std::fs::create_dir_all(dir).unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "Thu nghiem tthc CA");
+    let ca_key = KeyPair::generate().unwrap();
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &issuer)
+        .unwrap();
+    let paths = (
+        dir.join("ca.pem"),
+        dir.join("leaf.pem"),
+        dir.join("leaf.key"),
+    );
+    std::fs::write(&paths.0, ca_cert.pem()).unwrap();
+    std::fs::write(&paths.1, leaf.pem()).unwrap();
+    std::fs::write(&paths.2, leaf_key.serialize_pem()).unwrap();
+    paths
+}
+
+#[test]
+fn starttls_with_a_private_ca_and_a_login_delivers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = tls_files(&tmp.path().join("tls"));
+    let port = free_port();
+    let server = SmtpServer::start(
+        &tmp.path().join("mail"),
+        port,
+        &[
+            "--cert",
+            &cert.to_string_lossy(),
+            "--key",
+            &key.to_string_lossy(),
+            "--auth",
+            "vanphong:mat-khau-dung",
+        ],
+    );
+    let cfg = config(
+        tmp.path(),
+        &format!(
+            "host = \"localhost\"\nport = {port}\nsecurity = \"starttls\"\nusername = \"vanphong\"\nca_file = \"{}\"\n{FAST}",
+            ca.display()
+        ),
+    );
+    let (code, out, err) = run_tthc(
+        tmp.path(),
+        &cfg,
+        &["run", "--period", "2022-Q4", "--send"],
+        Some("mat-khau-dung"),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(server.messages().len(), 2, "{out}{err}");
+}
+
+#[test]
+fn implicit_tls_delivers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = tls_files(&tmp.path().join("tls"));
+    let port = free_port();
+    let server = SmtpServer::start(
+        &tmp.path().join("mail"),
+        port,
+        &[
+            "--cert",
+            &cert.to_string_lossy(),
+            "--key",
+            &key.to_string_lossy(),
+            "--implicit-tls",
+        ],
+    );
+    let cfg = config(
+        tmp.path(),
+        &format!(
+            "host = \"localhost\"\nport = {port}\nsecurity = \"tls\"\nca_file = \"{}\"\n{FAST}",
+            ca.display()
+        ),
+    );
+    let (code, out, err) = run_tthc(
+        tmp.path(),
+        &cfg,
+        &["run", "--period", "2022-Q4", "--send"],
+        None,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(server.messages().len(), 2);
+}
+
+#[test]
+fn a_wrong_password_fails_without_retrying() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = tls_files(&tmp.path().join("tls"));
+    let port = free_port();
+    let server = SmtpServer::start(
+        &tmp.path().join("mail"),
+        port,
+        &[
+            "--cert",
+            &cert.to_string_lossy(),
+            "--key",
+            &key.to_string_lossy(),
+            "--auth",
+            "vanphong:mat-khau-dung",
+        ],
+    );
+    let cfg = config(
+        tmp.path(),
+        &format!(
+            "host = \"localhost\"\nport = {port}\nsecurity = \"starttls\"\nusername = \"vanphong\"\nca_file = \"{}\"\n{FAST}",
+            ca.display()
+        ),
+    );
+    let (code, out, _) = run_tthc(
+        tmp.path(),
+        &cfg,
+        &["run", "--period", "2022-Q4", "--send"],
+        Some("sai"),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("gửi thất bại"), "{out}");
+    assert!(server.messages().is_empty());
+    let store = tthc::store::Store::open(&tmp.path().join("data")).unwrap();
+    let ledger = store.deliveries("2022-Q4").unwrap();
+    assert_eq!(ledger.len(), 2);
+    assert!(
+        ledger
+            .iter()
+            .all(|d| d.status == "failed" && d.attempts == 1),
+        "{ledger:?}"
+    );
+}
+
+#[test]
+fn a_temporary_refusal_is_retried_and_one_copy_arrives() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = SmtpServer::start(
+        &tmp.path().join("mail"),
+        port,
+        &["--fail-first", "1", "--drop-first", "1"],
+    );
+    let cfg = config(
+        tmp.path(),
+        &format!("host = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\n{FAST}"),
+    );
+    let (code, out, err) = run_tthc(
+        tmp.path(),
+        &cfg,
+        &["run", "--period", "2022-Q4", "--send"],
+        None,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(server.messages().len(), 2, "one copy per recipient");
+    assert_eq!(
+        server.data_attempts(),
+        4,
+        "a dropped DATA, a 451, then two that went through"
+    );
+    let store = tthc::store::Store::open(&tmp.path().join("data")).unwrap();
+    let attempts: i64 = store
+        .deliveries("2022-Q4")
+        .unwrap()
+        .iter()
+        .map(|d| d.attempts)
+        .sum();
+    assert_eq!(attempts, 4);
+}
+
+#[test]
+fn a_permanent_refusal_is_not_retried_and_the_office_is_told() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = SmtpServer::start(
+        &tmp.path().join("mail"),
+        port,
+        &["--reject-rcpt", "kiemsoattthc@namdinh.gov.vn"],
+    );
+    let cfg = config(
+        tmp.path(),
+        &format!("host = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\n{FAST}"),
+    );
+    let (code, out, _) = run_tthc(
+        tmp.path(),
+        &cfg,
+        &["run", "--period", "2022-Q4", "--send"],
+        None,
+    );
+    assert_eq!(code, 1, "{out}");
+    let mail = server.messages();
+    // The other recipient's report and the notice to the office.
+    assert_eq!(mail.len(), 2, "{out}");
+    let notice = mail
+        .iter()
+        .map(|m| mail_parser::MessageParser::default().parse(m).unwrap())
+        .find(|m| {
+            m.to().and_then(|t| t.first()).and_then(|a| a.address())
+                == Some("vanphong@trucninh.namdinh.gov.vn")
+        })
+        .expect("a notice to the office");
+    assert!(
+        notice
+            .body_text(0)
+            .unwrap()
+            .contains("kiemsoattthc@namdinh.gov.vn")
+    );
+    let store = tthc::store::Store::open(&tmp.path().join("data")).unwrap();
+    let rejected = store
+        .deliveries("2022-Q4")
+        .unwrap()
+        .into_iter()
+        .find(|d| d.recipient == "kiemsoattthc@namdinh.gov.vn")
+        .unwrap();
+    assert_eq!((rejected.status.as_str(), rejected.attempts), ("failed", 1));
+}
+
+#[test]
+fn a_server_that_is_down_gets_the_report_once_it_is_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = config(
+        tmp.path(),
+        &format!(
+            "host = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\ntimeout_seconds = 5\nmax_attempts = 2\nretry_seconds = 0"
+        ),
+    );
+    let (code, out, _) = run_tthc(
+        tmp.path(),
+        &cfg,
+        &["run", "--period", "2022-Q4", "--send"],
+        None,
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("sẽ thử lại"), "{out}");
+    let server = SmtpServer::start(&tmp.path().join("mail"), port, &[]);
+    let (code, out, _) = run_tthc(tmp.path(), &cfg, &["send", "--period", "2022-Q4"], None);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        server.messages().len(),
+        2,
+        "exactly one copy each, plus no duplicates"
+    );
+    // The notice of the first failure could not be sent either: nothing else arrived.
+    let (_, _, _) = run_tthc(tmp.path(), &cfg, &["send", "--period", "2022-Q4"], None);
+    assert_eq!(server.messages().len(), 2);
+}
+
+#[test]
+fn two_processes_sending_at_once_send_each_copy_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = SmtpServer::start(&tmp.path().join("mail"), port, &[]);
+    let cfg = config(
+        tmp.path(),
+        &format!("host = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\n{FAST}"),
+    );
+    let (code, out, err) = run_tthc(tmp.path(), &cfg, &["run", "--period", "2022-Q4"], None);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        server.messages().is_empty(),
+        "run without --send sends nothing"
+    );
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_tthc"))
+            .args([
+                "send",
+                "--period",
+                "2022-Q4",
+                "--config",
+                &cfg.to_string_lossy(),
+            ])
+            .args([
+                "--inbox",
+                &sample_inbox().to_string_lossy(),
+                "--data",
+                &tmp.path().join("data").to_string_lossy(),
+            ])
+            .args(["--out", &tmp.path().join("out").to_string_lossy()])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let (mut a, mut b) = (spawn(), spawn());
+    a.wait().unwrap();
+    b.wait().unwrap();
+    assert_eq!(server.messages().len(), 2);
+}
