@@ -209,30 +209,31 @@ fn tls_files(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     paths
 }
 
+/// A server speaking STARTTLS with a certificate from a test CA, asking
+/// for the login vanphong / mat-khau-dung, and a config pointing at it.
+fn starttls_with_login(tmp: &Path) -> (SmtpServer, PathBuf) {
+    let (ca, cert, key) = tls_files(&tmp.join("tls"));
+    let port = free_port();
+    let args = [
+        "--cert",
+        &cert.to_string_lossy(),
+        "--key",
+        &key.to_string_lossy(),
+        "--auth",
+        "vanphong:mat-khau-dung",
+    ];
+    let server = SmtpServer::start(&tmp.join("mail"), port, &args);
+    let smtp = format!(
+        "host = \"localhost\"\nport = {port}\nsecurity = \"starttls\"\nusername = \"vanphong\"\nca_file = \"{}\"\n{FAST}",
+        ca.display()
+    );
+    (server, config(tmp, &smtp))
+}
+
 #[test]
 fn starttls_with_a_private_ca_and_a_login_delivers() {
     let tmp = tempfile::tempdir().unwrap();
-    let (ca, cert, key) = tls_files(&tmp.path().join("tls"));
-    let port = free_port();
-    let server = SmtpServer::start(
-        &tmp.path().join("mail"),
-        port,
-        &[
-            "--cert",
-            &cert.to_string_lossy(),
-            "--key",
-            &key.to_string_lossy(),
-            "--auth",
-            "vanphong:mat-khau-dung",
-        ],
-    );
-    let cfg = config(
-        tmp.path(),
-        &format!(
-            "host = \"localhost\"\nport = {port}\nsecurity = \"starttls\"\nusername = \"vanphong\"\nca_file = \"{}\"\n{FAST}",
-            ca.display()
-        ),
-    );
+    let (server, cfg) = starttls_with_login(tmp.path());
     let (code, out, err) = run_tthc(
         tmp.path(),
         &cfg,
@@ -279,27 +280,7 @@ fn implicit_tls_delivers() {
 #[test]
 fn a_wrong_password_fails_without_retrying() {
     let tmp = tempfile::tempdir().unwrap();
-    let (ca, cert, key) = tls_files(&tmp.path().join("tls"));
-    let port = free_port();
-    let server = SmtpServer::start(
-        &tmp.path().join("mail"),
-        port,
-        &[
-            "--cert",
-            &cert.to_string_lossy(),
-            "--key",
-            &key.to_string_lossy(),
-            "--auth",
-            "vanphong:mat-khau-dung",
-        ],
-    );
-    let cfg = config(
-        tmp.path(),
-        &format!(
-            "host = \"localhost\"\nport = {port}\nsecurity = \"starttls\"\nusername = \"vanphong\"\nca_file = \"{}\"\n{FAST}",
-            ca.display()
-        ),
-    );
+    let (server, cfg) = starttls_with_login(tmp.path());
     let (code, out, _) = run_tthc(
         tmp.path(),
         &cfg,
