@@ -197,6 +197,32 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
 /// rows × columns cells, both from the declared dimensions and from the
 /// farthest cells, so a forged size or a stray far cell would exhaust memory.
 fn check_biff(stream: &[u8]) -> Result<(), String> {
+    // The reader reads each sheet from the offset its BOUNDSHEET record
+    // gives, wherever that lands: scan from there too, not only in order.
+    let mut starts = vec![0usize];
+    let mut at = 0;
+    while at + 4 <= stream.len() {
+        let typ = u16_at(stream, at).unwrap_or(0);
+        let len = u16_at(stream, at + 2).unwrap_or(0) as usize;
+        if typ == 0x0085
+            && let Some(pos) = u32_at(stream, at + 4)
+        {
+            starts.push(pos as usize);
+        }
+        at += 4 + len;
+    }
+    starts.sort_unstable();
+    starts.dedup();
+    if starts.len() > 1_000 {
+        return Err("quá nhiều sheet".into());
+    }
+    for start in starts {
+        check_records(stream, start)?;
+    }
+    Ok(())
+}
+
+fn check_records(stream: &[u8], from: usize) -> Result<(), String> {
     const MAX_CELLS: u64 = 4_000_000;
     // (min row, max row, min col, max col) of the cells of the current sheet.
     let mut span: Option<(u64, u64, u64, u64)> = None;
@@ -212,7 +238,7 @@ fn check_biff(stream: &[u8]) -> Result<(), String> {
         }
         Ok(())
     };
-    let mut at = 0;
+    let mut at = from;
     while at + 4 <= stream.len() {
         let typ = u16_at(stream, at).unwrap_or(0);
         let len = u16_at(stream, at + 2).unwrap_or(0) as usize;
@@ -221,36 +247,33 @@ fn check_biff(stream: &[u8]) -> Result<(), String> {
             .unwrap_or_default();
         match typ {
             0x0200 => {
-                let (rows, cols) = match len {
-                    14.. => (
-                        u64::from(
-                            u32_at(data, 4)
-                                .unwrap_or(0)
-                                .saturating_sub(u32_at(data, 0).unwrap_or(0)),
-                        ) + 1,
-                        u64::from(
-                            u16_at(data, 10)
-                                .unwrap_or(0)
-                                .saturating_sub(u16_at(data, 8).unwrap_or(0)),
-                        ) + 1,
+                // As the reader reads it: BIFF8 has 32-bit rows; a first
+                // column past 0xFF or after the last one counts as 0.
+                let (rf, rl, cf, cl) = match len {
+                    14 | 16 => (
+                        u64::from(u32_at(data, 0).unwrap_or(0)),
+                        u64::from(u32_at(data, 4).unwrap_or(0)),
+                        u64::from(u16_at(data, 8).unwrap_or(0)),
+                        u64::from(u16_at(data, 10).unwrap_or(0)),
                     ),
                     _ => (
-                        u64::from(
-                            u16_at(data, 2)
-                                .unwrap_or(0)
-                                .saturating_sub(u16_at(data, 0).unwrap_or(0)),
-                        ) + 1,
-                        u64::from(
-                            u16_at(data, 6)
-                                .unwrap_or(0)
-                                .saturating_sub(u16_at(data, 4).unwrap_or(0)),
-                        ) + 1,
+                        u64::from(u16_at(data, 0).unwrap_or(0)),
+                        u64::from(u16_at(data, 2).unwrap_or(0)),
+                        u64::from(u16_at(data, 4).unwrap_or(0)),
+                        u64::from(u16_at(data, 6).unwrap_or(0)),
                     ),
                 };
-                if rows.saturating_mul(cols) > MAX_CELLS {
-                    return Err(format!(
-                        "một sheet khai kích thước {rows} dòng × {cols} cột"
-                    ));
+                let cf = if cf > 0xFF || cl < cf { 0 } else { cf };
+                if rl >= 1 && cl >= 1 {
+                    if rf > rl - 1 {
+                        return Err("kích thước sheet khai ngược (dòng đầu sau dòng cuối)".into());
+                    }
+                    let (rows, cols) = (rl - rf, cl - cf);
+                    if rows.saturating_mul(cols) > MAX_CELLS {
+                        return Err(format!(
+                            "một sheet khai kích thước {rows} dòng × {cols} cột"
+                        ));
+                    }
                 }
             }
             0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 | 0x00BD => {
