@@ -46,16 +46,16 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct ConfigArgs {
     /// Tệp cấu hình (TOML)
-    #[arg(long, env = "TTHC_CONFIG", default_value = "tthc.toml")]
+    #[arg(long, global = true, env = "TTHC_CONFIG", default_value = "tthc.toml")]
     pub config: PathBuf,
     /// Thư mục nhận báo cáo, thay cho [paths] inbox
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub inbox: Option<PathBuf>,
     /// Thư mục kết quả, thay cho [paths] output
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub out: Option<PathBuf>,
     /// Thư mục dữ liệu (SQLite và kho tệp), thay cho [paths] data
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub data: Option<PathBuf>,
 }
 
@@ -132,6 +132,13 @@ pub enum Command {
         #[arg(long)]
         resend: bool,
     },
+    /// Các lần chạy việc định kỳ; `jobs run TÊN` chạy một việc ngay
+    Jobs {
+        #[command(flatten)]
+        cfg: ConfigArgs,
+        #[command(subcommand)]
+        command: Option<JobsCommand>,
+    },
     /// Kiểm tra các tệp quy tắc
     Rules {
         #[command(subcommand)]
@@ -147,6 +154,15 @@ pub enum Command {
         /// Số hạt giống (cùng số cho cùng dữ liệu)
         #[arg(long, default_value_t = 2022)]
         seed: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JobsCommand {
+    /// Chạy ngay một việc: collect (đọc thư mục nhận), report (báo cáo quý đến hạn), yearly (báo cáo năm)
+    Run {
+        /// Tên việc
+        name: String,
     },
 }
 
@@ -206,6 +222,7 @@ pub fn run(cli: Cli) -> Exit {
             period,
             resend,
         } => send_period(&cfg, period, resend),
+        Command::Jobs { cfg, command } => jobs(&cfg, command),
         Command::Rules {
             command: RulesCommand::Check { cfg, dir },
         } => rules_check(&cfg, dir),
@@ -460,6 +477,44 @@ fn print_deliveries(outcomes: &[crate::deliver::Outcome]) -> bool {
         say!("  {}: {what}{repeat} {}", o.recipient, o.detail);
     }
     ok
+}
+
+fn jobs(cfg: &ConfigArgs, command: Option<JobsCommand>) -> Outcome {
+    let e = engine(cfg)?;
+    if let Some(JobsCommand::Run { name }) = command {
+        let job: crate::schedule::Job = name.parse().map_err(|m: String| anyhow!(m))?;
+        return match crate::schedule::run_job(&e, job, "manual", chrono::Utc::now()) {
+            Ok(summary) => {
+                say!("{job}: xong — {summary}");
+                Ok(Exit::Ok)
+            }
+            Err(err) => {
+                say!("{job}: thất bại — {err:#}");
+                Ok(Exit::Failure)
+            }
+        };
+    }
+    let runs = e.store.job_runs(50).map_err(|e| anyhow!(e))?;
+    if runs.is_empty() {
+        say!("Chưa có lần chạy nào.");
+    }
+    for r in runs {
+        let outcome = match r.outcome.as_deref() {
+            Some("ok") => "xong",
+            Some(_) => "thất bại",
+            None => "đang chạy hoặc bị ngắt",
+        };
+        say!(
+            "#{} {} ({}) {} → {}: {outcome} — {}",
+            r.id,
+            r.job,
+            r.trigger,
+            r.started_at,
+            r.finished_at.unwrap_or_else(|| "—".into()),
+            r.summary
+        );
+    }
+    Ok(Exit::Ok)
 }
 
 fn send_period(cfg: &ConfigArgs, period: Period, resend: bool) -> Outcome {

@@ -28,6 +28,8 @@ pub mod report;
 #[cfg(feature = "engine")]
 pub mod rules;
 #[cfg(feature = "engine")]
+pub mod schedule;
+#[cfg(feature = "engine")]
 pub mod score;
 #[cfg(feature = "engine")]
 pub mod settings;

@@ -369,6 +369,52 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Records that a job started; returns the run's id.
+    pub fn start_job(&self, job: &str, trigger: &str) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO job_runs (job, trigger, started_at) VALUES (?1, ?2, ?3)",
+            params![job, trigger, chrono::Utc::now().to_rfc3339()],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Records how a job run ended: `ok` or `failed`, and what it did.
+    pub fn finish_job(&self, id: i64, outcome: &str, summary: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE job_runs SET finished_at = ?2, outcome = ?3, summary = ?4 WHERE id = ?1",
+            params![id, chrono::Utc::now().to_rfc3339(), outcome, summary],
+        )?;
+        Ok(())
+    }
+
+    /// The latest job runs, newest first.
+    pub fn job_runs(&self, limit: usize) -> Result<Vec<JobRun>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, job, trigger, started_at, finished_at, outcome, summary FROM job_runs ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map(params![limit as i64], |r| {
+            Ok(JobRun {
+                id: r.get(0)?,
+                job: r.get(1)?,
+                trigger: r.get(2)?,
+                started_at: r.get(3)?,
+                finished_at: r.get(4)?,
+                outcome: r.get(5)?,
+                summary: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Periods (quarters) that have at least one submission, in order.
+    pub fn periods_with_submissions(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT period FROM submissions WHERE period IS NOT NULL ORDER BY period",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The stored results of a report version.
     pub fn version_results(
         &self,
@@ -405,6 +451,20 @@ pub struct ClaimRequest<'a> {
 pub struct Claim {
     /// An earlier attempt may have reached the server without being recorded.
     pub uncertain: bool,
+}
+
+/// A recorded run of a job.
+#[derive(Debug, Clone)]
+pub struct JobRun {
+    pub id: i64,
+    pub job: String,
+    /// `manual`, or `schedule` when the scheduler started it.
+    pub trigger: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    /// `ok` or `failed`; none while it runs (or if the process died).
+    pub outcome: Option<String>,
+    pub summary: String,
 }
 
 /// A ledger row.

@@ -49,6 +49,17 @@ ALTER TABLE deliveries ADD COLUMN next_attempt_at TEXT;
 ALTER TABLE deliveries ADD COLUMN lease_until TEXT;
 ALTER TABLE deliveries ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0;
 "#,
+    r#"
+CREATE TABLE job_runs (
+    id INTEGER PRIMARY KEY,
+    job TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    outcome TEXT,
+    summary TEXT NOT NULL DEFAULT ''
+);
+"#,
 ];
 
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {

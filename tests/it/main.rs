@@ -8,6 +8,7 @@ mod corpus;
 mod delivery;
 mod golden;
 mod intake;
+mod jobs;
 mod reports;
 mod rules;
 mod sample_quarter;
