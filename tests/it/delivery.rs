@@ -130,17 +130,23 @@ fn attachment(raw: &[u8], name: &str) -> Vec<u8> {
         .to_vec()
 }
 
+/// A plain server on loopback with `args`, and a config pointing at it.
+fn plain_server(tmp: &Path, args: &[&str]) -> (SmtpServer, PathBuf) {
+    let port = free_port();
+    let server = SmtpServer::start(&tmp.join("mail"), port, args);
+    let cfg = config(
+        tmp,
+        &format!("host = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\n{FAST}"),
+    );
+    (server, cfg)
+}
+
 const FAST: &str = "timeout_seconds = 5\nmax_attempts = 3\nretry_seconds = 0";
 
 #[test]
 fn the_report_reaches_each_recipient_once_with_both_files_intact() {
     let tmp = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let server = SmtpServer::start(&tmp.path().join("mail"), port, &[]);
-    let cfg = config(
-        tmp.path(),
-        &format!("host = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\n{FAST}"),
-    );
+    let (server, cfg) = plain_server(tmp.path(), &[]);
     let (code, out, err) = run_tthc(
         tmp.path(),
         &cfg,
@@ -304,16 +310,7 @@ fn a_wrong_password_fails_without_retrying() {
 #[test]
 fn a_temporary_refusal_is_retried_and_one_copy_arrives() {
     let tmp = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let server = SmtpServer::start(
-        &tmp.path().join("mail"),
-        port,
-        &["--fail-first", "1", "--drop-first", "1"],
-    );
-    let cfg = config(
-        tmp.path(),
-        &format!("host = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\n{FAST}"),
-    );
+    let (server, cfg) = plain_server(tmp.path(), &["--fail-first", "1", "--drop-first", "1"]);
     let (code, out, err) = run_tthc(
         tmp.path(),
         &cfg,
@@ -340,15 +337,9 @@ fn a_temporary_refusal_is_retried_and_one_copy_arrives() {
 #[test]
 fn a_permanent_refusal_is_not_retried_and_the_office_is_told() {
     let tmp = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let server = SmtpServer::start(
-        &tmp.path().join("mail"),
-        port,
-        &["--reject-rcpt", "kiemsoattthc@namdinh.gov.vn"],
-    );
-    let cfg = config(
+    let (server, cfg) = plain_server(
         tmp.path(),
-        &format!("host = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\n{FAST}"),
+        &["--reject-rcpt", "kiemsoattthc@namdinh.gov.vn"],
     );
     let (code, out, _) = run_tthc(
         tmp.path(),
@@ -418,12 +409,7 @@ fn a_server_that_is_down_gets_the_report_once_it_is_up() {
 #[test]
 fn two_processes_sending_at_once_send_each_copy_once() {
     let tmp = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let server = SmtpServer::start(&tmp.path().join("mail"), port, &[]);
-    let cfg = config(
-        tmp.path(),
-        &format!("host = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\n{FAST}"),
-    );
+    let (server, cfg) = plain_server(tmp.path(), &[]);
     let (code, out, err) = run_tthc(tmp.path(), &cfg, &["run", "--period", "2022-Q4"], None);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
