@@ -3,7 +3,7 @@
 
 use crate::domain::{Period, Severity};
 use crate::pipeline::Engine;
-use crate::report::template::{TaskLine, WorkbookContent, default_linh_vuc, write_workbook};
+use crate::report::template::write_workbook;
 use crate::settings::{PathOverrides, Settings};
 use crate::validate::{Context, check_bytes};
 use anyhow::{Context as _, anyhow};
@@ -273,7 +273,7 @@ fn template(cfg: &ConfigArgs, unit: &str, period: Period, file: Option<PathBuf>)
         )
         .into());
     };
-    let content = blank_content(&s, &rules, u, period);
+    let content = crate::report::template::blank_content(&s, &rules, u, period);
     let bytes = write_workbook(&content).map_err(|e| anyhow!(e))?;
     let path = file.unwrap_or_else(|| PathBuf::from(format!("{}-{period}.xlsx", u.code)));
     std::fs::write(&path, bytes).with_context(|| format!("ghi {}", path.display()))?;
@@ -284,46 +284,6 @@ fn template(cfg: &ConfigArgs, unit: &str, period: Period, file: Option<PathBuf>)
         path.display()
     );
     Ok(Exit::Ok)
-}
-
-/// A unit's empty workbook for a period, with its tasks listed.
-pub fn blank_content(
-    s: &Settings,
-    rules: &crate::rules::RuleBook,
-    u: &crate::domain::Unit,
-    period: Period,
-) -> WorkbookContent {
-    let tasks = rules
-        .tasks_for(period)
-        .map(|t| {
-            t.tasks
-                .iter()
-                .filter(|t| t.leagues.contains(&u.league.0))
-                .map(|t| TaskLine {
-                    code: t.code.clone(),
-                    content: t.content.clone(),
-                    status: None,
-                    done_on: None,
-                    document: None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    WorkbookContent {
-        unit_code: u.code.0.clone(),
-        unit_name: u.name.clone(),
-        period,
-        window: period.window(s.period.window),
-        rows: default_linh_vuc(&u.league.0)
-            .into_iter()
-            .map(|l| (l, None))
-            .collect(),
-        indicators: vec![None; crate::domain::INDICATOR_FIELDS.len()],
-        tasks,
-        preparer: None,
-        phone: None,
-        total_formulas: true,
-    }
 }
 
 fn check(

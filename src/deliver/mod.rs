@@ -55,6 +55,25 @@ fn wait(s: &Smtp, n: u32) -> Duration {
     .min(MAX_WAIT)
 }
 
+/// One message to deliver to one recipient.
+pub struct Letter {
+    pub recipient: String,
+    pub message: lettre::Message,
+    pub message_id: String,
+}
+
+/// What a batch of letters is, for the ledger, the outbox and notices.
+pub struct Batch<'a> {
+    /// The ledger's period key, e.g. "2022-Q4".
+    pub key: &'a str,
+    /// The report version; 0 for reminders.
+    pub version: i64,
+    /// Stem of outbox file names, e.g. "bao-cao-2022-Q4-v1".
+    pub file_stem: String,
+    /// What it is, in a failure notice: "báo cáo Quý IV/2022 (phiên bản 1)".
+    pub label: String,
+}
+
 /// Delivers a report version to every recipient that does not have it yet
 /// (or to all, with `resend`).
 pub fn deliver_report(
@@ -63,7 +82,6 @@ pub fn deliver_report(
     files: &[PathBuf],
     resend: bool,
 ) -> Result<Vec<Outcome>> {
-    let period = r.period.to_string();
     let attachments: Vec<(String, Vec<u8>)> = files
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "xlsx" || e == "pdf"))
@@ -74,6 +92,38 @@ pub fn deliver_report(
             ))
         })
         .collect::<Result<_>>()?;
+    let letters = engine
+        .settings
+        .delivery
+        .recipients
+        .iter()
+        .map(|recipient| {
+            let (message, message_id) =
+                report_message(&engine.settings, r, recipient, &attachments)?;
+            Ok(Letter {
+                recipient: recipient.clone(),
+                message,
+                message_id,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let key = r.period.to_string();
+    let batch = Batch {
+        key: &key,
+        version: r.version,
+        file_stem: format!("bao-cao-{key}-v{}", r.version),
+        label: format!("báo cáo {} (phiên bản {})", r.period.label_vi(), r.version),
+    };
+    deliver(engine, &batch, letters, resend)
+}
+
+/// Delivers letters through the ledger: each recipient's once, unless `resend`.
+pub fn deliver(
+    engine: &Engine,
+    batch: &Batch,
+    letters: Vec<Letter>,
+    resend: bool,
+) -> Result<Vec<Outcome>> {
     let smtp = engine.settings.smtp.as_ref();
     let channel = if smtp.is_some() { "smtp" } else { "outbox" };
     let runtime = smtp
@@ -85,11 +135,16 @@ pub fn deliver_report(
         .transpose()
         .context("khởi động gửi thư")?;
     let mut outcomes = Vec::new();
-    for recipient in &engine.settings.delivery.recipients {
-        let (message, message_id) = report_message(&engine.settings, r, recipient, &attachments)?;
+    for Letter {
+        recipient,
+        message,
+        message_id,
+    } in letters
+    {
+        let recipient = recipient.as_str();
         let claim = engine.store.claim_delivery(&ClaimRequest {
-            period: &period,
-            version: r.version,
+            period: batch.key,
+            version: batch.version,
             recipient,
             channel,
             message_id: &message_id,
@@ -98,7 +153,7 @@ pub fn deliver_report(
         })?;
         let Some(claim) = claim else {
             outcomes.push(Outcome {
-                recipient: recipient.clone(),
+                recipient: recipient.to_string(),
                 status: "skipped".into(),
                 detail: String::new(),
                 uncertain: false,
@@ -107,11 +162,11 @@ pub fn deliver_report(
             continue;
         };
         if claim.uncertain {
-            tracing::warn!(%recipient, %period, version = r.version, "an earlier send may have reached the server unrecorded; sending again with the same Message-ID");
+            tracing::warn!(%recipient, key = batch.key, version = batch.version, "an earlier send may have reached the server unrecorded; sending again with the same Message-ID");
         }
         let record = |status: &'static str, detail: &str| DeliveryRecord {
-            period: &period,
-            version: r.version,
+            period: batch.key,
+            version: batch.version,
             recipient,
             channel,
             status,
@@ -120,13 +175,17 @@ pub fn deliver_report(
         };
         let outcome = match (smtp, &runtime) {
             (Some(s), Some(rt)) => rt.block_on(send_with_retries(
-                engine, s, &message, &record, r, recipient,
+                engine,
+                s,
+                &message,
+                &record,
+                &batch.label,
+                recipient,
             )),
             _ => {
                 let path = write_outbox(
                     &engine.settings.paths.outbox,
-                    &period,
-                    r.version,
+                    &batch.file_stem,
                     recipient,
                     &message.formatted(),
                 )?;
@@ -134,7 +193,7 @@ pub fn deliver_report(
                     .store
                     .finish_delivery(&record("written", &path.to_string_lossy()), None)?;
                 Outcome {
-                    recipient: recipient.clone(),
+                    recipient: recipient.to_string(),
                     status: "written".into(),
                     detail: path.display().to_string(),
                     uncertain: false,
@@ -155,7 +214,7 @@ async fn send_with_retries<'a>(
     s: &Smtp,
     message: &lettre::Message,
     record: &impl Fn(&'static str, &str) -> DeliveryRecord<'a>,
-    r: &Results,
+    label: &str,
     recipient: &str,
 ) -> Outcome {
     let out = |status: &str, detail: String| Outcome {
@@ -173,7 +232,7 @@ async fn send_with_retries<'a>(
             s.max_attachment_mb
         );
         let _ = engine.store.finish_delivery(&record("failed", &why), None);
-        notify_office(engine, s, r, recipient, &why).await;
+        notify_office(engine, s, label, recipient, &why).await;
         return out("failed", why);
     }
     let mut tries = 0;
@@ -187,7 +246,7 @@ async fn send_with_retries<'a>(
             Err(SendError::Permanent(e)) => {
                 tracing::error!(%recipient, error = %e, "report email refused");
                 let _ = engine.store.finish_delivery(&record("failed", &e), None);
-                notify_office(engine, s, r, recipient, &e).await;
+                notify_office(engine, s, label, recipient, &e).await;
                 return out("failed", e);
             }
             Err(SendError::Temporary(e)) if tries < s.max_attempts => {
@@ -208,7 +267,7 @@ async fn send_with_retries<'a>(
                 notify_office(
                     engine,
                     s,
-                    r,
+                    label,
                     recipient,
                     &format!("{e} (sẽ thử lại sau {next})"),
                 )
@@ -220,18 +279,15 @@ async fn send_with_retries<'a>(
 }
 
 /// Tells the office a delivery failed; a failure here is logged, not fatal.
-async fn notify_office(engine: &Engine, s: &Smtp, r: &Results, recipient: &str, why: &str) {
+async fn notify_office(engine: &Engine, s: &Smtp, label: &str, recipient: &str, why: &str) {
     let org = &engine.settings.organisation;
     let built = (|| -> Result<lettre::Message> {
         Ok(lettre::Message::builder()
             .from(engine.settings.delivery.from.parse()?)
             .to(org.email.parse()?)
-            .subject(format!("[tthc] Chưa gửi được báo cáo {} tới {recipient}", r.period.label_vi()))
+            .subject(format!("[tthc] Chưa gửi được {label} tới {recipient}"))
             .body(format!(
-                "Báo cáo {} (phiên bản {}) chưa gửi được tới {recipient}.\n\nLý do: {why}\n\nXem sổ gửi thư bằng lệnh: tthc send --period {} (hoặc trên cổng thông tin).\n",
-                r.period.label_vi(),
-                r.version,
-                r.period
+                "Thư {label} chưa gửi được tới {recipient}.\n\nLý do: {why}\n\nXem sổ gửi thư: tthc send --period … (hoặc trên cổng thông tin).\n"
             ))?)
     })();
     match built {
@@ -244,19 +300,10 @@ async fn notify_office(engine: &Engine, s: &Smtp, r: &Results, recipient: &str, 
     }
 }
 
-fn write_outbox(
-    outbox: &Path,
-    period: &str,
-    version: i64,
-    recipient: &str,
-    bytes: &[u8],
-) -> Result<PathBuf> {
+fn write_outbox(outbox: &Path, stem: &str, recipient: &str, bytes: &[u8]) -> Result<PathBuf> {
     std::fs::create_dir_all(outbox)
         .with_context(|| format!("tạo thư mục thư đi {}", outbox.display()))?;
-    let path = outbox.join(format!(
-        "bao-cao-{period}-v{version}-{}.eml",
-        ascii_slug(recipient)
-    ));
+    let path = outbox.join(format!("{stem}-{}.eml", ascii_slug(recipient)));
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).with_context(|| format!("ghi {}", tmp.display()))?;
     std::fs::rename(&tmp, &path).with_context(|| format!("ghi {}", path.display()))?;

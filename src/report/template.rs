@@ -401,3 +401,43 @@ fn help_sheet(ws: &mut Worksheet, c: &WorkbookContent) -> Result<(), ReportError
     ws.set_column_width(0, 120)?;
     Ok(())
 }
+
+/// A unit's empty workbook for a period, with its tasks listed.
+pub fn blank_content(
+    s: &crate::settings::Settings,
+    rules: &crate::rules::RuleBook,
+    u: &crate::domain::Unit,
+    period: Period,
+) -> WorkbookContent {
+    let tasks = rules
+        .tasks_for(period)
+        .map(|t| {
+            t.tasks
+                .iter()
+                .filter(|t| t.leagues.contains(&u.league.0))
+                .map(|t| TaskLine {
+                    code: t.code.clone(),
+                    content: t.content.clone(),
+                    status: None,
+                    done_on: None,
+                    document: None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    WorkbookContent {
+        unit_code: u.code.0.clone(),
+        unit_name: u.name.clone(),
+        period,
+        window: period.window(s.period.window),
+        rows: default_linh_vuc(&u.league.0)
+            .into_iter()
+            .map(|l| (l, None))
+            .collect(),
+        indicators: vec![None; crate::domain::INDICATOR_FIELDS.len()],
+        tasks,
+        preparer: None,
+        phone: None,
+        total_formulas: true,
+    }
+}
