@@ -159,7 +159,7 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum JobsCommand {
-    /// Chạy ngay một việc: collect (đọc thư mục nhận), report (báo cáo quý đến hạn), yearly (báo cáo năm)
+    /// Chạy ngay một việc: collect (đọc thư mục nhận), remind (nhắc đơn vị chưa nộp), report (báo cáo quý đến hạn), yearly (báo cáo năm)
     Run {
         /// Tên việc
         name: String,

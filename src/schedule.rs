@@ -14,6 +14,8 @@ use std::str::FromStr;
 pub enum Job {
     /// Read new workbooks from the inbox folder.
     Collect,
+    /// Remind the units that have not sent, before the deadline.
+    Remind,
     /// The latest quarter whose deadline has passed: score, write, send.
     Report,
     /// The latest year whose last deadline has passed.
@@ -21,11 +23,12 @@ pub enum Job {
 }
 
 impl Job {
-    pub const ALL: [Job; 3] = [Job::Collect, Job::Report, Job::Yearly];
+    pub const ALL: [Job; 4] = [Job::Collect, Job::Remind, Job::Report, Job::Yearly];
 
     pub fn name(self) -> &'static str {
         match self {
             Job::Collect => "collect",
+            Job::Remind => "remind",
             Job::Report => "report",
             Job::Yearly => "yearly",
         }
@@ -101,6 +104,33 @@ fn run(engine: &Engine, job: Job, now: DateTime<Utc>) -> Result<String> {
                 s.accepted,
                 s.rejected.len()
             ))
+        }
+        Job::Remind => {
+            engine.ingest()?;
+            let today = now.with_timezone(&engine.settings.time_zone()).date_naive();
+            let sent = crate::deliver::remind(engine, today)?;
+            let new: Vec<&str> = sent
+                .iter()
+                .filter(|o| o.status != "skipped")
+                .map(|o| o.recipient.as_str())
+                .collect();
+            let failed = sent
+                .iter()
+                .filter(|o| !matches!(o.status.as_str(), "sent" | "written" | "skipped"))
+                .count();
+            let text = format!(
+                "{} thư nhắc{}",
+                new.len(),
+                if new.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", new.join(", "))
+                }
+            );
+            if failed > 0 {
+                return Err(anyhow!("{text}; {failed} chưa gửi được"));
+            }
+            Ok(text)
         }
         Job::Report | Job::Yearly => {
             engine.ingest()?;

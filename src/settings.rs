@@ -86,6 +86,13 @@ pub struct Delivery {
     pub from: String,
     /// The province's addresses for the quarterly report.
     pub recipients: Vec<String>,
+    /// Days before a unit's deadline from which it is reminded (once).
+    #[serde(default = "default_remind_days")]
+    pub remind_days_before: u32,
+}
+
+fn default_remind_days() -> u32 {
+    3
 }
 
 #[derive(Debug, Clone, Deserialize)]

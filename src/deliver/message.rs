@@ -6,8 +6,19 @@ use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 
-/// A Message-ID that is the same for the same version and recipient, so
-/// mail clients fold a repeat into one.
+/// A Message-ID that is the same for the same letter and recipient, so mail
+/// clients fold a repeat into one.
+pub fn stable_id(what: &str, recipient: &str, from: &str) -> String {
+    let domain = from
+        .rsplit('@')
+        .next()
+        .unwrap_or("tthc.local")
+        .trim_end_matches('>');
+    let h = crate::store::sha256_hex(format!("{what}|{recipient}").as_bytes());
+    format!("<tthc-{what}-{}@{domain}>", &h[..16])
+}
+
+/// The Message-ID of a report version to a recipient.
 pub fn stable_message_id(r: &Results, recipient: &str, from: &str) -> String {
     let domain = from
         .rsplit('@')

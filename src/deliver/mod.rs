@@ -7,9 +7,11 @@
 //! reported to the office's own address.
 
 mod message;
+mod remind;
 mod smtp;
 
-pub use message::{report_message, stable_message_id};
+pub use message::{report_message, stable_id, stable_message_id};
+pub use remind::remind;
 pub use smtp::{SendError, send};
 
 use crate::pipeline::Engine;
