@@ -534,8 +534,9 @@ fn run_period(cfg: &ConfigArgs, period: Period, send: bool) -> Outcome {
         say!("  thư: {}", f.display());
     }
     if send && e.settings.smtp.is_some() {
-        let (version, outcomes) = e.send(period, false)?;
-        say!("Gửi báo cáo phiên bản {version}:");
+        // The run just wrote this version's files: deliver them as they are.
+        let outcomes = crate::deliver::deliver_report(&e, &outcome.results, &outcome.files, false)?;
+        say!("Gửi báo cáo phiên bản {}:", outcome.version);
         if !print_deliveries(&outcomes) {
             return Ok(Exit::Failure);
         }

@@ -140,7 +140,12 @@ fn run(engine: &Engine, job: Job, now: DateTime<Utc>) -> Result<String> {
             let (_, outcome) = engine.run(period)?;
             let mut text = format!("{} phiên bản {}", period.label_vi(), outcome.version);
             if engine.settings.smtp.is_some() {
-                let (_, sent) = engine.send(period, false)?;
+                let sent = crate::deliver::deliver_report(
+                    engine,
+                    &outcome.results,
+                    &outcome.files,
+                    false,
+                )?;
                 let failed = sent
                     .iter()
                     .filter(|o| !matches!(o.status.as_str(), "sent" | "skipped"))

@@ -20,13 +20,7 @@ pub fn stable_id(what: &str, recipient: &str, from: &str) -> String {
 
 /// The Message-ID of a report version to a recipient.
 pub fn stable_message_id(r: &Results, recipient: &str, from: &str) -> String {
-    let domain = from
-        .rsplit('@')
-        .next()
-        .unwrap_or("tthc.local")
-        .trim_end_matches('>');
-    let h = crate::store::sha256_hex(format!("{}|{}|{recipient}", r.period, r.version).as_bytes());
-    format!("<tthc-{}-v{}-{}@{domain}>", r.period, r.version, &h[..16])
+    stable_id(&format!("{}-v{}", r.period, r.version), recipient, from)
 }
 
 /// The report email: Vietnamese subject and body with the headline figures,

@@ -201,21 +201,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Submissions that named no unit or period (unreadable files).
-    pub fn unidentified_since(&self, since_id: i64) -> Result<Vec<(String, String)>, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT file_name, findings FROM submissions WHERE id > ?1 AND (unit IS NULL OR period IS NULL)")?;
-        let rows = stmt.query_map(params![since_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    pub fn last_submission_id(&self) -> Result<i64, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT COALESCE(MAX(id), 0) FROM submissions", [], |r| {
-                r.get(0)
-            })?)
-    }
-
     pub fn latest_version(&self, period: &str) -> Result<Option<StoredVersion>, StoreError> {
         Ok(self
             .conn
@@ -238,23 +223,6 @@ impl Store {
             params![period, v.version, v.digest, v.generated_at, results_json],
         )?;
         Ok(())
-    }
-
-    /// The delivery status of a report version to a recipient, if any.
-    pub fn delivery_status(
-        &self,
-        period: &str,
-        version: i64,
-        recipient: &str,
-    ) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT status FROM deliveries WHERE period = ?1 AND version = ?2 AND recipient = ?3",
-                params![period, version, recipient],
-                |r| r.get(0),
-            )
-            .optional()?)
     }
 
     /// Takes a delivery for sending, atomically, so that two processes on
@@ -413,22 +381,6 @@ impl Store {
         )?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// The stored results of a report version.
-    pub fn version_results(
-        &self,
-        period: &str,
-        version: i64,
-    ) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT results FROM report_versions WHERE period = ?1 AND version = ?2",
-                params![period, version],
-                |r| r.get(0),
-            )
-            .optional()?)
     }
 }
 

@@ -118,6 +118,16 @@ fn run_tthc(
     )
 }
 
+/// `tthc run --period 2022-Q4 --send` on the sample district.
+fn run_and_send(tmp: &Path, cfg: &Path, password: Option<&str>) -> (i32, String, String) {
+    run_tthc(
+        tmp,
+        cfg,
+        &["run", "--period", "2022-Q4", "--send"],
+        password,
+    )
+}
+
 fn attachment(raw: &[u8], name: &str) -> Vec<u8> {
     use mail_parser::MimeHeaders;
     let msg = mail_parser::MessageParser::default()
@@ -147,12 +157,7 @@ const FAST: &str = "timeout_seconds = 5\nmax_attempts = 3\nretry_seconds = 0";
 fn the_report_reaches_each_recipient_once_with_both_files_intact() {
     let tmp = tempfile::tempdir().unwrap();
     let (server, cfg) = plain_server(tmp.path(), &[]);
-    let (code, out, err) = run_tthc(
-        tmp.path(),
-        &cfg,
-        &["run", "--period", "2022-Q4", "--send"],
-        None,
-    );
+    let (code, out, err) = run_and_send(tmp.path(), &cfg, None);
     assert_eq!(code, 0, "{out}{err}");
     let mail = server.messages();
     assert_eq!(mail.len(), 2, "{out}");
@@ -240,12 +245,7 @@ fn starttls_with_login(tmp: &Path) -> (SmtpServer, PathBuf) {
 fn starttls_with_a_private_ca_and_a_login_delivers() {
     let tmp = tempfile::tempdir().unwrap();
     let (server, cfg) = starttls_with_login(tmp.path());
-    let (code, out, err) = run_tthc(
-        tmp.path(),
-        &cfg,
-        &["run", "--period", "2022-Q4", "--send"],
-        Some("mat-khau-dung"),
-    );
+    let (code, out, err) = run_and_send(tmp.path(), &cfg, Some("mat-khau-dung"));
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(server.messages().len(), 2, "{out}{err}");
 }
@@ -273,12 +273,7 @@ fn implicit_tls_delivers() {
             ca.display()
         ),
     );
-    let (code, out, err) = run_tthc(
-        tmp.path(),
-        &cfg,
-        &["run", "--period", "2022-Q4", "--send"],
-        None,
-    );
+    let (code, out, err) = run_and_send(tmp.path(), &cfg, None);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(server.messages().len(), 2);
 }
@@ -287,12 +282,7 @@ fn implicit_tls_delivers() {
 fn a_wrong_password_fails_without_retrying() {
     let tmp = tempfile::tempdir().unwrap();
     let (server, cfg) = starttls_with_login(tmp.path());
-    let (code, out, _) = run_tthc(
-        tmp.path(),
-        &cfg,
-        &["run", "--period", "2022-Q4", "--send"],
-        Some("sai"),
-    );
+    let (code, out, _) = run_and_send(tmp.path(), &cfg, Some("sai"));
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("gửi thất bại"), "{out}");
     assert!(server.messages().is_empty());
@@ -311,12 +301,7 @@ fn a_wrong_password_fails_without_retrying() {
 fn a_temporary_refusal_is_retried_and_one_copy_arrives() {
     let tmp = tempfile::tempdir().unwrap();
     let (server, cfg) = plain_server(tmp.path(), &["--fail-first", "1", "--drop-first", "1"]);
-    let (code, out, err) = run_tthc(
-        tmp.path(),
-        &cfg,
-        &["run", "--period", "2022-Q4", "--send"],
-        None,
-    );
+    let (code, out, err) = run_and_send(tmp.path(), &cfg, None);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(server.messages().len(), 2, "one copy per recipient");
     assert_eq!(
@@ -341,12 +326,7 @@ fn a_permanent_refusal_is_not_retried_and_the_office_is_told() {
         tmp.path(),
         &["--reject-rcpt", "kiemsoattthc@namdinh.gov.vn"],
     );
-    let (code, out, _) = run_tthc(
-        tmp.path(),
-        &cfg,
-        &["run", "--period", "2022-Q4", "--send"],
-        None,
-    );
+    let (code, out, _) = run_and_send(tmp.path(), &cfg, None);
     assert_eq!(code, 1, "{out}");
     let mail = server.messages();
     // The other recipient's report and the notice to the office.
@@ -385,12 +365,7 @@ fn a_server_that_is_down_gets_the_report_once_it_is_up() {
             "host = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\ntimeout_seconds = 5\nmax_attempts = 2\nretry_seconds = 0"
         ),
     );
-    let (code, out, _) = run_tthc(
-        tmp.path(),
-        &cfg,
-        &["run", "--period", "2022-Q4", "--send"],
-        None,
-    );
+    let (code, out, _) = run_and_send(tmp.path(), &cfg, None);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("sẽ thử lại"), "{out}");
     let server = SmtpServer::start(&tmp.path().join("mail"), port, &[]);
