@@ -132,6 +132,11 @@ pub enum Command {
         #[arg(long)]
         resend: bool,
     },
+    /// Chạy dịch vụ: các việc định kỳ theo [schedule] (dừng bằng SIGTERM hoặc Ctrl-C)
+    Serve {
+        #[command(flatten)]
+        cfg: ConfigArgs,
+    },
     /// Các lần chạy việc định kỳ; `jobs run TÊN` chạy một việc ngay
     Jobs {
         #[command(flatten)]
@@ -159,7 +164,7 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum JobsCommand {
-    /// Chạy ngay một việc: collect (đọc thư mục nhận), remind (nhắc đơn vị chưa nộp), report (báo cáo quý đến hạn), yearly (báo cáo năm)
+    /// Chạy ngay một việc: collect (đọc thư mục nhận), remind (nhắc đơn vị chưa nộp), report (báo cáo quý đến hạn), yearly (báo cáo năm), retry (gửi lại thư đến hạn thử lại)
     Run {
         /// Tên việc
         name: String,
@@ -223,6 +228,7 @@ pub fn run(cli: Cli) -> Exit {
             resend,
         } => send_period(&cfg, period, resend),
         Command::Jobs { cfg, command } => jobs(&cfg, command),
+        Command::Serve { cfg } => serve(&cfg),
         Command::Rules {
             command: RulesCommand::Check { cfg, dir },
         } => rules_check(&cfg, dir),
@@ -454,6 +460,16 @@ fn jobs(cfg: &ConfigArgs, command: Option<JobsCommand>) -> Outcome {
             }
         };
     }
+    let tz = e.settings.time_zone();
+    let local = |t: &str| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .map(|t| t.with_timezone(&tz).format("%d/%m/%Y %H:%M:%S").to_string())
+            .unwrap_or_else(|_| t.to_string())
+    };
+    match e.store.lease("service").map_err(|e| anyhow!(e))? {
+        Some(l) => say!("Dịch vụ đang chạy: {} (từ {})", l.holder, local(&l.since)),
+        None => say!("Dịch vụ không chạy."),
+    }
     let runs = e.store.job_runs(50).map_err(|e| anyhow!(e))?;
     if runs.is_empty() {
         say!("Chưa có lần chạy nào.");
@@ -461,19 +477,30 @@ fn jobs(cfg: &ConfigArgs, command: Option<JobsCommand>) -> Outcome {
     for r in runs {
         let outcome = match r.outcome.as_deref() {
             Some("ok") => "xong",
+            Some("stopped") => "dừng khi tắt dịch vụ (làm tiếp khi khởi động lại)",
+            Some("interrupted") => "bị ngắt (tiến trình dừng đột ngột; làm lại khi khởi động)",
             Some(_) => "thất bại",
-            None => "đang chạy hoặc bị ngắt",
+            None => "đang chạy",
         };
         say!(
             "#{} {} ({}) {} → {}: {outcome} — {}",
             r.id,
             r.job,
             r.trigger,
-            r.started_at,
-            r.finished_at.unwrap_or_else(|| "—".into()),
+            local(&r.started_at),
+            r.finished_at.as_deref().map(local).unwrap_or_else(|| "—".into()),
             r.summary
         );
     }
+    Ok(Exit::Ok)
+}
+
+fn serve(cfg: &ConfigArgs) -> Outcome {
+    // Load everything first, so that a bad config fails here, at once.
+    let e = engine(cfg)?;
+    let settings = e.settings.clone();
+    drop(e);
+    crate::schedule::serve(settings)?;
     Ok(Exit::Ok)
 }
 

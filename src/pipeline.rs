@@ -33,6 +33,8 @@ pub struct IngestSummary {
     pub accepted: usize,
     /// (file, unit if known, findings) of the newly rejected files.
     pub rejected: Vec<(String, Option<String>, Vec<Finding>)>,
+    /// The ids of the submissions recorded by this ingest.
+    pub recorded: Vec<i64>,
 }
 
 /// Where a unit stands for a period.
@@ -143,7 +145,7 @@ impl Engine {
                 .as_ref()
                 .map(serde_json::to_string)
                 .transpose()?;
-            self.store.insert_submission(&StoredSubmission {
+            let id = self.store.insert_submission(&StoredSubmission {
                 id: 0,
                 sha256: sha,
                 source: "inbox".into(),
@@ -155,12 +157,20 @@ impl Engine {
                 findings_json: serde_json::to_string(&checked.findings)?,
                 content_json,
             })?;
+            summary.recorded.push(id);
             if checked.accepted() {
                 summary.accepted += 1;
             } else {
                 summary
                     .rejected
                     .push((rel, checked.unit.clone(), checked.findings.clone()));
+            }
+        }
+        if self.settings.delivery.receipts {
+            // A receipt that cannot go now stays in the ledger for the next
+            // run; it never holds up or undoes what was read.
+            if let Err(e) = crate::deliver::send_receipts(self, &summary.recorded) {
+                tracing::error!(error = %format!("{e:#}"), "receipts not sent");
             }
         }
         Ok(summary)

@@ -1,13 +1,20 @@
 //! Jobs: each is one call into the pipeline, and every run is recorded in
 //! the store (start, end, outcome, what it did), whether started by hand
-//! (`tthc jobs run NAME`) or, later, by the scheduler of `tthc serve`.
+//! (`tthc jobs run NAME`) or by the scheduler of `tthc serve` (see
+//! `service`).
 
+mod service;
+
+pub use service::serve;
+
+use crate::deliver::{Outcome, deliver_report, receipt_submission, send_receipts, stopping};
 use crate::domain::Period;
 use crate::pipeline::Engine;
 use anyhow::{Result, anyhow};
 use chrono::{DateTime, Datelike, Utc};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 /// The jobs there are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,10 +27,18 @@ pub enum Job {
     Report,
     /// The latest year whose last deadline has passed.
     Yearly,
+    /// Deliveries whose retry time has come, or whose sender died.
+    Retry,
 }
 
 impl Job {
-    pub const ALL: [Job; 4] = [Job::Collect, Job::Remind, Job::Report, Job::Yearly];
+    pub const ALL: [Job; 5] = [
+        Job::Collect,
+        Job::Remind,
+        Job::Report,
+        Job::Yearly,
+        Job::Retry,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -31,6 +46,7 @@ impl Job {
             Job::Remind => "remind",
             Job::Report => "report",
             Job::Yearly => "yearly",
+            Job::Retry => "retry",
         }
     }
 }
@@ -56,7 +72,7 @@ impl FromStr for Job {
 }
 
 /// The latest period (quarter, or year) with submissions whose last
-/// deadline has passed at `now`.
+/// deadline, plus the grace days of `[schedule]`, has passed at `now`.
 fn due_period(engine: &Engine, now: DateTime<Utc>, yearly: bool) -> Result<Option<Period>> {
     let today = now.with_timezone(&engine.settings.time_zone()).date_naive();
     let latest_deadline = |p: Period| {
@@ -88,10 +104,131 @@ fn due_period(engine: &Engine, now: DateTime<Utc>, yearly: bool) -> Result<Optio
                 Period::Year { year } => Period::quarter(*year, 4),
                 q => *q,
             };
-            latest_deadline(last) < today
+            latest_deadline(last)
+                + chrono::Days::new(u64::from(engine.settings.schedule.grace_days))
+                < today
                 && last.window(engine.settings.period.window).1.year() <= today.year()
         })
         .max())
+}
+
+/// Counts what a delivery did; an error if any copy is still owed.
+fn tally(what: &str, sent: &[Outcome]) -> Result<String> {
+    let done = sent
+        .iter()
+        .filter(|o| matches!(o.status.as_str(), "sent" | "written"))
+        .count();
+    let before = sent.iter().filter(|o| o.status == "skipped").count();
+    let owed: Vec<String> = sent
+        .iter()
+        .filter(|o| !matches!(o.status.as_str(), "sent" | "written" | "skipped"))
+        .map(|o| format!("{} ({})", o.recipient, o.status))
+        .collect();
+    let mut text = format!("{what}: gửi {done}");
+    if before > 0 {
+        text.push_str(&format!(", {before} đã gửi trước đó"));
+    }
+    if owed.is_empty() {
+        Ok(text)
+    } else {
+        Err(anyhow!("{text}; chưa gửi được: {}", owed.join(", ")))
+    }
+}
+
+/// Scores, writes and (with a mail server) sends a period's report. A
+/// version is sent by itself only if no earlier version of the period has
+/// reached every recipient: once the province has the report, a later
+/// change (a late workbook) makes a new version that the office sends
+/// when it decides to (`tthc send`).
+fn report(engine: &Engine, period: Period) -> Result<String> {
+    let (_, outcome) = engine.run(period)?;
+    let mut text = format!("{} phiên bản {}", period.label_vi(), outcome.version);
+    if engine.settings.smtp.is_none() {
+        text.push_str(&format!("; {} thư vào hộp thư đi", outcome.emails.len()));
+        return Ok(text);
+    }
+    let key = period.to_string();
+    let recipients = &engine.settings.delivery.recipients;
+    match engine.store.delivered_to_all(&key, recipients)? {
+        Some(v) if v != outcome.version => {
+            text.push_str(&format!(
+                "; phiên bản {v} đã gửi tới mọi nơi nhận nên phiên bản này không tự gửi — gửi bằng: tthc send --period {key}"
+            ));
+            Ok(text)
+        }
+        _ => {
+            let sent = deliver_report(engine, &outcome.results, &outcome.files, false)?;
+            tally(&text, &sent)
+        }
+    }
+}
+
+/// Tries again every delivery that is due: reports by re-running their
+/// period (same inputs, same version, same files), reminders by re-running
+/// today's reminders, receipts by their submission. A row that the re-run
+/// no longer wants (the unit sent in the meantime, a newer version) is
+/// closed as failed, with why.
+fn retry(engine: &Engine, now: DateTime<Utc>) -> Result<String> {
+    let due = engine.store.due_deliveries()?;
+    if due.is_empty() {
+        return Ok("không có thư nào đến hạn gửi lại".into());
+    }
+    let today = now.with_timezone(&engine.settings.time_zone()).date_naive();
+    let mut parts = Vec::new();
+    let mut failed = false;
+    let mut reminded = false;
+    for d in &due {
+        let result = if let Some(id) = receipt_submission(&d.key) {
+            send_receipts(engine, &[id]).and_then(|s| tally(&format!("biên nhận {id}"), &s))
+        } else if d.version == 0 {
+            if reminded {
+                continue;
+            }
+            reminded = true;
+            crate::deliver::remind(engine, today).and_then(|s| tally("thư nhắc", &s))
+        } else {
+            match d.key.parse::<Period>() {
+                Ok(period) => engine.run(period).and_then(|(_, outcome)| {
+                    if outcome.version == d.version {
+                        let sent = deliver_report(engine, &outcome.results, &outcome.files, false)?;
+                        tally(
+                            &format!("{} phiên bản {}", period.label_vi(), d.version),
+                            &sent,
+                        )
+                    } else {
+                        Ok(format!(
+                            "{} phiên bản {} đã được thay bằng phiên bản {}",
+                            period.label_vi(),
+                            d.version,
+                            outcome.version
+                        ))
+                    }
+                }),
+                Err(_) => Ok(format!("bỏ qua mục không rõ \"{}\"", d.key)),
+            }
+        };
+        match result {
+            Ok(t) => parts.push(t),
+            Err(e) => {
+                failed = true;
+                parts.push(format!("{e:#}"));
+            }
+        }
+    }
+    if !stopping() {
+        for d in &due {
+            let closed = engine.store.abandon_due(
+                &d.key,
+                d.version,
+                "không gửi nữa: lần gửi lại thấy thư này không còn cần (đơn vị đã nộp, hoặc đã có phiên bản mới)",
+            )?;
+            if closed > 0 {
+                parts.push(format!("{closed} thư {} không còn cần gửi", d.key));
+            }
+        }
+    }
+    let text = parts.join("; ");
+    if failed { Err(anyhow!(text)) } else { Ok(text) }
 }
 
 fn run(engine: &Engine, job: Job, now: DateTime<Utc>) -> Result<String> {
@@ -114,10 +251,6 @@ fn run(engine: &Engine, job: Job, now: DateTime<Utc>) -> Result<String> {
                 .filter(|o| o.status != "skipped")
                 .map(|o| o.recipient.as_str())
                 .collect();
-            let failed = sent
-                .iter()
-                .filter(|o| !matches!(o.status.as_str(), "sent" | "written" | "skipped"))
-                .count();
             let text = format!(
                 "{} thư nhắc{}",
                 new.len(),
@@ -127,50 +260,61 @@ fn run(engine: &Engine, job: Job, now: DateTime<Utc>) -> Result<String> {
                     format!(": {}", new.join(", "))
                 }
             );
-            if failed > 0 {
-                return Err(anyhow!("{text}; {failed} chưa gửi được"));
-            }
-            Ok(text)
+            tally(&text, &sent)
         }
         Job::Report | Job::Yearly => {
             engine.ingest()?;
-            let Some(period) = due_period(engine, now, job == Job::Yearly)? else {
-                return Ok("chưa có kỳ nào đến hạn lập báo cáo".into());
-            };
-            let (_, outcome) = engine.run(period)?;
-            let mut text = format!("{} phiên bản {}", period.label_vi(), outcome.version);
-            if engine.settings.smtp.is_some() {
-                let sent = crate::deliver::deliver_report(
-                    engine,
-                    &outcome.results,
-                    &outcome.files,
-                    false,
-                )?;
-                let failed = sent
-                    .iter()
-                    .filter(|o| !matches!(o.status.as_str(), "sent" | "skipped"))
-                    .count();
-                text.push_str(&format!(
-                    "; gửi: {} thư, {failed} chưa gửi được",
-                    sent.len()
-                ));
-                if failed > 0 {
-                    return Err(anyhow!("{text}"));
-                }
-            } else {
-                text.push_str(&format!("; {} thư vào hộp thư đi", outcome.emails.len()));
+            match due_period(engine, now, job == Job::Yearly)? {
+                Some(period) => report(engine, period),
+                None => Ok("chưa có kỳ nào đến hạn lập báo cáo".into()),
             }
-            Ok(text)
         }
+        Job::Retry => retry(engine, now),
     }
 }
 
+static HOLDER: OnceLock<String> = OnceLock::new();
+
+/// This process's name in leases and job runs:
+/// `KIND:HOST:PID:START`, where KIND is `serve` or `cli`.
+pub fn holder() -> &'static str {
+    HOLDER.get_or_init(|| name_process("cli"))
+}
+
+fn name_process(kind: &str) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    let start = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+    format!("{kind}:{host}:{}:{start}", std::process::id())
+}
+
+/// Whether a holder's process is known to be gone: same machine, and no
+/// such process any more. Elsewhere (or without /proc) it is not known,
+/// and only the lease's end frees what it held.
+pub fn holder_is_dead(holder: &str) -> bool {
+    let mut parts = holder.split(':');
+    let (_, Some(host), Some(pid)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let ours = self::holder().split(':').nth(1).unwrap_or_default();
+    host == ours
+        && std::path::Path::new("/proc/self").exists()
+        && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
 /// Runs a job now and records the run; the error, if any, is recorded too.
+/// A run that left work undone because the service was shutting down is
+/// recorded as `stopped` and made up at the next start.
 pub fn run_job(engine: &Engine, job: Job, trigger: &str, now: DateTime<Utc>) -> Result<String> {
-    let id = engine.store.start_job(job.name(), trigger)?;
+    let id = engine.store.start_job(job.name(), trigger, holder())?;
     let result = run(engine, job, now);
     match &result {
         Ok(summary) => engine.store.finish_job(id, "ok", summary)?,
+        Err(e) if stopping() => engine.store.finish_job(id, "stopped", &format!("{e:#}"))?,
         Err(e) => {
             tracing::error!(job = job.name(), error = %format!("{e:#}"), "job failed");
             engine.store.finish_job(id, "failed", &format!("{e:#}"))?

@@ -89,6 +89,13 @@ pub struct Delivery {
     /// Days before a unit's deadline from which it is reminded (once).
     #[serde(default = "default_remind_days")]
     pub remind_days_before: u32,
+    /// Send each unit a receipt with its findings after its workbook is read.
+    #[serde(default = "default_true")]
+    pub receipts: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_remind_days() -> u32 {
@@ -120,7 +127,61 @@ struct RawSettings {
     delivery: Delivery,
     #[serde(default)]
     smtp: Option<Spanned<Smtp>>,
+    #[serde(default)]
+    schedule: RawSchedule,
     units: Vec<RawUnit>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    collect: Option<Spanned<String>>,
+    remind: Option<Spanned<String>>,
+    report: Option<Spanned<String>>,
+    yearly: Option<Spanned<String>>,
+    #[serde(default = "default_grace_days")]
+    grace_days: u32,
+}
+
+fn default_grace_days() -> u32 {
+    2
+}
+
+/// When `tthc serve` runs each job: six-field cron expressions (seconds
+/// first) in the organisation's time zone; a job without one is not
+/// scheduled.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub collect: Option<String>,
+    pub remind: Option<String>,
+    pub report: Option<String>,
+    pub yearly: Option<String>,
+    /// Days after the last unit's deadline before the report is due.
+    pub grace_days: u32,
+}
+
+impl Schedule {
+    /// The cron expression of a job by name.
+    pub fn cron(&self, job: &str) -> Option<&str> {
+        match job {
+            "collect" => self.collect.as_deref(),
+            "remind" => self.remind.as_deref(),
+            "report" => self.report.as_deref(),
+            "yearly" => self.yearly.as_deref(),
+            _ => None,
+        }
+        .filter(|c| !c.trim().is_empty())
+    }
+}
+
+/// Parses a six-field cron expression (seconds first), as the scheduler does.
+pub fn parse_cron(expr: &str) -> Result<croner::Cron, String> {
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expr)
+        .map_err(|e| e.to_string())
 }
 
 /// How the connection to the mail server is secured.
@@ -194,6 +255,7 @@ pub struct Settings {
     pub delivery: Delivery,
     /// The mail server; without one, report emails go to the outbox folder.
     pub smtp: Option<Smtp>,
+    pub schedule: Schedule,
     pub units: Vec<Unit>,
     /// Where each unit's `kind` stands in the file, to locate league errors.
     unit_kind_spans: Vec<std::ops::Range<usize>>,
@@ -377,6 +439,25 @@ impl Settings {
             s.ca_file = s.ca_file.map(|p| resolve(&p));
             s
         });
+        let mut cron = |c: &Option<Spanned<String>>, job: &str| -> Option<String> {
+            let c = c.as_ref()?;
+            if let Err(e) = parse_cron(c.get_ref()) {
+                errors.push(FileError::at(
+                    path,
+                    source,
+                    Some(c.span()),
+                    format!("[schedule] {job} = \"{}\" không phải biểu thức cron sáu trường (giây phút giờ ngày tháng thứ), ví dụ \"0 0 7 * * *\" là 7 giờ sáng hằng ngày: {e}", c.get_ref()),
+                ));
+            }
+            Some(c.get_ref().clone())
+        };
+        let schedule = Schedule {
+            collect: cron(&raw.schedule.collect, "collect"),
+            remind: cron(&raw.schedule.remind, "remind"),
+            report: cron(&raw.schedule.report, "report"),
+            yearly: cron(&raw.schedule.yearly, "yearly"),
+            grace_days: raw.schedule.grace_days,
+        };
         if units.is_empty() {
             errors.push(FileError::at(
                 path,
@@ -417,6 +498,7 @@ impl Settings {
             rules_dir: resolve(&raw.rules.dir),
             delivery: raw.delivery,
             smtp,
+            schedule,
             units,
             unit_kind_spans: spans,
             source: source.to_string(),
@@ -594,5 +676,24 @@ email = "x1@a.gov.vn"
             Settings::parse(Path::new("c.toml"), &src, &PathOverrides::default()).unwrap_err();
         assert_eq!((err.0[0].line, err.0[0].column), (32, 8), "{}", err);
         assert!(err.0[0].message.contains("phuong"));
+    }
+
+    #[test]
+    fn schedule_times_are_six_field_cron_and_a_bad_one_is_located() {
+        let good = MINIMAL.replace(
+            "[[units]]",
+            "[schedule]\nreport = \"0 0 7 * * *\"\n\n[[units]]",
+        );
+        let s = Settings::parse(Path::new("c.toml"), &good, &PathOverrides::default()).unwrap();
+        assert_eq!(s.schedule.cron("report"), Some("0 0 7 * * *"));
+        assert_eq!(s.schedule.cron("collect"), None);
+        assert_eq!(s.schedule.grace_days, 2);
+        // Five fields (no seconds) is the usual mistake.
+        let bad = good.replace("\"0 0 7 * * *\"", "\"0 7 * * *\"");
+        let err =
+            Settings::parse(Path::new("c.toml"), &bad, &PathOverrides::default()).unwrap_err();
+        let line = bad.lines().position(|l| l.starts_with("report")).unwrap() + 1;
+        assert_eq!((err.0[0].line, err.0[0].column), (line, 10), "{err}");
+        assert!(err.0[0].message.contains("sáu trường"), "{err}");
     }
 }

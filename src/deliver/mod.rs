@@ -7,10 +7,12 @@
 //! reported to the office's own address.
 
 mod message;
+mod receipt;
 mod remind;
 mod smtp;
 
 pub use message::{report_message, stable_id, stable_message_id};
+pub use receipt::{receipt_key, receipt_submission, send_receipts};
 pub use remind::remind;
 pub use smtp::{SendError, send};
 
@@ -20,7 +22,27 @@ use crate::settings::Smtp;
 use crate::store::{ClaimRequest, DeliveryRecord};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Asks every delivery in this process to finish the message it is
+/// sending and start no other (the service is shutting down). What is
+/// left stays in the ledger for the next run.
+pub fn request_stop() {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+pub fn stopping() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
+
+/// How long a claim on a delivery holds without being renewed; the sender
+/// renews it every `RENEW_EVERY` while it works, so a process that dies
+/// lets go of its rows within this time.
+const LEASE: Duration = Duration::from_secs(20);
+const RENEW_EVERY: Duration = Duration::from_secs(5);
 
 /// What became of one recipient's copy.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,16 +59,6 @@ pub struct Outcome {
 
 /// The longest single wait between two tries.
 const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
-
-fn lease_seconds(s: Option<&Smtp>) -> u64 {
-    match s {
-        Some(s) => {
-            let waits: u64 = (0..s.max_attempts).map(|n| wait(s, n + 1).as_secs()).sum();
-            s.timeout_seconds * 4 * u64::from(s.max_attempts) + waits + 60
-        }
-        None => 60,
-    }
-}
 
 /// The wait after the `n`th failed try: retry_seconds, doubled each time.
 fn wait(s: &Smtp, n: u32) -> Duration {
@@ -74,6 +86,10 @@ pub struct Batch<'a> {
     pub file_stem: String,
     /// What it is, in a failure notice: "báo cáo Quý IV/2022 (phiên bản 1)".
     pub label: String,
+    /// Try again within this run after a temporary failure (reports,
+    /// reminders); if not, leave it at once to the next run (receipts,
+    /// which must not hold up reading the inbox).
+    pub patient: bool,
 }
 
 /// Delivers a report version to every recipient that does not have it yet
@@ -115,6 +131,7 @@ pub fn deliver_report(
         version: r.version,
         file_stem: format!("bao-cao-{key}-v{}", r.version),
         label: format!("báo cáo {} (phiên bản {})", r.period.label_vi(), r.version),
+        patient: true,
     };
     deliver(engine, &batch, letters, resend)
 }
@@ -150,7 +167,7 @@ pub fn deliver(
             recipient,
             channel,
             message_id: &message_id,
-            lease_seconds: lease_seconds(smtp),
+            lease_seconds: LEASE.as_secs(),
             force: resend,
         })?;
         let Some(claim) = claim else {
@@ -163,9 +180,6 @@ pub fn deliver(
             });
             continue;
         };
-        if claim.uncertain {
-            tracing::warn!(%recipient, key = batch.key, version = batch.version, "an earlier send may have reached the server unrecorded; sending again with the same Message-ID");
-        }
         let record = |status: &'static str, detail: &str| DeliveryRecord {
             period: batch.key,
             version: batch.version,
@@ -175,15 +189,47 @@ pub fn deliver(
             detail: detail.to_string(),
             message_id: &message_id,
         };
+        if stopping() {
+            // Shutting down: start no new send; the row waits, due at once,
+            // for the next run.
+            let why = "dịch vụ dừng trước khi gửi; gửi ở lần chạy sau";
+            engine.store.finish_delivery(
+                &record("retry", why),
+                Some(&chrono::Utc::now().to_rfc3339()),
+            )?;
+            outcomes.push(Outcome {
+                recipient: recipient.to_string(),
+                status: "postponed".into(),
+                detail: why.into(),
+                uncertain: false,
+                file: None,
+            });
+            continue;
+        }
+        if claim.uncertain {
+            tracing::warn!(%recipient, key = batch.key, version = batch.version, "an earlier send may have reached the server unrecorded; sending again with the same Message-ID");
+        }
         let outcome = match (smtp, &runtime) {
-            (Some(s), Some(rt)) => rt.block_on(send_with_retries(
-                engine,
-                s,
-                &message,
-                &record,
-                &batch.label,
-                recipient,
-            )),
+            (Some(s), Some(rt)) => rt.block_on(async {
+                let renew = async {
+                    loop {
+                        tokio::time::sleep(RENEW_EVERY).await;
+                        if let Err(e) = engine.store.renew_delivery(
+                            batch.key,
+                            batch.version,
+                            recipient,
+                            LEASE.as_secs(),
+                        ) {
+                            tracing::warn!(error = %e, "could not renew the hold on a delivery");
+                        }
+                    }
+                };
+                let notify = claim.previous.as_deref() != Some("retry");
+                tokio::select! {
+                    outcome = send_with_retries(engine, s, &message, &record, batch, recipient, notify) => outcome,
+                    _ = renew => unreachable!("the renewal loop never ends"),
+                }
+            }),
             _ => {
                 let path = write_outbox(
                     &engine.settings.paths.outbox,
@@ -211,14 +257,19 @@ pub fn deliver(
     Ok(outcomes)
 }
 
+/// Sends one message, trying again after temporary failures while the
+/// batch is patient; `notify` tells the office about a failure (not done
+/// again for a row that was already waiting for a retry).
 async fn send_with_retries<'a>(
     engine: &Engine,
     s: &Smtp,
     message: &lettre::Message,
     record: &impl Fn(&'static str, &str) -> DeliveryRecord<'a>,
-    label: &str,
+    batch: &Batch<'_>,
     recipient: &str,
+    notify: bool,
 ) -> Outcome {
+    let label = batch.label.as_str();
     let out = |status: &str, detail: String| Outcome {
         recipient: recipient.to_string(),
         status: status.into(),
@@ -251,29 +302,38 @@ async fn send_with_retries<'a>(
                 notify_office(engine, s, label, recipient, &e).await;
                 return out("failed", e);
             }
-            Err(SendError::Temporary(e)) if tries < s.max_attempts => {
-                tracing::warn!(%recipient, error = %e, tries, "report email not sent yet; trying again");
+            Err(SendError::Temporary(e))
+                if tries < s.max_attempts && batch.patient && !stopping() =>
+            {
+                tracing::warn!(%recipient, error = %e, tries, "email not sent yet; trying again");
                 let _ = engine
                     .store
-                    .note_attempt(&record("sending", &e), lease_seconds(Some(s)));
-                tokio::time::sleep(wait(s, tries)).await;
+                    .note_attempt(&record("sending", &e), LEASE.as_secs());
+                // Wait, but wake up for a shutdown: the row is then left
+                // for the next run rather than holding the service up.
+                let until = tokio::time::Instant::now() + wait(s, tries);
+                while tokio::time::Instant::now() < until && !stopping() {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
             }
             Err(SendError::Temporary(e)) => {
                 let next = (chrono::Utc::now()
                     + chrono::Duration::from_std(wait(s, tries)).unwrap_or_default())
                 .to_rfc3339();
-                tracing::error!(%recipient, error = %e, tries, "report email not sent; left for the next run");
+                tracing::error!(%recipient, error = %e, tries, "email not sent; left for the next run");
                 let _ = engine
                     .store
                     .finish_delivery(&record("retry", &e), Some(&next));
-                notify_office(
-                    engine,
-                    s,
-                    label,
-                    recipient,
-                    &format!("{e} (sẽ thử lại sau {next})"),
-                )
-                .await;
+                if notify {
+                    notify_office(
+                        engine,
+                        s,
+                        label,
+                        recipient,
+                        &format!("{e} (sẽ thử lại sau {next})"),
+                    )
+                    .await;
+                }
                 return out("retry", e);
             }
         }
@@ -303,9 +363,10 @@ async fn notify_office(engine: &Engine, s: &Smtp, label: &str, recipient: &str, 
 }
 
 fn write_outbox(outbox: &Path, stem: &str, recipient: &str, bytes: &[u8]) -> Result<PathBuf> {
-    std::fs::create_dir_all(outbox)
-        .with_context(|| format!("tạo thư mục thư đi {}", outbox.display()))?;
     let path = outbox.join(format!("{stem}-{}.eml", ascii_slug(recipient)));
+    let dir = path.parent().unwrap_or(outbox);
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("tạo thư mục thư đi {}", dir.display()))?;
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).with_context(|| format!("ghi {}", tmp.display()))?;
     std::fs::rename(&tmp, &path).with_context(|| format!("ghi {}", path.display()))?;

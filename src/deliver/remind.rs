@@ -87,6 +87,7 @@ pub fn remind(engine: &Engine, today: NaiveDate) -> Result<Vec<Outcome>> {
             version: 0,
             file_stem: format!("nhac-nho-{key}"),
             label: format!("thư nhắc nộp báo cáo {}", period.label_vi()),
+            patient: true,
         };
         outcomes.extend(deliver(engine, &batch, letters, false)?);
     }

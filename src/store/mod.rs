@@ -5,6 +5,7 @@
 
 mod archive;
 mod schema;
+mod service;
 
 pub use archive::sha256_hex;
 
@@ -151,11 +152,27 @@ impl Store {
 
     /// Every submission recorded for a period, oldest first.
     pub fn submissions_for(&self, period: &str) -> Result<Vec<StoredSubmission>, StoreError> {
-        let mut stmt = self.conn.prepare(
+        self.query_submissions("period = ?1 ORDER BY received_at, id", params![period])
+    }
+
+    /// One submission by its id.
+    pub fn submission(&self, id: i64) -> Result<Option<StoredSubmission>, StoreError> {
+        Ok(self
+            .query_submissions("id = ?1", params![id])?
+            .into_iter()
+            .next())
+    }
+
+    fn query_submissions(
+        &self,
+        filter: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<StoredSubmission>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT id, sha256, source, file_name, unit, period, received_at, accepted, findings, content
-             FROM submissions WHERE period = ?1 ORDER BY received_at, id",
-        )?;
-        let rows = stmt.query_map(params![period], |r| {
+             FROM submissions WHERE {filter}"
+        ))?;
+        let rows = stmt.query_map(args, |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
@@ -282,9 +299,10 @@ impl Store {
                uncertain = deliveries.uncertain + excluded.uncertain",
             params![c.period, c.version, c.recipient, c.channel, c.message_id, now.to_rfc3339(), lease, i64::from(uncertain)],
         )?;
-        let prior_uncertain = row.map(|r| r.3 > 0).unwrap_or(false) || uncertain;
+        let prior_uncertain = row.as_ref().map(|r| r.3 > 0).unwrap_or(false) || uncertain;
         Ok(Some(Claim {
             uncertain: prior_uncertain,
+            previous: row.map(|r| r.0),
         }))
     }
 
@@ -338,10 +356,12 @@ impl Store {
     }
 
     /// Records that a job started; returns the run's id.
-    pub fn start_job(&self, job: &str, trigger: &str) -> Result<i64, StoreError> {
+    /// `holder` names the process, so that a run left unfinished by a
+    /// process that died can be told apart from one still going.
+    pub fn start_job(&self, job: &str, trigger: &str, holder: &str) -> Result<i64, StoreError> {
         self.conn.execute(
-            "INSERT INTO job_runs (job, trigger, started_at) VALUES (?1, ?2, ?3)",
-            params![job, trigger, chrono::Utc::now().to_rfc3339()],
+            "INSERT INTO job_runs (job, trigger, started_at, holder) VALUES (?1, ?2, ?3, ?4)",
+            params![job, trigger, chrono::Utc::now().to_rfc3339(), holder],
         )?;
         Ok(self.conn.last_insert_rowid())
     }
@@ -399,10 +419,12 @@ pub struct ClaimRequest<'a> {
 }
 
 /// A delivery this process now holds.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Claim {
     /// An earlier attempt may have reached the server without being recorded.
     pub uncertain: bool,
+    /// The row's status before this claim, if there was a row.
+    pub previous: Option<String>,
 }
 
 /// A recorded run of a job.
@@ -410,11 +432,12 @@ pub struct Claim {
 pub struct JobRun {
     pub id: i64,
     pub job: String,
-    /// `manual`, or `schedule` when the scheduler started it.
+    /// `manual`; `schedule`, `catch-up` or `retry` when `tthc serve` started it.
     pub trigger: String,
     pub started_at: String,
     pub finished_at: Option<String>,
-    /// `ok` or `failed`; none while it runs (or if the process died).
+    /// `ok`, `failed`, `stopped` (the service was shut down during it) or
+    /// `interrupted` (its process died); none while it runs.
     pub outcome: Option<String>,
     pub summary: String,
 }

@@ -60,6 +60,19 @@ CREATE TABLE job_runs (
     summary TEXT NOT NULL DEFAULT ''
 );
 "#,
+    r#"
+ALTER TABLE job_runs ADD COLUMN holder TEXT NOT NULL DEFAULT '';
+CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    until TEXT NOT NULL,
+    since TEXT NOT NULL
+);
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"#,
 ];
 
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {

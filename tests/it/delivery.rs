@@ -9,13 +9,12 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-struct SmtpServer {
+pub(crate) struct SmtpServer {
     child: Child,
-
     dir: PathBuf,
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -24,7 +23,7 @@ fn free_port() -> u16 {
 }
 
 impl SmtpServer {
-    fn start(dir: &Path, port: u16, args: &[&str]) -> SmtpServer {
+    pub(crate) fn start(dir: &Path, port: u16, args: &[&str]) -> SmtpServer {
         let mut child = Command::new("python3")
             .arg(repo().join("tests/smtp/server.py"))
             .args(["--port", &port.to_string(), "--dir", &dir.to_string_lossy()])
@@ -49,7 +48,7 @@ impl SmtpServer {
     }
 
     /// The messages the server accepted, as raw bytes.
-    fn messages(&self) -> Vec<Vec<u8>> {
+    pub(crate) fn messages(&self) -> Vec<Vec<u8>> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -57,6 +56,20 @@ impl SmtpServer {
             .collect();
         files.sort();
         files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+    }
+
+    /// How many copies each recipient got.
+    pub(crate) fn copies(&self) -> std::collections::BTreeMap<String, usize> {
+        let mut n = std::collections::BTreeMap::new();
+        for line in std::fs::read_to_string(self.dir.join("saved.log"))
+            .unwrap_or_default()
+            .lines()
+        {
+            for to in line.split(' ').nth(1).unwrap_or_default().split(',') {
+                *n.entry(to.to_string()).or_default() += 1;
+            }
+        }
+        n
     }
 
     fn data_attempts(&self) -> usize {
@@ -80,7 +93,9 @@ fn config(tmp: &Path, smtp: &str) -> PathBuf {
         .replace(
             "dir = \"../../rules\"",
             &format!("dir = \"{}\"", repo().join("rules").display()),
-        );
+        )
+        // Receipts to the units have their own test.
+        .replace("receipts = true", "receipts = false");
     let path = tmp.join("tthc.toml");
     std::fs::write(&path, format!("{src}\n[smtp]\n{smtp}\n")).unwrap();
     path
@@ -415,4 +430,75 @@ fn two_processes_sending_at_once_send_each_copy_once() {
     a.wait().unwrap();
     b.wait().unwrap();
     assert_eq!(server.messages().len(), 2);
+}
+
+#[test]
+fn each_workbook_read_gets_one_receipt_even_if_the_server_was_down_then() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = config(
+        tmp.path(),
+        &format!(
+            "host = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\ntimeout_seconds = 5\nmax_attempts = 3\nretry_seconds = 0"
+        ),
+    );
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("receipts = false", "receipts = true");
+    std::fs::write(&cfg, text).unwrap();
+    let inbox = tmp.path().join("inbox");
+    crate::copy_dir(&sample_inbox().join("2022-Q4"), &inbox);
+    let files = std::fs::read_dir(&inbox)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "xlsx")
+        })
+        .count();
+    let tthc = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_tthc"))
+            .args(args)
+            .args(["--config", &cfg.to_string_lossy()])
+            .args(["--inbox", &inbox.to_string_lossy()])
+            .args(["--data", &tmp.path().join("data").to_string_lossy()])
+            .args(["--out", &tmp.path().join("out").to_string_lossy()])
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    // The server is down: reading goes on, the receipts wait in the ledger.
+    let (code, out) = tthc(&["ingest"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(&format!("{files} tệp mới")), "{out}");
+    let server = SmtpServer::start(&tmp.path().join("mail"), port, &[]);
+    let (code, out) = tthc(&["jobs", "run", "retry"]);
+    assert_eq!(code, 0, "{out}");
+    let copies = server.copies();
+    assert_eq!(copies.len(), files, "{copies:?}");
+    assert!(copies.values().all(|n| *n == 1), "{copies:?}");
+    let xa15 = server
+        .messages()
+        .into_iter()
+        .map(|raw| {
+            mail_parser::MessageParser::default()
+                .parse(&raw)
+                .unwrap()
+                .body_text(0)
+                .unwrap()
+                .into_owned()
+        })
+        .find(|body| body.contains("UBND xã Trực Thái"))
+        .expect("XA15's receipt");
+    assert!(xa15.contains("CHƯA HỢP LỆ"), "{xa15}");
+    assert!(xa15.contains("Biểu 06!C10"), "{xa15}");
+    // Read again, retried again: nothing new goes out.
+    tthc(&["ingest"]);
+    tthc(&["jobs", "run", "retry"]);
+    assert_eq!(server.messages().len(), files);
 }

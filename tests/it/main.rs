@@ -13,6 +13,7 @@ mod reports;
 mod rules;
 mod sample_quarter;
 mod scoring;
+mod serve;
 mod versions;
 mod year;
 

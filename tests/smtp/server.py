@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """A real SMTP server on loopback for the delivery tests (aiosmtpd).
 
-Each accepted message is saved as <dir>/<n>.eml; every DATA attempt is
-counted in <dir>/attempts.log. Modes make it misbehave the way real
+Each accepted message is saved as <dir>/<n>.eml and listed with its
+recipients in <dir>/saved.log; every DATA attempt is counted in
+<dir>/attempts.log. Modes make it misbehave the way real
 servers do: answer 4xx to the first N messages, refuse a recipient with
 5xx, drop the connection during DATA, require a login, speak STARTTLS or
 implicit TLS with a given certificate. It prints READY when listening.
@@ -23,6 +24,7 @@ def main():
     p.add_argument("--fail-first", type=int, default=0, help="answer 451 to the first N messages")
     p.add_argument("--drop-first", type=int, default=0, help="drop the connection during the first N DATA")
     p.add_argument("--reject-rcpt", action="append", default=[], help="answer 550 to this recipient")
+    p.add_argument("--delay", type=float, default=0, help="seconds to take over each message, as a slow server does")
     a = p.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     counter = itertools.count(1)
@@ -45,11 +47,15 @@ def main():
                 return "421 closing"
             if n <= a.drop_first + a.fail_first:
                 return "451 4.3.0 Try again later"
+            if a.delay:
+                await asyncio.sleep(a.delay)
             k = next(counter)
             tmp = os.path.join(a.dir, ".%d.tmp" % k)
             with open(tmp, "wb") as f:
                 f.write(envelope.original_content or envelope.content)
             os.rename(tmp, os.path.join(a.dir, "%d.eml" % k))
+            with open(os.path.join(a.dir, "saved.log"), "a") as f:
+                f.write("%d %s\n" % (k, ",".join(envelope.rcpt_tos)))
             return "250 2.0.0 Saved as %d" % k
 
     def authenticator(server, session, envelope, mechanism, auth_data):
