@@ -488,7 +488,10 @@ fn jobs(cfg: &ConfigArgs, command: Option<JobsCommand>) -> Outcome {
             r.job,
             r.trigger,
             local(&r.started_at),
-            r.finished_at.as_deref().map(local).unwrap_or_else(|| "—".into()),
+            r.finished_at
+                .as_deref()
+                .map(local)
+                .unwrap_or_else(|| "—".into()),
             r.summary
         );
     }

@@ -170,12 +170,21 @@ fn report(engine: &Engine, period: Period) -> Result<String> {
 /// closed as failed, with why.
 fn retry(engine: &Engine, now: DateTime<Utc>) -> Result<String> {
     let due = engine.store.due_deliveries()?;
-    if due.is_empty() {
+    let mut parts = Vec::new();
+    let mut failed = false;
+    // Notices first: they tell the office about the failures being retried.
+    let (told, untold) = crate::deliver::send_pending_notices(engine)?;
+    if told > 0 {
+        parts.push(format!("{told} thông báo lỗi cho văn phòng"));
+    }
+    if untold > 0 {
+        failed = true;
+        parts.push(format!("{untold} thông báo lỗi chưa gửi được"));
+    }
+    if due.is_empty() && parts.is_empty() {
         return Ok("không có thư nào đến hạn gửi lại".into());
     }
     let today = now.with_timezone(&engine.settings.time_zone()).date_naive();
-    let mut parts = Vec::new();
-    let mut failed = false;
     let mut reminded = false;
     for d in &due {
         let result = if let Some(id) = receipt_submission(&d.key) {

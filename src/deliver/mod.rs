@@ -340,26 +340,74 @@ async fn send_with_retries<'a>(
     }
 }
 
-/// Tells the office a delivery failed; a failure here is logged, not fatal.
+/// Tells the office a delivery failed. The notice is recorded first, so
+/// that one that cannot be sent now (the server is down: the usual reason
+/// for the failure) goes with the next retry; a failure here is logged,
+/// not fatal.
 async fn notify_office(engine: &Engine, s: &Smtp, label: &str, recipient: &str, why: &str) {
+    let subject = format!("[tthc] Chưa gửi được {label} tới {recipient}");
+    let body = format!(
+        "Thư {label} chưa gửi được tới {recipient}.\n\nLý do: {why}\n\nXem sổ gửi thư: tthc send --period … và các lần chạy việc: tthc jobs.\n"
+    );
+    match engine.store.add_notice(&subject, &body) {
+        Ok(id) => {
+            send_notice(engine, s, id, &subject, &body).await;
+        }
+        Err(e) => tracing::error!(error = %e, "could not record the failure notice"),
+    }
+}
+
+async fn send_notice(engine: &Engine, s: &Smtp, id: i64, subject: &str, body: &str) -> bool {
     let org = &engine.settings.organisation;
     let built = (|| -> Result<lettre::Message> {
         Ok(lettre::Message::builder()
             .from(engine.settings.delivery.from.parse()?)
             .to(org.email.parse()?)
-            .subject(format!("[tthc] Chưa gửi được {label} tới {recipient}"))
-            .body(format!(
-                "Thư {label} chưa gửi được tới {recipient}.\n\nLý do: {why}\n\nXem sổ gửi thư: tthc send --period … (hoặc trên cổng thông tin).\n"
-            ))?)
+            .subject(subject)
+            .message_id(Some(stable_id(
+                &format!("thong-bao-{id}"),
+                &org.email,
+                &engine.settings.delivery.from,
+            )))
+            .body(body.to_string())?)
     })();
-    match built {
-        Ok(m) => {
-            if let Err(e) = send(s, &m).await {
-                tracing::error!(error = %e.text(), "could not tell the office about a failed delivery");
-            }
-        }
-        Err(e) => tracing::error!(error = %e, "could not write the failure notice"),
+    let error = match built {
+        Ok(m) => send(s, &m).await.err().map(|e| e.text().to_string()),
+        Err(e) => Some(format!("{e:#}")),
+    };
+    if let Some(e) = &error {
+        tracing::error!(error = %e, "could not tell the office about a failed delivery; kept for the next retry");
     }
+    let _ = engine.store.notice_tried(id, error.as_deref());
+    error.is_none()
+}
+
+/// Sends the failure notices that could not be sent when they were
+/// written; returns (sent, still pending).
+pub fn send_pending_notices(engine: &Engine) -> Result<(usize, usize)> {
+    let Some(s) = engine.settings.smtp.as_ref() else {
+        return Ok((0, 0));
+    };
+    let pending = engine.store.pending_notices()?;
+    if pending.is_empty() {
+        return Ok((0, 0));
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("khởi động gửi thư")?;
+    let mut sent = 0;
+    for (id, subject, body) in &pending {
+        if stopping() {
+            break;
+        }
+        if rt.block_on(send_notice(engine, s, *id, subject, body)) {
+            sent += 1;
+        } else {
+            break; // the server is still down: the rest wait too
+        }
+    }
+    Ok((sent, pending.len() - sent))
 }
 
 fn write_outbox(outbox: &Path, stem: &str, recipient: &str, bytes: &[u8]) -> Result<PathBuf> {

@@ -222,7 +222,10 @@ fn work(engine: Engine, rx: mpsc::Receiver<Message>) -> Result<()> {
             Ok(Message::Run(job, trigger)) => queue.push_back((job, trigger)),
             Ok(Message::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                if !engine.store.due_deliveries()?.is_empty() {
+                if !engine.store.due_deliveries()?.is_empty()
+                    || (engine.settings.smtp.is_some()
+                        && !engine.store.pending_notices()?.is_empty())
+                {
                     queue.push_back((Job::Retry, "retry"));
                 }
             }

@@ -198,6 +198,35 @@ impl Store {
         )?)
     }
 
+    /// Records a failure notice for the office before it is sent; returns its id.
+    pub fn add_notice(&self, subject: &str, body: &str) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO notices (subject, body, created_at) VALUES (?1, ?2, ?3)",
+            params![subject, body, Utc::now().to_rfc3339()],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Notices not yet sent: (id, subject, body), oldest first.
+    pub fn pending_notices(&self) -> Result<Vec<(i64, String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, subject, body FROM notices WHERE sent_at IS NULL ORDER BY id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records a try at sending a notice: sent, or the error.
+    pub fn notice_tried(&self, id: i64, error: Option<&str>) -> Result<(), StoreError> {
+        let now = Utc::now().to_rfc3339();
+        self.conn.execute(
+            "UPDATE notices SET attempts = attempts + 1, sent_at = CASE WHEN ?2 IS NULL THEN ?3 ELSE NULL END,
+               last_error = COALESCE(?2, '') WHERE id = ?1",
+            params![id, error, now],
+        )?;
+        Ok(())
+    }
+
     /// Extends the hold on a delivery being sent.
     pub fn renew_delivery(
         &self,

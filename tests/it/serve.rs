@@ -274,6 +274,10 @@ fn a_second_instance_waits_and_takes_over_when_the_first_dies() {
 fn report_setup(tmp: &Path) -> (SmtpServer, PathBuf) {
     let port = free_port();
     let server = SmtpServer::start(&tmp.join("mail"), port, &["--delay", "2"]);
+    (server, report_config(tmp, port))
+}
+
+fn report_config(tmp: &Path, port: u16) -> PathBuf {
     let cfg = config(
         tmp,
         "report = \"0 0 7 * * *\"",
@@ -289,7 +293,7 @@ fn report_setup(tmp: &Path) -> (SmtpServer, PathBuf) {
             [days_ago(3)],
         )
         .unwrap();
-    (server, cfg)
+    cfg
 }
 
 #[test]
@@ -362,5 +366,56 @@ fn sigterm_lets_the_message_being_sent_finish_and_the_rest_goes_after_restart() 
     assert!(
         RECIPIENTS.iter().all(|to| copies.get(*to) == Some(&1)),
         "one copy each: {copies:?}"
+    );
+}
+
+#[test]
+fn with_the_mail_server_down_the_report_and_the_failure_notices_go_once_it_is_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tmp.path();
+    let port = free_port();
+    let cfg = report_config(tmp, port);
+    let service = Service::start(tmp, &cfg, "service");
+    wait_for(120, "the report job to fail", || {
+        runs(tmp)
+            .iter()
+            .any(|r| r.0 == "report" && r.2.as_deref() == Some("failed"))
+    });
+    assert!(
+        ledger(tmp).iter().all(|r| r.1 == "retry"),
+        "{:?}",
+        ledger(tmp)
+    );
+    let server = SmtpServer::start(&tmp.join("mail"), port, &[]);
+    wait_for(120, "every recipient served", || {
+        RECIPIENTS
+            .iter()
+            .all(|to| server.copies().contains_key(*to))
+    });
+    wait_for(60, "the office told", || {
+        server
+            .copies()
+            .contains_key("vanphong@trucninh.namdinh.gov.vn")
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(service.stop(60), 0);
+    let copies = server.copies();
+    assert!(
+        RECIPIENTS.iter().all(|to| copies.get(*to) == Some(&1)),
+        "one copy each: {copies:?}"
+    );
+    assert_eq!(
+        copies.get("vanphong@trucninh.namdinh.gov.vn"),
+        Some(&3),
+        "one notice per recipient that failed, sent when the server came back: {copies:?}"
+    );
+    let (_, listed) = tthc_in(tmp, &cfg, &["jobs"]);
+    assert!(
+        listed.contains("report (catch-up)") && listed.contains("thất bại"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("retry (retry)") && listed.contains("xong"),
+        "{listed}"
     );
 }
