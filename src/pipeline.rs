@@ -145,18 +145,32 @@ impl Engine {
                 .as_ref()
                 .map(serde_json::to_string)
                 .transpose()?;
-            let id = self.store.insert_submission(&StoredSubmission {
-                id: 0,
-                sha256: sha,
-                source: "inbox".into(),
-                file_name: rel.clone(),
-                unit: checked.unit.clone(),
-                period: checked.period.map(|p| p.to_string()),
-                received_at,
-                accepted: checked.accepted(),
-                findings_json: serde_json::to_string(&checked.findings)?,
-                content_json,
-            })?;
+            let receipt_to = checked
+                .unit
+                .as_deref()
+                .and_then(|c| self.settings.unit(c))
+                .map(|u| u.email.as_str())
+                .filter(|e| self.settings.delivery.receipts && !e.trim().is_empty());
+            let channel = if self.settings.smtp.is_some() {
+                "smtp"
+            } else {
+                "outbox"
+            };
+            let id = self.store.insert_submission(
+                &StoredSubmission {
+                    id: 0,
+                    sha256: sha,
+                    source: "inbox".into(),
+                    file_name: rel.clone(),
+                    unit: checked.unit.clone(),
+                    period: checked.period.map(|p| p.to_string()),
+                    received_at,
+                    accepted: checked.accepted(),
+                    findings_json: serde_json::to_string(&checked.findings)?,
+                    content_json,
+                },
+                receipt_to.map(|to| (to, channel)),
+            )?;
             summary.recorded.push(id);
             if checked.accepted() {
                 summary.accepted += 1;

@@ -186,7 +186,11 @@ fn retry(engine: &Engine, now: DateTime<Utc>) -> Result<String> {
     }
     let today = now.with_timezone(&engine.settings.time_zone()).date_naive();
     let mut reminded = false;
+    let mut handled = Vec::new();
     for d in &due {
+        if stopping() {
+            break;
+        }
         let result = if let Some(id) = receipt_submission(&d.key) {
             send_receipts(engine, &[id]).and_then(|s| tally(&format!("biên nhận {id}"), &s))
         } else if d.version == 0 {
@@ -216,16 +220,20 @@ fn retry(engine: &Engine, now: DateTime<Utc>) -> Result<String> {
                 Err(_) => Ok(format!("bỏ qua mục không rõ \"{}\"", d.key)),
             }
         };
+        handled.push(d);
         match result {
             Ok(t) => parts.push(t),
             Err(e) => {
                 failed = true;
                 parts.push(format!("{e:#}"));
+                // The server is still failing: what is left waits for the
+                // next check rather than each taking its own timeout.
+                break;
             }
         }
     }
     if !stopping() {
-        for d in &due {
+        for d in handled {
             let closed = engine.store.abandon_due(
                 &d.key,
                 d.version,

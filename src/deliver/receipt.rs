@@ -126,7 +126,7 @@ pub fn send_receipts(engine: &Engine, submissions: &[i64]) -> Result<Vec<Outcome
             label: format!("biên nhận tệp {} của {}", sub.file_name, unit.code),
             patient: false,
         };
-        outcomes.extend(deliver(
+        let sent = deliver(
             engine,
             &batch,
             vec![Letter {
@@ -135,7 +135,14 @@ pub fn send_receipts(engine: &Engine, submissions: &[i64]) -> Result<Vec<Outcome
                 message_id,
             }],
             false,
-        )?);
+        )?;
+        let server_down = sent.iter().any(|o| o.status == "retry");
+        outcomes.extend(sent);
+        if server_down {
+            // The rest are in the ledger already, due: they go with the
+            // next retry instead of each waiting for its own timeout.
+            break;
+        }
     }
     Ok(outcomes)
 }

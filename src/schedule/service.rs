@@ -15,7 +15,7 @@ use anyhow::{Context, Result, anyhow};
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The lease that says which instance works on the data dir.
 const LEASE_NAME: &str = "service";
@@ -200,6 +200,7 @@ fn work(engine: Engine, rx: mpsc::Receiver<Message>) -> Result<()> {
             queue.push_back((job, "catch-up"));
         }
     }
+    let mut next_check = Instant::now() + RETRY_EVERY;
     loop {
         while let Some((job, trigger)) = queue.pop_front() {
             if stopping() {
@@ -218,17 +219,22 @@ fn work(engine: Engine, rx: mpsc::Receiver<Message>) -> Result<()> {
                 }
             }
         }
-        match rx.recv_timeout(RETRY_EVERY) {
+        // The retry check comes every RETRY_EVERY however busy the
+        // schedule is (a collect every few seconds must not starve it).
+        let now = Instant::now();
+        if now >= next_check {
+            next_check = now + RETRY_EVERY;
+            if !engine.store.due_deliveries()?.is_empty()
+                || (engine.settings.smtp.is_some() && !engine.store.pending_notices()?.is_empty())
+            {
+                queue.push_back((Job::Retry, "retry"));
+                continue;
+            }
+        }
+        match rx.recv_timeout(next_check.saturating_duration_since(now)) {
             Ok(Message::Run(job, trigger)) => queue.push_back((job, trigger)),
             Ok(Message::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                if !engine.store.due_deliveries()?.is_empty()
-                    || (engine.settings.smtp.is_some()
-                        && !engine.store.pending_notices()?.is_empty())
-                {
-                    queue.push_back((Job::Retry, "retry"));
-                }
-            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
     }
 }

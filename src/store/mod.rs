@@ -130,8 +130,17 @@ impl Store {
             .is_some())
     }
 
-    pub fn insert_submission(&self, s: &StoredSubmission) -> Result<i64, StoreError> {
-        self.conn.execute(
+    /// Records a submission. With `receipt`, (recipient, channel), the
+    /// receipt it is owed goes into the ledger in the same transaction, due
+    /// at once: a process that dies before sending it leaves it for the
+    /// next run instead of losing it.
+    pub fn insert_submission(
+        &self,
+        s: &StoredSubmission,
+        receipt: Option<(&str, &str)>,
+    ) -> Result<i64, StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
             "INSERT INTO submissions (sha256, source, file_name, unit, period, received_at, accepted, findings, content, checked_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
@@ -147,7 +156,17 @@ impl Store {
                 chrono::Utc::now().to_rfc3339()
             ],
         )?;
-        Ok(self.conn.last_insert_rowid())
+        let id = tx.last_insert_rowid();
+        if let Some((recipient, channel)) = receipt {
+            let now = chrono::Utc::now().to_rfc3339();
+            tx.execute(
+                "INSERT OR IGNORE INTO deliveries (period, version, recipient, channel, status, attempts, detail, message_id, updated_at, next_attempt_at)
+                 VALUES (?1, 0, ?2, ?3, 'retry', 0, 'chờ gửi', '', ?4, ?4)",
+                params![crate::deliver::receipt_key(id), recipient, channel, now],
+            )?;
+        }
+        tx.commit()?;
+        Ok(id)
     }
 
     /// Every submission recorded for a period, oldest first.
