@@ -36,20 +36,7 @@ impl Store {
         let until = (now + chrono::Duration::seconds(seconds as i64)).to_rfc3339();
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         let result = (|| {
-            let current: Option<LeaseHolder> = self
-                .conn
-                .query_row(
-                    "SELECT holder, until, since FROM leases WHERE name = ?1",
-                    params![name],
-                    |r| {
-                        Ok(LeaseHolder {
-                            holder: r.get(0)?,
-                            until: r.get(1)?,
-                            since: r.get(2)?,
-                        })
-                    },
-                )
-                .optional()?;
+            let current = self.lease_row(name)?;
             let free = match &current {
                 None => true,
                 Some(c) if c.holder == holder => true,
@@ -98,6 +85,12 @@ impl Store {
     pub fn lease(&self, name: &str) -> Result<Option<LeaseHolder>, StoreError> {
         let now = Utc::now();
         Ok(self
+            .lease_row(name)?
+            .filter(|l| DateTime::parse_from_rfc3339(&l.until).is_ok_and(|t| t > now)))
+    }
+
+    fn lease_row(&self, name: &str) -> Result<Option<LeaseHolder>, StoreError> {
+        Ok(self
             .conn
             .query_row(
                 "SELECT holder, until, since FROM leases WHERE name = ?1",
@@ -110,8 +103,7 @@ impl Store {
                     })
                 },
             )
-            .optional()?
-            .filter(|l| DateTime::parse_from_rfc3339(&l.until).is_ok_and(|t| t > now)))
+            .optional()?)
     }
 
     /// The processes that have runs not finished.

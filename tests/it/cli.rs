@@ -135,18 +135,7 @@ fn run_prints_a_summary_of_the_rejected_units() {
     ] {
         assert!(out_dir.join("2022-Q4").join(f).exists(), "{f}");
     }
-    let emails = |dir: &std::path::Path| {
-        std::fs::read_dir(dir)
-            .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .path()
-                    .extension()
-                    .is_some_and(|x| x == "eml")
-            })
-            .count()
-    };
+    let emails = |dir: &std::path::Path| crate::count_files(dir, "eml");
     assert_eq!(
         emails(&out_dir.join("outbox/bien-nhan")),
         131,

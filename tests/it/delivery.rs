@@ -448,16 +448,7 @@ fn each_workbook_read_gets_one_receipt_even_if_the_server_was_down_then() {
     std::fs::write(&cfg, text).unwrap();
     let inbox = tmp.path().join("inbox");
     crate::copy_dir(&sample_inbox().join("2022-Q4"), &inbox);
-    let files = std::fs::read_dir(&inbox)
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "xlsx")
-        })
-        .count();
+    let files = crate::count_files(&inbox, "xlsx");
     let tthc = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_tthc"))
             .args(args)

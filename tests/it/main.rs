@@ -62,6 +62,20 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// How many files in `dir` (not below) end in `.ext`.
+pub fn count_files(dir: &Path, ext: &str) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == ext)
+        })
+        .count()
+}
+
 /// Runs the `tthc` binary; returns (exit code, stdout, stderr).
 pub fn tthc(args: &[&str]) -> (i32, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_tthc"))
