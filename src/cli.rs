@@ -149,6 +149,33 @@ pub enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Đo hiệu năng: tạo tổ chức giả lập N đơn vị và chạy trọn một quý (nên dùng bản release)
+    Bench {
+        /// Số đơn vị của mỗi lần đo, cách nhau bởi dấu phẩy
+        #[arg(long, value_delimiter = ',', default_values_t = [33usize, 350, 3355])]
+        units: Vec<usize>,
+        /// Số hạt giống (cùng số cho cùng dữ liệu)
+        #[arg(long, default_value_t = 2022)]
+        seed: u64,
+        /// Thư mục giữ các tổ chức giả lập (dùng lại giữa các lần đo)
+        #[arg(long, default_value = "target/bench-data")]
+        dir: PathBuf,
+        /// Thư mục quy tắc
+        #[arg(long, default_value = "rules")]
+        rules: PathBuf,
+        /// Số lần chạy mỗi N; in lần nhanh nhất
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        /// In kết quả dạng JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// (dùng nội bộ bởi `bench`) chạy một lần đo trong tiến trình riêng
+    #[command(hide = true)]
+    BenchRun {
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Tạo bộ dữ liệu mẫu: mỗi đơn vị một tệp báo cáo mỗi quý của một năm
     Generate {
         #[command(flatten)]
@@ -233,6 +260,24 @@ pub fn run(cli: Cli) -> Exit {
             command: RulesCommand::Check { cfg, dir },
         } => rules_check(&cfg, dir),
         Command::Generate { cfg, year, seed } => generate(&cfg, year, seed),
+        Command::Bench {
+            units,
+            seed,
+            dir,
+            rules,
+            repeat,
+            json,
+        } => bench(&units, seed, &dir, &rules, repeat, json),
+        Command::BenchRun { config } => {
+            let started = std::time::Instant::now();
+            crate::bench::run_once(&config, started)
+                .and_then(|f| Ok(serde_json::to_string(&f)?))
+                .map(|line| {
+                    say!("{line}");
+                    Exit::Ok
+                })
+                .map_err(Failure::from)
+        }
     };
     match result {
         Ok(code) => code,
@@ -615,6 +660,81 @@ fn rules_check(cfg: &ConfigArgs, dir: Option<PathBuf>) -> Outcome {
         }
         Err(e) => Err(Failure::Config(anyhow!(e))),
     }
+}
+
+fn bench(
+    sizes: &[usize],
+    seed: u64,
+    dir: &std::path::Path,
+    rules: &std::path::Path,
+    repeat: usize,
+    json: bool,
+) -> Outcome {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "Lưu ý: đây là bản debug — số đo chỉ có nghĩa với bản release: cargo run --release -- bench"
+        );
+    }
+    let rules = std::fs::canonicalize(rules)
+        .with_context(|| format!("không thấy thư mục quy tắc {}", rules.display()))?;
+    let exe = std::env::current_exe().context("tìm tệp chạy tthc")?;
+    let mut all = Vec::new();
+    for &n in sizes {
+        let org = dir.join(format!("n{n}"));
+        let t = std::time::Instant::now();
+        let cfg = crate::bench::generate_org(&org, n, seed, &rules)?;
+        progress(&format!(
+            "N = {n}: dữ liệu sẵn sàng ({:.1} s)",
+            t.elapsed().as_secs_f64()
+        ));
+        let mut best: Option<crate::bench::RunFigures> = None;
+        // One run first to warm the file cache, then the measured runs.
+        for i in 0..=repeat.max(1) {
+            let out = std::process::Command::new(&exe)
+                .args(["bench-run", "--config"])
+                .arg(&cfg)
+                .env("TTHC_LOG", "error")
+                .output()
+                .context("chạy lần đo")?;
+            if !out.status.success() {
+                return Err(anyhow!(
+                    "lần đo N = {n} thất bại:\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+                .into());
+            }
+            let f: crate::bench::RunFigures = serde_json::from_slice(&out.stdout)
+                .context("đọc kết quả lần đo")?;
+            if i > 0 && best.as_ref().is_none_or(|b| f.process_seconds < b.process_seconds) {
+                best = Some(f);
+            }
+        }
+        all.extend(best);
+    }
+    if json {
+        say!("{}", serde_json::to_string_pretty(&all).map_err(|e| anyhow!(e))?);
+    } else {
+        say!(
+            "tthc bench — {} lõi, lần nhanh nhất trong {repeat} lần chạy mỗi N (sau một lần làm nóng){}",
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+            crate::bench::table(&all)
+        );
+        if all.len() > 1 {
+            let first = &all[0];
+            say!("\nTăng theo N (thời gian cả tiến trình / số đơn vị):");
+            for f in &all {
+                say!(
+                    "  N = {:>5}: {:.3} s, {:.2} ms/đơn vị, ×{:.1} so với N = {}",
+                    f.units,
+                    f.process_seconds,
+                    1000.0 * f.process_seconds / f.units as f64,
+                    f.process_seconds / first.process_seconds,
+                    first.units
+                );
+            }
+        }
+    }
+    Ok(Exit::Ok)
 }
 
 fn generate(cfg: &ConfigArgs, year: i32, seed: u64) -> Outcome {

@@ -13,6 +13,8 @@
 //! `pipeline` is the one place that knows the order of the stages.
 
 #[cfg(feature = "engine")]
+pub mod bench;
+#[cfg(feature = "engine")]
 pub mod cli;
 #[cfg(feature = "engine")]
 pub mod deliver;

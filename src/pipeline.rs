@@ -8,8 +8,10 @@ use crate::report::Results;
 use crate::rules::RuleBook;
 use crate::score::{UnitInput, evaluate_tasks, score_units};
 use crate::settings::Settings;
-use crate::store::{Store, StoredSubmission, StoredVersion};
-use crate::validate::{Context, check_bytes};
+use crate::store::{NewSubmission, Store, StoredSubmission, StoredVersion};
+use crate::validate::{Checked, Context, check_bytes};
+use rayon::prelude::*;
+use std::time::Instant;
 use anyhow::{Context as _, Result, anyhow};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use std::collections::{BTreeMap, HashMap};
@@ -35,6 +37,10 @@ pub struct IngestSummary {
     pub rejected: Vec<(String, Option<String>, Vec<Finding>)>,
     /// The ids of the submissions recorded by this ingest.
     pub recorded: Vec<i64>,
+    /// Bytes of workbook read.
+    pub bytes: u64,
+    /// How long each step took, for the benchmark.
+    pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
 /// Where a unit stands for a period.
@@ -90,13 +96,17 @@ impl Engine {
     }
 
     /// Reads every spreadsheet in the inbox (any depth, any file name) that
-    /// was not read before, archives it and records what it holds.
+    /// was not read before, archives it and records what it holds. Files
+    /// are read, hashed, checked and archived in parallel, on every core;
+    /// then all new submissions are recorded in one transaction, so a crash
+    /// records all of them or none (and the next run reads them again).
     pub fn ingest(&self) -> Result<IngestSummary> {
         let inbox = &self.settings.paths.inbox;
         let mut summary = IngestSummary::default();
         if !inbox.exists() {
             return Ok(summary);
         }
+        let started = Instant::now();
         let mut files = Vec::new();
         collect_files(inbox, &mut files)
             .with_context(|| format!("đọc thư mục nhận {}", inbox.display()))?;
@@ -104,8 +114,8 @@ impl Engine {
         let tz = self.settings.time_zone();
         let mut registers: HashMap<PathBuf, HashMap<String, DateTime<FixedOffset>>> =
             HashMap::new();
+        let mut listed = Vec::with_capacity(files.len());
         for path in files {
-            summary.seen += 1;
             let dir = path.parent().unwrap_or(inbox).to_path_buf();
             if !registers.contains_key(&dir) {
                 let reg = read_register(&dir.join(REGISTER_FILE), tz)?;
@@ -124,44 +134,87 @@ impl Engine {
                 .unwrap_or(&path)
                 .to_string_lossy()
                 .to_string();
-            let bytes = std::fs::read(&path).with_context(|| format!("đọc {}", path.display()))?;
-            let sha = self.store.archive(&bytes)?;
-            if self
+            listed.push((path, rel, base, received_at));
+        }
+        summary.seen = listed.len();
+
+        // Read and hash every file; keep those not recorded before.
+        let read: Vec<Result<(Vec<u8>, String)>> = listed
+            .par_iter()
+            .map(|(path, ..)| {
+                let bytes =
+                    std::fs::read(path).with_context(|| format!("đọc {}", path.display()))?;
+                let sha = crate::store::sha256_hex(&bytes);
+                Ok((bytes, sha))
+            })
+            .collect();
+        let mut fresh = Vec::new();
+        for ((_, rel, base, received_at), r) in listed.into_iter().zip(read) {
+            let (bytes, sha) = r?;
+            summary.bytes += bytes.len() as u64;
+            if !self
                 .store
                 .has_submission(&sha, "inbox", &rel, &received_at)?
             {
-                continue;
+                fresh.push((rel, base, received_at, bytes, sha));
             }
-            summary.new += 1;
-            let checked = check_bytes(
-                &bytes,
-                &Context {
-                    file_name: Some(&base),
-                    ..self.context()
-                },
-            );
+        }
+        summary.new = fresh.len();
+        summary.timings.push(("list, read, hash", started.elapsed()));
+
+        // Check and archive, in parallel.
+        let started = Instant::now();
+        let archive = self.store.archive_root();
+        let ctx = self.context();
+        let checked: Vec<Result<(Checked, PathBuf)>> = fresh
+            .par_iter()
+            .map(|(_, base, _, bytes, sha)| {
+                let checked = check_bytes(
+                    bytes,
+                    &Context {
+                        file_name: Some(base),
+                        ..ctx
+                    },
+                );
+                let path = crate::store::archive_write(&archive, sha, bytes)?;
+                Ok((checked, path))
+            })
+            .collect();
+        summary.timings.push(("check, archive", started.elapsed()));
+
+        let started = Instant::now();
+        let channel = if self.settings.smtp.is_some() {
+            "smtp"
+        } else {
+            "outbox"
+        };
+        let mut batch = Vec::with_capacity(fresh.len());
+        for ((rel, _, received_at, bytes, sha), r) in fresh.into_iter().zip(checked) {
+            let (checked, path) = r?;
+            let receipt_to = checked
+                .unit
+                .as_deref()
+                .and_then(|c| self.settings.unit(c))
+                .map(|u| u.email.clone())
+                .filter(|e| self.settings.delivery.receipts && !e.trim().is_empty());
             let content_json = checked
                 .submission
                 .as_ref()
                 .map(serde_json::to_string)
                 .transpose()?;
-            let receipt_to = checked
-                .unit
-                .as_deref()
-                .and_then(|c| self.settings.unit(c))
-                .map(|u| u.email.as_str())
-                .filter(|e| self.settings.delivery.receipts && !e.trim().is_empty());
-            let channel = if self.settings.smtp.is_some() {
-                "smtp"
+            if checked.accepted() {
+                summary.accepted += 1;
             } else {
-                "outbox"
-            };
-            let id = self.store.insert_submission(
-                &StoredSubmission {
+                summary
+                    .rejected
+                    .push((rel.clone(), checked.unit.clone(), checked.findings.clone()));
+            }
+            batch.push(NewSubmission {
+                submission: StoredSubmission {
                     id: 0,
                     sha256: sha,
                     source: "inbox".into(),
-                    file_name: rel.clone(),
+                    file_name: rel,
                     unit: checked.unit.clone(),
                     period: checked.period.map(|p| p.to_string()),
                     received_at,
@@ -169,18 +222,14 @@ impl Engine {
                     findings_json: serde_json::to_string(&checked.findings)?,
                     content_json,
                 },
-                receipt_to.map(|to| (to, channel)),
-            )?;
-            summary.recorded.push(id);
-            if checked.accepted() {
-                summary.accepted += 1;
-            } else {
-                summary
-                    .rejected
-                    .push((rel, checked.unit.clone(), checked.findings.clone()));
-            }
+                size: bytes.len() as u64,
+                archived_at: path,
+                receipt: receipt_to.map(|to| (to, channel.to_string())),
+            });
         }
-        if self.settings.delivery.receipts {
+        summary.recorded = self.store.record_submissions(&batch)?;
+        summary.timings.push(("record (SQLite)", started.elapsed()));
+        if self.settings.delivery.receipts && !summary.recorded.is_empty() {
             // A receipt that cannot go now stays in the ledger for the next
             // run; it never holds up or undoes what was read.
             if let Err(e) = crate::deliver::send_receipts(self, &summary.recorded) {

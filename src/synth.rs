@@ -49,7 +49,7 @@ impl Rng {
     }
 }
 
-fn seed_of(code: &str, seed: u64) -> u64 {
+pub(crate) fn seed_of(code: &str, seed: u64) -> u64 {
     code.bytes().fold(seed.wrapping_mul(1_000_003), |h, b| {
         h.wrapping_mul(131).wrapping_add(u64::from(b))
     })
@@ -342,7 +342,7 @@ pub fn quarter_content(
 
 /// A workbook's received time: a working hour between the window's end and
 /// the deadline, or `late_days` after the deadline.
-fn received_at(
+pub(crate) fn received_at(
     rng: &mut Rng,
     end: NaiveDate,
     deadline: NaiveDate,

@@ -7,7 +7,7 @@ mod archive;
 mod schema;
 mod service;
 
-pub use archive::sha256_hex;
+pub use archive::{sha256_hex, write as archive_write};
 
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -90,6 +90,39 @@ impl Store {
         &self.dir
     }
 
+    /// Where archived files are kept (see `archive_write`).
+    pub fn archive_root(&self) -> PathBuf {
+        self.dir.join("archive")
+    }
+
+    /// Records new submissions whose files are already archived, with the
+    /// receipts they are owed, in one transaction; returns their ids.
+    pub fn record_submissions(&self, batch: &[NewSubmission]) -> Result<Vec<i64>, StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let now = chrono::Utc::now().to_rfc3339();
+        let mut ids = Vec::with_capacity(batch.len());
+        {
+            let mut file = tx.prepare_cached(
+                "INSERT OR IGNORE INTO files (sha256, size, path, stored_at) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for n in batch {
+                file.execute(params![
+                    n.submission.sha256,
+                    n.size as i64,
+                    n.archived_at.to_string_lossy(),
+                    now
+                ])?;
+                let id = insert_submission_row(&tx, &n.submission, &now)?;
+                if let Some((recipient, channel)) = &n.receipt {
+                    queue_receipt(&tx, id, recipient, channel, &now)?;
+                }
+                ids.push(id);
+            }
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
     /// Keeps a file's bytes by their hash and returns the hash.
     pub fn archive(&self, bytes: &[u8]) -> Result<String, StoreError> {
         let sha = sha256_hex(bytes);
@@ -140,30 +173,10 @@ impl Store {
         receipt: Option<(&str, &str)>,
     ) -> Result<i64, StoreError> {
         let tx = self.conn.unchecked_transaction()?;
-        tx.execute(
-            "INSERT INTO submissions (sha256, source, file_name, unit, period, received_at, accepted, findings, content, checked_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                s.sha256,
-                s.source,
-                s.file_name,
-                s.unit,
-                s.period,
-                s.received_at.to_rfc3339(),
-                s.accepted,
-                s.findings_json,
-                s.content_json,
-                chrono::Utc::now().to_rfc3339()
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
+        let now = chrono::Utc::now().to_rfc3339();
+        let id = insert_submission_row(&tx, s, &now)?;
         if let Some((recipient, channel)) = receipt {
-            let now = chrono::Utc::now().to_rfc3339();
-            tx.execute(
-                "INSERT OR IGNORE INTO deliveries (period, version, recipient, channel, status, attempts, detail, message_id, updated_at, next_attempt_at)
-                 VALUES (?1, 0, ?2, ?3, 'retry', 0, 'chờ gửi', '', ?4, ?4)",
-                params![crate::deliver::receipt_key(id), recipient, channel, now],
-            )?;
+            queue_receipt(&tx, id, recipient, channel, &now)?;
         }
         tx.commit()?;
         Ok(id)
@@ -421,6 +434,56 @@ impl Store {
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+fn insert_submission_row(
+    tx: &Connection,
+    s: &StoredSubmission,
+    now: &str,
+) -> Result<i64, StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO submissions (sha256, source, file_name, unit, period, received_at, accepted, findings, content, checked_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        s.sha256,
+        s.source,
+        s.file_name,
+        s.unit,
+        s.period,
+        s.received_at.to_rfc3339(),
+        s.accepted,
+        s.findings_json,
+        s.content_json,
+        now
+    ])?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// A receipt owed, in the ledger, due at once.
+fn queue_receipt(
+    tx: &Connection,
+    id: i64,
+    recipient: &str,
+    channel: &str,
+    now: &str,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO deliveries (period, version, recipient, channel, status, attempts, detail, message_id, updated_at, next_attempt_at)
+         VALUES (?1, 0, ?2, ?3, 'retry', 0, 'chờ gửi', '', ?4, ?4)",
+    )?
+    .execute(params![crate::deliver::receipt_key(id), recipient, channel, now])?;
+    Ok(())
+}
+
+/// A submission to record whose file is archived.
+#[derive(Debug, Clone)]
+pub struct NewSubmission {
+    pub submission: StoredSubmission,
+    pub size: u64,
+    pub archived_at: PathBuf,
+    /// (recipient, channel) of the receipt it is owed, if any.
+    pub receipt: Option<(String, String)>,
 }
 
 /// What a process asks for when it wants to send.
