@@ -703,16 +703,23 @@ fn bench(
                 )
                 .into());
             }
-            let f: crate::bench::RunFigures = serde_json::from_slice(&out.stdout)
-                .context("đọc kết quả lần đo")?;
-            if i > 0 && best.as_ref().is_none_or(|b| f.process_seconds < b.process_seconds) {
+            let f: crate::bench::RunFigures =
+                serde_json::from_slice(&out.stdout).context("đọc kết quả lần đo")?;
+            if i > 0
+                && best
+                    .as_ref()
+                    .is_none_or(|b| f.process_seconds < b.process_seconds)
+            {
                 best = Some(f);
             }
         }
         all.extend(best);
     }
     if json {
-        say!("{}", serde_json::to_string_pretty(&all).map_err(|e| anyhow!(e))?);
+        say!(
+            "{}",
+            serde_json::to_string_pretty(&all).map_err(|e| anyhow!(e))?
+        );
     } else {
         say!(
             "tthc bench — {} lõi, lần nhanh nhất trong {repeat} lần chạy mỗi N (sau một lần làm nóng){}",

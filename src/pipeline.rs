@@ -10,12 +10,12 @@ use crate::score::{UnitInput, evaluate_tasks, score_units};
 use crate::settings::Settings;
 use crate::store::{NewSubmission, Store, StoredSubmission, StoredVersion};
 use crate::validate::{Checked, Context, check_bytes};
-use rayon::prelude::*;
-use std::time::Instant;
 use anyhow::{Context as _, Result, anyhow};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 /// The incoming-document register an inbox folder may carry.
 pub const REGISTER_FILE: &str = "so-nhan.csv";
@@ -160,7 +160,9 @@ impl Engine {
             }
         }
         summary.new = fresh.len();
-        summary.timings.push(("list, read, hash", started.elapsed()));
+        summary
+            .timings
+            .push(("list, read, hash", started.elapsed()));
 
         // Check and archive, in parallel.
         let started = Instant::now();
@@ -205,9 +207,11 @@ impl Engine {
             if checked.accepted() {
                 summary.accepted += 1;
             } else {
-                summary
-                    .rejected
-                    .push((rel.clone(), checked.unit.clone(), checked.findings.clone()));
+                summary.rejected.push((
+                    rel.clone(),
+                    checked.unit.clone(),
+                    checked.findings.clone(),
+                ));
             }
             batch.push(NewSubmission {
                 submission: StoredSubmission {

@@ -157,7 +157,9 @@ pub fn write(r: &Results) -> Result<Vec<u8>, ReportError> {
         tasks(r),
         form06(r),
     ] {
-        write_table(wb.add_worksheet(), &table, &subtitle)?;
+        // Rows are written in order and each sheet streams to a temporary
+        // file as it goes, so memory does not grow with the sheet.
+        write_table(wb.add_worksheet_with_constant_memory()?, &table, &subtitle)?;
     }
     Ok(wb.save_to_buffer()?)
 }
