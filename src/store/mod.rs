@@ -96,7 +96,9 @@ impl Store {
     }
 
     /// Records new submissions whose files are already archived, with the
-    /// receipts they are owed, in one transaction; returns their ids.
+    /// receipts they are owed (queued in the ledger, due at once, so a
+    /// process that dies before sending leaves them for the next run), in
+    /// one transaction; returns their ids.
     pub fn record_submissions(&self, batch: &[NewSubmission]) -> Result<Vec<i64>, StoreError> {
         let tx = self.conn.unchecked_transaction()?;
         let now = chrono::Utc::now().to_rfc3339();
@@ -123,22 +125,6 @@ impl Store {
         Ok(ids)
     }
 
-    /// Keeps a file's bytes by their hash and returns the hash.
-    pub fn archive(&self, bytes: &[u8]) -> Result<String, StoreError> {
-        let sha = sha256_hex(bytes);
-        let path = archive::write(&self.dir.join("archive"), &sha, bytes)?;
-        self.conn.execute(
-            "INSERT OR IGNORE INTO files (sha256, size, path, stored_at) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                sha,
-                bytes.len() as i64,
-                path.to_string_lossy(),
-                chrono::Utc::now().to_rfc3339()
-            ],
-        )?;
-        Ok(sha)
-    }
-
     /// The bytes of an archived file.
     pub fn archived(&self, sha: &str) -> Result<Vec<u8>, StoreError> {
         archive::read(&self.dir.join("archive"), sha)
@@ -161,25 +147,6 @@ impl Store {
             )
             .optional()?
             .is_some())
-    }
-
-    /// Records a submission. With `receipt`, (recipient, channel), the
-    /// receipt it is owed goes into the ledger in the same transaction, due
-    /// at once: a process that dies before sending it leaves it for the
-    /// next run instead of losing it.
-    pub fn insert_submission(
-        &self,
-        s: &StoredSubmission,
-        receipt: Option<(&str, &str)>,
-    ) -> Result<i64, StoreError> {
-        let tx = self.conn.unchecked_transaction()?;
-        let now = chrono::Utc::now().to_rfc3339();
-        let id = insert_submission_row(&tx, s, &now)?;
-        if let Some((recipient, channel)) = receipt {
-            queue_receipt(&tx, id, recipient, channel, &now)?;
-        }
-        tx.commit()?;
-        Ok(id)
     }
 
     /// Every submission recorded for a period, oldest first.
