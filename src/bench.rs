@@ -359,9 +359,12 @@ pub fn table(all: &[RunFigures]) -> String {
         row(&mut t, "(sàn: giải nén + quét XML)", f.floor_seconds, true);
         let mut sum = 0.0;
         for s in &f.stages {
-            let per_file = s.name.starts_with("list") || s.name.starts_with("check");
+            let part = s.name.starts_with('·');
+            let per_file = part || s.name.starts_with("list") || s.name.starts_with("check");
             row(&mut t, &s.name, s.seconds, per_file);
-            sum += s.seconds;
+            if !part {
+                sum += s.seconds;
+            }
         }
         let intake: f64 = f
             .stages

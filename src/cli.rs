@@ -356,10 +356,8 @@ fn check(
         None => None,
     };
     let bytes = std::fs::read(file).with_context(|| format!("đọc {}", file.display()))?;
-    let units = settings
-        .as_ref()
-        .map(|s| s.units.as_slice())
-        .unwrap_or_default();
+    let no_registry = crate::domain::Registry::default();
+    let units = settings.as_ref().map_or(&no_registry, |s| &s.units);
     let mode = settings
         .as_ref()
         .map(|s| s.period.window)

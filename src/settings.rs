@@ -2,7 +2,7 @@
 //! rules and delivery. Read strictly: an unknown key or a bad value is an
 //! error that names the file, line and column and says what to do.
 
-use crate::domain::{LeagueCode, Unit, UnitCode, WindowMode};
+use crate::domain::{LeagueCode, Registry, Unit, UnitCode, WindowMode};
 use crate::located::{FileError, FileErrors};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -256,7 +256,7 @@ pub struct Settings {
     /// The mail server; without one, report emails go to the outbox folder.
     pub smtp: Option<Smtp>,
     pub schedule: Schedule,
-    pub units: Vec<Unit>,
+    pub units: Registry,
     /// Where each unit's `kind` stands in the file, to locate league errors.
     unit_kind_spans: Vec<std::ops::Range<usize>>,
     source: String,
@@ -499,7 +499,7 @@ impl Settings {
             delivery: raw.delivery,
             smtp,
             schedule,
-            units,
+            units: Registry::new(units),
             unit_kind_spans: spans,
             source: source.to_string(),
         })
@@ -513,7 +513,7 @@ impl Settings {
     }
 
     pub fn unit(&self, code: &str) -> Option<&Unit> {
-        self.units.iter().find(|u| u.code.0 == code)
+        self.units.unit(code)
     }
 
     /// Days after the window's end that a league has to submit.

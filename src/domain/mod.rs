@@ -18,4 +18,4 @@ pub use finding::{Finding, Severity};
 pub use period::{Period, PeriodError, WindowMode};
 pub use submission::{Form06Row, Form06Values, Submission, TaskReport, TaskStatus, combine_year};
 pub use text::{ascii_fold, fold};
-pub use unit::{LeagueCode, Unit, UnitCode};
+pub use unit::{LeagueCode, Registry, Unit, UnitCode, name_core};

@@ -5,8 +5,13 @@ use unicode_normalization::UnicodeNormalization;
 /// non-breaking) made a single space, trimmed. Diacritics are kept: "Hòa"
 /// and "Hoa" are different words in Vietnamese.
 pub fn fold(s: &str) -> String {
-    let nfc: String = s.nfc().collect::<String>().to_lowercase();
-    let nfc = modern_tone_placement(&nfc);
+    // Plain ASCII (codes, numbers, text typed without diacritics) needs
+    // neither normalisation nor tone placement.
+    let nfc = if s.is_ascii() {
+        s.to_ascii_lowercase()
+    } else {
+        modern_tone_placement(&s.nfc().collect::<String>().to_lowercase())
+    };
     let mut out = String::with_capacity(nfc.len());
     let mut space = false;
     for c in nfc.chars() {

@@ -46,6 +46,21 @@ pub(super) fn folded(c: &RawCell) -> String {
     text(c).map(|t| ascii_fold(&t)).unwrap_or_default()
 }
 
+/// The indicator a folded cell names, by its code or its label.
+fn indicator_key(folded: &str) -> Option<&'static str> {
+    static LABELS: std::sync::LazyLock<Vec<(&'static str, String)>> =
+        std::sync::LazyLock::new(|| {
+            INDICATOR_FIELDS
+                .iter()
+                .map(|i| (i.code, ascii_fold(i.label)))
+                .collect()
+        });
+    LABELS
+        .iter()
+        .find(|(code, label)| *code == folded || label == folded)
+        .map(|(code, _)| *code)
+}
+
 /// Finds the sheet by its name, else the sheet whose cells score best.
 fn find_sheet<'a>(
     wb: &'a RawWorkbook,
@@ -95,10 +110,7 @@ pub fn locate_tables(wb: &RawWorkbook) -> RawTables {
     }
     let is_indicator = |c: &RawCell| {
         let f = folded(c);
-        !f.is_empty()
-            && INDICATOR_FIELDS
-                .iter()
-                .any(|i| i.code == f || ascii_fold(i.label) == f)
+        !f.is_empty() && indicator_key(&f).is_some()
     };
     let indicator_score =
         |s: &RawSheet| s.rows.iter().flatten().filter(|c| is_indicator(c)).count();
@@ -149,10 +161,7 @@ fn read_indicators(sheet: &RawSheet) -> Vec<KeyedRow> {
     for (r, row) in sheet.rows.iter().enumerate() {
         let Some((kc, key)) = row.iter().enumerate().find_map(|(c, cell)| {
             let f = folded(cell);
-            INDICATOR_FIELDS
-                .iter()
-                .find(|i| i.code == f || ascii_fold(i.label) == f)
-                .map(|i| (c, i.code))
+            indicator_key(&f).map(|code| (c, code))
         }) else {
             continue;
         };
@@ -160,9 +169,7 @@ fn read_indicators(sheet: &RawSheet) -> Vec<KeyedRow> {
         // that is not itself a label.
         let is_label = |c: &RawCell| {
             let f = folded(c);
-            INDICATOR_FIELDS
-                .iter()
-                .any(|i| i.code == f || ascii_fold(i.label) == f)
+            indicator_key(&f).is_some()
         };
         let vc = value_col.unwrap_or_else(|| {
             (kc + 1..row.len())

@@ -41,6 +41,24 @@ pub fn pct_vi(num: f64, den: f64) -> String {
     }
 }
 
+/// At most this many names are written into a sentence; the rest are
+/// counted and the reader sent to the appendix that lists every unit.
+pub const NAMES_IN_TEXT: usize = 20;
+
+/// `names`, but a list longer than `NAMES_IN_TEXT` ends "… và 312 đơn vị
+/// khác (danh sách tại Phụ lục II)": a sentence of three thousand names
+/// helps nobody and costs the typesetter seconds.
+pub fn names_capped(list: &[&str], see: &str) -> String {
+    if list.len() <= NAMES_IN_TEXT {
+        return names(list);
+    }
+    format!(
+        "{} và {} đơn vị khác (danh sách tại {see})",
+        list[..NAMES_IN_TEXT].join(", "),
+        list.len() - NAMES_IN_TEXT
+    )
+}
+
 fn names(list: &[&str]) -> String {
     match list {
         [] => String::new(),
@@ -120,7 +138,7 @@ impl Narrative {
             reporting.push_str(&format!(
                 " {} đơn vị nộp muộn: {} (bị trừ {} điểm).",
                 late.len(),
-                names(&late),
+                names_capped(&late, "Phụ lục II"),
                 dec_vi(r.ruleset.late_penalty)
             ));
         }
@@ -128,14 +146,14 @@ impl Narrative {
             reporting.push_str(&format!(
                 " {} đơn vị có báo cáo không hợp lệ, bị trả lại để sửa: {}.",
                 rejected.len(),
-                names(&rejected)
+                names_capped(&rejected, "Phụ lục II")
             ));
         }
         if !missing.is_empty() {
             reporting.push_str(&format!(
                 " {} đơn vị chưa gửi báo cáo: {}.",
                 missing.len(),
-                names(&missing)
+                names_capped(&missing, "Phụ lục II")
             ));
         }
         if !rejected.is_empty() || !missing.is_empty() {
@@ -165,9 +183,9 @@ impl Narrative {
                     ranked.len(),
                     dec_vi(mean),
                     bands.join(", "),
-                    names(&leaders),
+                    names_capped(&leaders, "Phụ lục I"),
                     dec_vi(total(first)),
-                    names(&trailers),
+                    names_capped(&trailers, "Phụ lục I"),
                     dec_vi(total(last)),
                 ))
             })

@@ -5,7 +5,7 @@
 use super::narrative::{Narrative, dec_vi, int_vi};
 use super::{ReportError, Results};
 use crate::domain::FORM06_FIELDS;
-use crate::rank::Status;
+use crate::rank::{Status, UnitResult};
 use chrono::{DateTime, Datelike, FixedOffset};
 use serde_json::{Value, json};
 use std::sync::OnceLock;
@@ -60,42 +60,62 @@ pub fn template_data(r: &Results) -> Value {
         .iter()
         .enumerate()
         .map(|(i, l)| {
-            let rows: Vec<Value> = l
+            let row = |u: &UnitResult| {
+                vec![
+                    rank_word(u),
+                    u.name.clone(),
+                    u.card.as_ref().map(|c| dec_vi(c.total)).unwrap_or_else(|| "—".into()),
+                    band_word(u),
+                    change_word(u),
+                ]
+            };
+            let (cells, full_note): (Vec<Vec<String>>, Option<String>) = if l.units.len() <= LARGE_LEAGUE {
+                (l.units.iter().map(row).collect(), None)
+            } else {
+                // A large league: its head and tail here, every unit in Phụ lục I.
+                let ranked: Vec<&UnitResult> = l.units.iter().filter(|u| u.rank.is_some()).collect();
+                let head = ranked.len().min(SHOWN_AT_EACH_END);
+                let tail = ranked.len().saturating_sub(SHOWN_AT_EACH_END).max(head);
+                let mut cells: Vec<Vec<String>> = ranked[..head].iter().map(|u| row(u)).collect();
+                if tail > head {
+                    cells.push(vec![
+                        "…".into(),
+                        format!("({} đơn vị, xem Phụ lục I)", int_vi((tail - head) as i64)),
+                        "…".into(),
+                        String::new(),
+                        String::new(),
+                    ]);
+                }
+                cells.extend(ranked[tail..].iter().map(|u| row(u)));
+                let unranked = l.units.len() - ranked.len();
+                let mut note = format!(
+                    "Khối có {} đơn vị; bảng trên nêu {} đơn vị dẫn đầu và {} đơn vị thấp nhất. Thứ hạng, điểm và xếp loại của từng đơn vị tại Phụ lục I.",
+                    int_vi(l.units.len() as i64),
+                    head,
+                    ranked.len() - tail
+                );
+                if unranked > 0 {
+                    note.push_str(&format!(
+                        " {} đơn vị không được xếp hạng (chưa nộp hoặc báo cáo bị trả lại), xem Phụ lục II.",
+                        int_vi(unranked as i64)
+                    ));
+                }
+                (cells, Some(note))
+            };
+            let cm = |x: f64| x / 2.54 * 72.0;
+            let fixed: f64 = RANKING_CM.iter().map(|&x| cm(x)).sum();
+            let widths: Vec<f64> = RANKING_CM
+                .iter()
+                .map(|&x| if x == 0.0 { TEXT_WIDTH_PT - fixed } else { cm(x) })
+                .collect();
+            let heights = row_heights(&cells, &widths, RANKING_SIZE, INSET_PT);
+            let totals: Vec<(&str, f64)> = l
                 .units
                 .iter()
-                .map(|u| {
-                    let change = match (u.rank, u.previous) {
-                        (Some(now), Some(p)) if p.rank > now => format!("tăng {} bậc", p.rank - now),
-                        (Some(now), Some(p)) if p.rank < now => format!("giảm {} bậc", now - p.rank),
-                        (Some(_), Some(_)) => "giữ nguyên".into(),
-                        _ if u.status == Status::Rejected => "báo cáo bị trả lại".into(),
-                        _ => "—".into(),
-                    };
-                    json!({
-                        "rank": u.rank.map(|x| x.to_string()).unwrap_or_else(|| "—".into()),
-                        "name": u.name,
-                        "total": u.card.as_ref().map(|c| dec_vi(c.total)).unwrap_or_else(|| "—".into()),
-                        "band": u.card.as_ref().map(|c| c.band.clone()).unwrap_or_else(|| "Chưa nộp báo cáo".into()),
-                        "change": change,
-                    })
-                })
+                .filter_map(|u| Some((u.name.as_str(), u.card.as_ref()?.total)))
                 .collect();
-            let chart: Vec<Value> = l
-                .units
-                .iter()
-                .filter_map(|u| {
-                    let c = u.card.as_ref()?;
-                    let color = match c.total {
-                        t if t >= 90.0 => "#2e7d32",
-                        t if t >= 80.0 => "#558b2f",
-                        t if t >= 70.0 => "#f9a825",
-                        t if t >= 50.0 => "#ef6c00",
-                        _ => "#c62828",
-                    };
-                    Some(json!({ "name": u.name, "total": dec_vi(c.total), "width": c.total.clamp(0.0, 100.0), "color": color }))
-                })
-                .collect();
-            json!({ "label": l.label, "text": n.leagues.get(i), "rows": rows, "chart": chart })
+            let (chart_title, chart) = chart(&l.label, &totals);
+            json!({ "label": l.label, "text": n.leagues.get(i), "rows": cells, "heights": heights, "full_note": full_note, "chart": chart, "chart_title": chart_title })
         })
         .collect();
     let method = format!(
@@ -145,6 +165,157 @@ pub fn template_data(r: &Results) -> Value {
     })
 }
 
+/// The width of the page's text block: A4 less the 30 mm and 15 mm margins.
+const TEXT_WIDTH_PT: f64 = (210.0 - 45.0) / 25.4 * 72.0;
+/// A table cell's inset on each side (typst's default).
+const INSET_PT: f64 = 5.0;
+/// The appendices' tables are tighter across (`templates/bao-cao.typ`).
+const APPENDIX_INSET_X_PT: f64 = 3.0;
+/// The text size of the appendices' tables (`templates/bao-cao.typ`).
+const APPENDIX_SIZE: f64 = 10.0;
+/// The text size of the ranking tables in the body.
+const RANKING_SIZE: f64 = 12.0;
+/// The ranking table's columns: rank, unit, score, band, change (cm; the
+/// unit takes what is left).
+const RANKING_CM: [f64; 5] = [1.3, 0.0, 1.5, 2.5, 2.4];
+
+/// How wide `text` sets in the regular face at `size` points: the sum of
+/// its glyphs' advances (kerning only narrows it), a whole em for a
+/// character the face lacks, and 2% to spare.
+fn width_pt(text: &str, size: f64) -> f64 {
+    static FACE: std::sync::LazyLock<Option<ttf_parser::Face<'static>>> =
+        std::sync::LazyLock::new(|| ttf_parser::Face::parse(FONTS[0], 0).ok());
+    let Some(face) = FACE.as_ref() else {
+        return f64::INFINITY;
+    };
+    let em = f64::from(face.units_per_em());
+    let units: f64 = text
+        .chars()
+        .map(|c| {
+            face.glyph_index(c)
+                .and_then(|g| face.glyph_hor_advance(g))
+                .map_or(em, f64::from)
+        })
+        .sum();
+    units / em * size * 1.02
+}
+
+/// The height of each row of a table whose columns are `widths` points
+/// wide, header first: one line's height for a row whose every cell surely
+/// fits on one line, so the typesetter lays it out once instead of
+/// measuring it first; `null` (automatic) for the header and any other row.
+fn row_heights(rows: &[Vec<String>], widths: &[f64], size: f64, inset_x: f64) -> Vec<Option<f64>> {
+    let one_line = (size * 0.7 + 2.0 * INSET_PT).ceil();
+    std::iter::once(None)
+        .chain(rows.iter().map(|row| {
+            row.iter()
+                .zip(widths)
+                .all(|(t, w)| width_pt(t, size) <= w - 2.0 * inset_x)
+                .then_some(one_line)
+        }))
+        .collect()
+}
+
+/// Column widths in points from relative widths over the text block.
+fn fr_widths(rel: &[f64]) -> Vec<f64> {
+    let sum: f64 = rel.iter().sum();
+    rel.iter().map(|w| TEXT_WIDTH_PT * w / sum).collect()
+}
+
+/// A league of more units than this gets a chart of how its scores are
+/// spread rather than one bar per unit (which would run to dozens of
+/// pages and show nothing).
+const LARGE_LEAGUE: usize = 60;
+/// How many units of a large league's head and tail the body's table shows.
+const SHOWN_AT_EACH_END: usize = 10;
+
+fn rank_word(u: &UnitResult) -> String {
+    u.rank.map(|x| x.to_string()).unwrap_or_else(|| "—".into())
+}
+
+fn band_word(u: &UnitResult) -> String {
+    u.card
+        .as_ref()
+        .map(|c| c.band.clone())
+        .unwrap_or_else(|| match u.status {
+            Status::Rejected => "Bị trả lại".into(),
+            _ => "Chưa nộp báo cáo".into(),
+        })
+}
+
+/// The change of rank in a table cell: "+3" up three places, "−2" down
+/// two, "0" the same, "—" no rank to compare.
+fn rank_delta(u: &UnitResult) -> String {
+    match (u.rank, u.previous) {
+        (Some(now), Some(p)) if p.rank > now => format!("+{}", p.rank - now),
+        (Some(now), Some(p)) if p.rank < now => format!("−{}", now - p.rank),
+        (Some(_), Some(_)) => "0".into(),
+        _ => "—".into(),
+    }
+}
+
+fn change_word(u: &UnitResult) -> String {
+    match (u.rank, u.previous) {
+        (Some(now), Some(p)) if p.rank > now => format!("tăng {} bậc", p.rank - now),
+        (Some(now), Some(p)) if p.rank < now => format!("giảm {} bậc", now - p.rank),
+        (Some(_), Some(_)) => "giữ nguyên".into(),
+        _ if u.status == Status::Rejected => "báo cáo bị trả lại".into(),
+        _ => "—".into(),
+    }
+}
+
+fn bar_color(score: f64) -> &'static str {
+    match score {
+        t if t >= 90.0 => "#2e7d32",
+        t if t >= 80.0 => "#558b2f",
+        t if t >= 70.0 => "#f9a825",
+        t if t >= 50.0 => "#ef6c00",
+        _ => "#c62828",
+    }
+}
+
+/// The league's chart: a bar per unit, in ranking order, for a small
+/// league; for a large one, a bar per ten-point band of scores with the
+/// number of units in it.
+fn chart(league: &str, totals: &[(&str, f64)]) -> (String, Vec<Value>) {
+    if totals.len() <= LARGE_LEAGUE {
+        let bars = totals
+            .iter()
+            .map(|(name, t)| json!({ "name": name, "total": dec_vi(*t), "width": t.clamp(0.0, 100.0), "color": bar_color(*t) }))
+            .collect();
+        return (format!("Biểu đồ điểm khối {league}"), bars);
+    }
+    let mut bins = [0usize; 10];
+    for (_, t) in totals {
+        bins[((t.clamp(0.0, 100.0) / 10.0) as usize).min(9)] += 1;
+    }
+    let most = bins.iter().copied().max().unwrap_or(1).max(1);
+    let bars = (0..10)
+        .rev()
+        .map(|i| {
+            let from = i * 10;
+            let label = if i == 9 {
+                format!("Từ {from} đến 100 điểm")
+            } else {
+                format!("Từ {from} đến dưới {} điểm", from + 10)
+            };
+            json!({
+                "name": label,
+                "total": format!("{} đv", bins[i]),
+                "width": 100.0 * bins[i] as f64 / most as f64,
+                "color": bar_color(from as f64),
+            })
+        })
+        .collect();
+    (
+        format!(
+            "Phân bố điểm khối {league}: số đơn vị theo khoảng điểm ({} đơn vị)",
+            totals.len()
+        ),
+        bars,
+    )
+}
+
 /// "Ủy ban nhân dân huyện Trực Ninh" → "UBND huyện Trực Ninh".
 fn short_name(name: &str) -> String {
     name.replacen("Ủy ban nhân dân", "UBND", 1)
@@ -170,7 +341,7 @@ fn weak_text(r: &Results) -> String {
             "Tuy nhiên, còn {} đơn vị xếp loại {}: {}.",
             weak.len(),
             lowest.to_lowercase(),
-            weak.join(", ")
+            super::narrative::names_capped(&weak, "Phụ lục I")
         )
     }
 }
@@ -184,16 +355,15 @@ fn appendix_scores(r: &Results) -> Value {
             .map(|g| format!("{} ({})", g.code, dec_vi(r.ruleset.group_points(&g.code)))),
     );
     header.push("Tổng".into());
+    header.push("Xếp loại".into());
+    header.push(format!("Thay đổi hạng so với {}", r.previous_word()));
     let mut rows = Vec::new();
     for l in &r.leagues {
         let mut section = vec![String::new(); header.len()];
         section[1] = l.label.to_uppercase();
         rows.push(section);
         for u in &l.units {
-            let mut row = vec![
-                u.rank.map(|x| x.to_string()).unwrap_or_else(|| "—".into()),
-                u.name.clone(),
-            ];
+            let mut row = vec![rank_word(u), u.name.clone()];
             for g in &r.ruleset.groups {
                 row.push(
                     u.card
@@ -209,6 +379,8 @@ fn appendix_scores(r: &Results) -> Value {
                     .map(|c| dec_vi(c.total))
                     .unwrap_or_else(|| "—".into()),
             );
+            row.push(band_word(u));
+            row.push(rank_delta(u));
             rows.push(row);
         }
     }
@@ -218,15 +390,17 @@ fn appendix_scores(r: &Results) -> Value {
         .iter()
         .map(|g| format!("{}: {}", g.code, g.label))
         .collect();
-    let mut widths = vec![0.8, 3.6];
+    let mut widths = vec![0.9, 3.4];
     widths.extend(std::iter::repeat_n(1.0, r.ruleset.groups.len()));
-    widths.push(1.1);
+    widths.extend([1.1, 1.7, 1.2]);
     let mut align = vec!["c", "l"];
     align.extend(std::iter::repeat_n("r", r.ruleset.groups.len() + 1));
+    align.extend(["c", "c"]);
     json!({
         "number": "Phụ lục I",
         "title": format!("ĐIỂM THEO NHÓM TIÊU CHÍ {}", r.period.label_vi().to_uppercase()),
         "note": format!("Ghi chú: {}. Số trong ngoặc ở dòng tiêu đề là điểm tối đa của nhóm.", legend.join("; ")),
+        "heights": row_heights(&rows, &fr_widths(&widths), APPENDIX_SIZE, APPENDIX_INSET_X_PT),
         "header": header, "rows": rows, "widths": widths, "align": align,
     })
 }
@@ -253,9 +427,11 @@ fn appendix_submissions(r: &Results) -> Value {
             ]
         })
         .collect();
+    let widths = [3.4, 1.3, 1.8, 1.4, 1.1];
     json!({
         "number": "Phụ lục II", "title": "TÌNH HÌNH GỬI BÁO CÁO CỦA CÁC ĐƠN VỊ", "note": null,
-        "header": header, "rows": rows, "widths": [3.4, 1.3, 1.8, 1.4, 1.1], "align": ["l", "c", "c", "c", "r"],
+        "heights": row_heights(&rows, &fr_widths(&widths), APPENDIX_SIZE, APPENDIX_INSET_X_PT),
+        "header": header, "rows": rows, "widths": widths, "align": ["l", "c", "c", "c", "r"],
     })
 }
 
@@ -302,6 +478,7 @@ fn appendix_form06(r: &Results) -> Value {
         "number": "Phụ lục III",
         "title": format!("TỔNG HỢP TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC {} THEO BIỂU 06", r.period.label_vi().to_uppercase()),
         "note": format!("Ghi chú: {}.", legend.join("; ")),
+        "heights": row_heights(&rows, &fr_widths(&widths), APPENDIX_SIZE, APPENDIX_INSET_X_PT),
         "header": header, "rows": rows, "widths": widths, "align": align,
     })
 }

@@ -14,6 +14,38 @@ fn path_of(root: &Path, sha: &str) -> PathBuf {
 /// Writes the bytes under their hash unless already there: to a temporary
 /// file, synced, then renamed, so a crash never leaves half a file.
 pub fn write(root: &Path, sha: &str, bytes: &[u8]) -> Result<PathBuf, StoreError> {
+    put(root, sha, bytes, true)
+}
+
+/// Writes many files as `write` does, each synced before its rename, on
+/// a pool of threads sized for waiting on the disk rather than for the
+/// cores; each folder is synced once at the end. When this returns, every
+/// file is durable under its hash.
+pub fn write_all(root: &Path, items: &[(&str, &[u8])]) -> Result<Vec<PathBuf>, StoreError> {
+    use rayon::prelude::*;
+    let io_pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(16)
+        .thread_name(|i| format!("archive-{i}"))
+        .build()
+        .map_err(|e| StoreError::Corrupt(format!("không tạo được luồng ghi: {e}")))?;
+    io_pool.install(|| {
+        let paths = items
+            .par_iter()
+            .map(|(sha, bytes)| put(root, sha, bytes, false))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut dirs: Vec<&Path> = paths.iter().filter_map(|p| p.parent()).collect();
+        dirs.sort();
+        dirs.dedup();
+        dirs.par_iter().for_each(|d| {
+            if let Ok(d) = std::fs::File::open(d) {
+                let _ = d.sync_all();
+            }
+        });
+        Ok(paths)
+    })
+}
+
+fn put(root: &Path, sha: &str, bytes: &[u8], sync_dir: bool) -> Result<PathBuf, StoreError> {
     let path = path_of(root, sha);
     if path.exists() {
         return Ok(path);
@@ -31,7 +63,7 @@ pub fn write(root: &Path, sha: &str, bytes: &[u8]) -> Result<PathBuf, StoreError
         f.sync_all().map_err(io)?;
     }
     std::fs::rename(&tmp, &path).map_err(io)?;
-    if let Ok(d) = std::fs::File::open(dir) {
+    if sync_dir && let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
     Ok(path)

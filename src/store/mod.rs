@@ -7,7 +7,7 @@ mod archive;
 mod schema;
 mod service;
 
-pub use archive::{sha256_hex, write as archive_write};
+pub use archive::{sha256_hex, write as archive_write, write_all as archive_write_all};
 
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{Connection, OptionalExtension, params};

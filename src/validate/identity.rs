@@ -1,4 +1,4 @@
-use crate::domain::{CellRef, Finding, Period, Unit, fold};
+use crate::domain::{CellRef, Finding, Period, Registry, Unit, fold, name_core};
 use crate::intake::InfoTable;
 
 use super::Context;
@@ -11,25 +11,18 @@ pub struct Who {
 /// Finds the registry unit a text names: its code, its exact name, or a
 /// line such as "Đơn vị báo cáo: UBND xã Trực Hùng (mã TRUCHUNG)". Two
 /// units matching is no match: the caller reports it rather than guess.
-pub fn unit_from_text<'a>(text: &str, units: &'a [Unit]) -> Vec<&'a Unit> {
+pub fn unit_from_text<'a>(text: &str, units: &'a Registry) -> Vec<&'a Unit> {
     let t = text.trim();
-    if let Some(u) = units.iter().find(|u| u.code.0.eq_ignore_ascii_case(t)) {
+    if let Some(u) = units.by_code_any_case(t) {
         return vec![u];
     }
     let f = fold(t);
-    let by_name: Vec<&Unit> = units.iter().filter(|u| fold(&u.name) == f).collect();
+    let by_name = units.by_folded_name(&f);
     if !by_name.is_empty() {
         return by_name;
     }
     // "Xã Trực Hùng" for "UBND xã Trực Hùng": the name without the body's prefix.
-    let core = |s: &str| -> String {
-        let f = fold(s);
-        ["ủy ban nhân dân ", "ubnd "]
-            .iter()
-            .find_map(|p| f.strip_prefix(p).map(str::to_string))
-            .unwrap_or(f)
-    };
-    let by_core: Vec<&Unit> = units.iter().filter(|u| core(&u.name) == core(t)).collect();
+    let by_core = units.by_name_core(name_core(&f));
     if !by_core.is_empty() {
         return by_core;
     }
@@ -37,28 +30,22 @@ pub fn unit_from_text<'a>(text: &str, units: &'a [Unit]) -> Vec<&'a Unit> {
     for part in t.split('(').skip(1) {
         let inner = part.split(')').next().unwrap_or_default();
         if let Some(code) = fold(inner).strip_prefix("mã ")
-            && let Some(u) = units
-                .iter()
-                .find(|u| u.code.0.eq_ignore_ascii_case(code.trim()))
+            && let Some(u) = units.by_code_any_case(code.trim())
         {
             return vec![u];
         }
     }
-    let after_colon = f
-        .split_once(':')
-        .map(|(_, r)| r.trim().to_string())
-        .unwrap_or_default();
-    units
-        .iter()
-        .filter(|u| !after_colon.is_empty() && after_colon.starts_with(&fold(&u.name)))
-        .collect()
+    match f.split_once(':').map(|(_, r)| r.trim()) {
+        Some(after_colon) if !after_colon.is_empty() => units.named_at_start_of(after_colon),
+        _ => Vec::new(),
+    }
 }
 
 pub fn identify(info: &InfoTable, ctx: &Context, findings: &mut Vec<Finding>) -> Who {
     let unit = identify_unit(info, ctx, findings);
     let period = identify_period(info, ctx, findings);
     if let (Some(code), Some(p)) = (&unit, period)
-        && let Some(u) = ctx.units.iter().find(|u| &u.code.0 == code)
+        && let Some(u) = ctx.units.unit(code)
     {
         let (from, to) = p.window(ctx.window_mode);
         if !u.active_during(from, to) {
@@ -87,21 +74,8 @@ fn check_file_name(
 ) {
     let stem = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let stem = stem.rsplit_once('.').map(|(s, _)| s).unwrap_or(stem);
-    let upper = stem.to_uppercase();
-    let bounded = |code: &str| {
-        upper.match_indices(code).any(|(i, _)| {
-            let before = upper[..i].chars().next_back();
-            let after = upper[i + code.len()..].chars().next();
-            !before.is_some_and(|c| c.is_ascii_alphanumeric())
-                && !after.is_some_and(|c| c.is_ascii_alphanumeric())
-        })
-    };
     if let Some(unit) = unit {
-        let named: Vec<&Unit> = ctx
-            .units
-            .iter()
-            .filter(|u| bounded(&u.code.0.to_uppercase()))
-            .collect();
+        let named = codes_in(stem, ctx.units);
         if !named.is_empty() && !named.iter().any(|u| u.code.0 == unit) {
             findings.push(Finding::error(
                 "ten_tep_khac_don_vi",
@@ -131,6 +105,33 @@ fn check_file_name(
     }
 }
 
+/// The registry's units whose code stands in `stem` as a word of its own
+/// (not inside a longer run of letters and digits), in the order found.
+fn codes_in<'a>(stem: &str, units: &'a Registry) -> Vec<&'a Unit> {
+    let upper = stem.to_ascii_uppercase();
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    let bounds: Vec<usize> = upper
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([upper.len()])
+        .collect();
+    let starts = bounds
+        .iter()
+        .filter(|&&i| !word(upper[..i].chars().next_back()) && word(upper[i..].chars().next()));
+    let mut found: Vec<&Unit> = Vec::new();
+    for &i in starts {
+        for &j in bounds.iter().filter(|&&j| j > i) {
+            if !word(upper[j..].chars().next())
+                && let Some(u) = units.by_code_any_case(&upper[i..j])
+                && !found.iter().any(|f| f.code == u.code)
+            {
+                found.push(u);
+            }
+        }
+    }
+    found
+}
+
 fn identify_unit(info: &InfoTable, ctx: &Context, findings: &mut Vec<Finding>) -> Option<String> {
     if ctx.units.is_empty() {
         // No registry to check against (`tthc check` without a config):
@@ -149,6 +150,23 @@ fn identify_unit(info: &InfoTable, ctx: &Context, findings: &mut Vec<Finding>) -
         match found.as_slice() {
             [u] => candidates.push((text.clone(), at.clone(), u)),
             [] => {}
+            // A name many units share (communes of different provinces)
+            // is no problem when the code already said which one.
+            many if candidates
+                .iter()
+                .any(|(_, _, c)| many.iter().any(|m| m.code == c.code)) => {}
+            _ if let Some((_, _, by_code)) = candidates.first() => {
+                findings.push(Finding::error(
+                    "hai_don_vi",
+                    Some(at.clone()),
+                    Some(text.clone()),
+                    format!(
+                        "Tệp ghi mã đơn vị {} ({}) nhưng tên \"{text}\" là của đơn vị khác. Mỗi tệp chỉ báo cáo cho một đơn vị; kiểm tra lại mã và tên.",
+                        by_code.code, by_code.name
+                    ),
+                ));
+                return None;
+            }
             many => findings.push(Finding::error(
                 "don_vi_mo_ho",
                 Some(at.clone()),
@@ -272,4 +290,79 @@ fn identify_period(info: &InfoTable, ctx: &Context, findings: &mut Vec<Finding>)
         return None;
     }
     Some(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{LeagueCode, UnitCode, WindowMode};
+
+    fn unit(code: &str, name: &str) -> Unit {
+        Unit {
+            code: UnitCode(code.into()),
+            name: name.into(),
+            league: LeagueCode("xa".into()),
+            email: String::new(),
+            valid_from: None,
+            valid_to: None,
+            successor: None,
+        }
+    }
+
+    fn who(code: Option<&str>, name: &str, units: &Registry) -> (Option<String>, Vec<Finding>) {
+        let at = |c| CellRef::new("Thông tin", 2, c);
+        let info = InfoTable {
+            unit_code: code.map(|c| (c.to_string(), at(1))),
+            unit_name: Some((name.to_string(), at(2))),
+            ..InfoTable::default()
+        };
+        let ctx = Context {
+            units,
+            expected_unit: None,
+            expected_period: None,
+            window_mode: WindowMode::Reporting,
+            file_name: None,
+        };
+        let mut findings = Vec::new();
+        (identify_unit(&info, &ctx, &mut findings), findings)
+    }
+
+    #[test]
+    fn a_shared_name_is_settled_by_the_code_and_ambiguous_without_it() {
+        let units = Registry::new(vec![
+            unit("XA0001", "UBND xã Phước Mỹ"),
+            unit("XA0002", "UBND xã Phước Mỹ"),
+            unit("XA0003", "UBND xã Bình Hòa"),
+        ]);
+        let (found, findings) = who(Some("xa0002"), "UBND xã Phước Mỹ", &units);
+        assert_eq!(found.as_deref(), Some("XA0002"));
+        assert!(findings.is_empty(), "{findings:?}");
+
+        let (found, findings) = who(None, "Xã Phước Mỹ", &units);
+        assert_eq!(found, None);
+        assert!(findings.iter().any(|f| f.code == "don_vi_mo_ho"));
+
+        let (found, findings) = who(Some("XA0003"), "UBND xã Phước Mỹ", &units);
+        assert_eq!(found, None);
+        assert!(findings.iter().any(|f| f.code == "hai_don_vi"));
+
+        // Old tone placement and the body's prefix left out still find it.
+        let (found, _) = who(None, "xã Bình Hoà", &units);
+        assert_eq!(found.as_deref(), Some("XA0003"));
+    }
+
+    #[test]
+    fn a_code_in_the_file_name_is_found_only_as_a_word_of_its_own() {
+        let units = Registry::new(vec![unit("XA01", "A"), unit("XA0100", "B")]);
+        let codes = |s| {
+            codes_in(s, &units)
+                .iter()
+                .map(|u| u.code.0.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(codes("bao-cao_xa01 Q4"), ["XA01"]);
+        assert_eq!(codes("XA0100-2022"), ["XA0100"]);
+        assert!(codes("XA012").is_empty());
+        assert!(codes("Báo cáo quý").is_empty());
+    }
 }

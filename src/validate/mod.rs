@@ -10,14 +10,14 @@ mod numbers;
 pub use identity::unit_from_text;
 pub use numbers::{NumberProblem, read_number};
 
-use crate::domain::{Finding, Period, Submission, Unit, WindowMode};
+use crate::domain::{Finding, Period, Registry, Submission, WindowMode};
 use crate::intake::{IntakeError, RawTables, read_tables};
 
 /// What a workbook is checked against.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
     /// The units registry.
-    pub units: &'a [Unit],
+    pub units: &'a Registry,
     /// The unit that uploaded it, when known.
     pub expected_unit: Option<&'a str>,
     /// The period asked for, when known.

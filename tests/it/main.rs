@@ -12,6 +12,7 @@ mod jobs;
 mod reports;
 mod rules;
 mod sample_quarter;
+mod scale;
 mod scoring;
 mod serve;
 mod versions;
