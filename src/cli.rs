@@ -144,6 +144,20 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<JobsCommand>,
     },
+    /// Mã truy cập cổng thông tin của các đơn vị
+    Units {
+        #[command(flatten)]
+        cfg: ConfigArgs,
+        #[command(subcommand)]
+        command: UnitsCommand,
+    },
+    /// Tài khoản văn phòng trên cổng thông tin
+    Office {
+        #[command(flatten)]
+        cfg: ConfigArgs,
+        #[command(subcommand)]
+        command: OfficeCommand,
+    },
     /// Kiểm tra các tệp quy tắc
     Rules {
         #[command(subcommand)]
@@ -194,6 +208,25 @@ pub enum JobsCommand {
     /// Chạy ngay một việc: collect (đọc thư mục nhận), remind (nhắc đơn vị chưa nộp), report (báo cáo quý đến hạn), yearly (báo cáo năm), retry (gửi lại thư đến hạn thử lại)
     Run {
         /// Tên việc
+        name: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UnitsCommand {
+    /// Cấp mã truy cập mới (mã cũ hết hiệu lực) cho mọi đơn vị, hoặc cho các đơn vị nêu tên; in bảng mã dạng CSV (chỉ hiện một lần)
+    IssueCodes {
+        /// Mã đơn vị (có thể nêu nhiều lần); bỏ trống là mọi đơn vị
+        #[arg(long = "unit")]
+        units: Vec<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OfficeCommand {
+    /// Tạo tài khoản văn phòng, hoặc đặt lại mật khẩu; in mật khẩu mới (chỉ hiện một lần)
+    AddUser {
+        /// Tên đăng nhập
         name: String,
     },
 }
@@ -255,6 +288,14 @@ pub fn run(cli: Cli) -> Exit {
             resend,
         } => send_period(&cfg, period, resend),
         Command::Jobs { cfg, command } => jobs(&cfg, command),
+        Command::Units {
+            cfg,
+            command: UnitsCommand::IssueCodes { units },
+        } => issue_codes(&cfg, &units),
+        Command::Office {
+            cfg,
+            command: OfficeCommand::AddUser { name },
+        } => add_office_user(&cfg, &name),
         Command::Serve { cfg } => serve(&cfg),
         Command::Rules {
             command: RulesCommand::Check { cfg, dir },
@@ -486,6 +527,52 @@ fn print_deliveries(outcomes: &[crate::deliver::Outcome]) -> bool {
         say!("  {}: {what}{repeat} {}", o.recipient, o.detail);
     }
     ok
+}
+
+fn issue_codes(cfg: &ConfigArgs, only: &[String]) -> Outcome {
+    let e = engine(cfg)?;
+    let mut chosen = Vec::new();
+    for code in only {
+        match e.settings.units.by_code_any_case(code) {
+            Some(u) => chosen.push(u.clone()),
+            None => {
+                return Err(Failure::Other(anyhow!(
+                    "không có đơn vị mã \"{code}\" trong cấu hình"
+                )));
+            }
+        }
+    }
+    if chosen.is_empty() {
+        chosen = e.settings.units.to_vec();
+    }
+    let mut out = csv::Writer::from_writer(std::io::stdout());
+    out.write_record(["ma_don_vi", "ten_don_vi", "ma_truy_cap"])
+        .map_err(|e| anyhow!(e))?;
+    for u in &chosen {
+        let code = crate::portal::issue_unit_code(&e, u)?;
+        e.store
+            .audit("dòng lệnh", "cap_ma", &u.code.0, "")
+            .map_err(|e| anyhow!(e))?;
+        out.write_record([u.code.0.as_str(), u.name.as_str(), code.as_str()])
+            .map_err(|e| anyhow!(e))?;
+    }
+    out.flush().map_err(|e| anyhow!(e))?;
+    eprintln!(
+        "Đã cấp {} mã truy cập. Mã chỉ in ra lần này; hệ thống chỉ lưu bản băm.",
+        chosen.len()
+    );
+    Ok(Exit::Ok)
+}
+
+fn add_office_user(cfg: &ConfigArgs, name: &str) -> Outcome {
+    let e = engine(cfg)?;
+    let password = crate::portal::issue_office_password(&e, name)?;
+    e.store
+        .audit("dòng lệnh", "tao_tai_khoan_van_phong", name, "")
+        .map_err(|e| anyhow!(e))?;
+    println!("{password}");
+    eprintln!("Mật khẩu của \"{name}\" (chỉ in ra lần này) ở dòng trên.");
+    Ok(Exit::Ok)
 }
 
 fn jobs(cfg: &ConfigArgs, command: Option<JobsCommand>) -> Outcome {

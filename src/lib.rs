@@ -24,6 +24,8 @@ pub mod located;
 #[cfg(feature = "engine")]
 pub mod pipeline;
 #[cfg(feature = "engine")]
+pub mod portal;
+#[cfg(feature = "engine")]
 pub mod rank;
 #[cfg(feature = "engine")]
 pub mod report;
@@ -40,3 +42,5 @@ pub mod store;
 #[cfg(feature = "engine")]
 pub mod synth;
 pub mod validate;
+#[cfg(feature = "engine")]
+pub mod web;

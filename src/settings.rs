@@ -2,7 +2,7 @@
 //! rules and delivery. Read strictly: an unknown key or a bad value is an
 //! error that names the file, line and column and says what to do.
 
-use crate::domain::{LeagueCode, Registry, Unit, UnitCode, WindowMode};
+use crate::domain::{LeagueCode, Period, Registry, Unit, UnitCode, WindowMode};
 use crate::located::{FileError, FileErrors};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -129,7 +129,44 @@ struct RawSettings {
     smtp: Option<Spanned<Smtp>>,
     #[serde(default)]
     schedule: RawSchedule,
+    #[serde(default)]
+    web: RawWeb,
     units: Vec<RawUnit>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWeb {
+    listen: Option<Spanned<String>>,
+    public_url: Option<String>,
+    period: Option<Spanned<String>>,
+    max_upload_mb: Option<u32>,
+    session_hours: Option<u32>,
+}
+
+/// The web portal of `tthc serve`.
+#[derive(Debug, Clone)]
+pub struct Web {
+    /// Address and port to listen on; without one, `tthc serve` runs no portal.
+    pub listen: Option<std::net::SocketAddr>,
+    /// The address users reach the portal at; an `https://` one marks the
+    /// session cookie Secure (TLS ends at the proxy in front).
+    pub public_url: Option<String>,
+    /// The quarter units upload for; by default the last quarter whose
+    /// data window has ended.
+    pub period: Option<Period>,
+    /// Largest upload accepted, in bytes.
+    pub max_upload: usize,
+    /// How long a sign-in lasts.
+    pub session_hours: u32,
+}
+
+impl Web {
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -256,6 +293,7 @@ pub struct Settings {
     /// The mail server; without one, report emails go to the outbox folder.
     pub smtp: Option<Smtp>,
     pub schedule: Schedule,
+    pub web: Web,
     pub units: Registry,
     /// Where each unit's `kind` stands in the file, to locate league errors.
     unit_kind_spans: Vec<std::ops::Range<usize>>,
@@ -458,6 +496,34 @@ impl Settings {
             yearly: cron(&raw.schedule.yearly, "yearly"),
             grace_days: raw.schedule.grace_days,
         };
+        let mut web_error = |span: std::ops::Range<usize>, msg: String| {
+            errors.push(FileError::at(path, source, Some(span), msg));
+        };
+        let web = Web {
+            listen: raw.web.listen.as_ref().and_then(|l| match l.get_ref().parse() {
+                Ok(a) => Some(a),
+                Err(_) => {
+                    web_error(
+                        l.span(),
+                        format!("[web] listen = \"{}\" không phải địa chỉ và cổng, ví dụ \"127.0.0.1:8080\"", l.get_ref()),
+                    );
+                    None
+                }
+            }),
+            public_url: raw.web.public_url.clone(),
+            period: raw.web.period.as_ref().and_then(|p| match p.get_ref().parse::<Period>() {
+                Ok(q @ Period::Quarter { .. }) => Some(q),
+                _ => {
+                    web_error(
+                        p.span(),
+                        format!("[web] period = \"{}\" không phải một quý, ví dụ \"2022-Q4\"", p.get_ref()),
+                    );
+                    None
+                }
+            }),
+            max_upload: raw.web.max_upload_mb.unwrap_or(10) as usize * 1024 * 1024,
+            session_hours: raw.web.session_hours.unwrap_or(8).max(1),
+        };
         if units.is_empty() {
             errors.push(FileError::at(
                 path,
@@ -499,6 +565,7 @@ impl Settings {
             delivery: raw.delivery,
             smtp,
             schedule,
+            web,
             units: Registry::new(units),
             unit_kind_spans: spans,
             source: source.to_string(),

@@ -13,7 +13,7 @@ mod smtp;
 
 pub use message::{report_message, stable_id, stable_message_id};
 pub use receipt::{receipt_key, receipt_submission, send_receipts};
-pub use remind::remind;
+pub use remind::{remind, remind_period};
 pub use smtp::{SendError, send};
 
 use crate::pipeline::Engine;

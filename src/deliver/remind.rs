@@ -14,20 +14,42 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 
 /// Sends the reminders due on `today` (in the organisation's time zone).
 pub fn remind(engine: &Engine, today: NaiveDate) -> Result<Vec<Outcome>> {
-    let s = &engine.settings;
-    let mode = s.period.window;
-    let here = Period::quarter_of(today, mode);
+    let here = Period::quarter_of(today, engine.settings.period.window);
     let mut outcomes = Vec::new();
     for period in [here.previous(), here] {
+        outcomes.extend(remind_period(engine, period, today, true)?);
+    }
+    Ok(outcomes)
+}
+
+/// Reminds the units of `period` that have no accepted workbook: only
+/// those whose deadline is near with `only_due`, all of them without (the
+/// office's "remind now"). A unit already reminded for the period is not
+/// written to again.
+pub fn remind_period(
+    engine: &Engine,
+    period: Period,
+    today: NaiveDate,
+    only_due: bool,
+) -> Result<Vec<Outcome>> {
+    let s = &engine.settings;
+    let mode = s.period.window;
+    let mut outcomes = Vec::new();
+    {
         let (from, to) = period.window(mode);
         let stored = engine.store.submissions_for(&period.to_string())?;
         let mut letters = Vec::new();
         for unit in s.units.iter().filter(|u| u.active_during(from, to)) {
             let deadline = engine.deadline(unit, period);
             let days_left = (deadline - today).num_days();
-            if !(0..=i64::from(s.delivery.remind_days_before)).contains(&days_left) {
+            if only_due && !(0..=i64::from(s.delivery.remind_days_before)).contains(&days_left) {
                 continue;
             }
+            let time_left = if days_left >= 0 {
+                format!("còn {days_left} ngày")
+            } else {
+                format!("đã quá hạn {} ngày", -days_left)
+            };
             if stored
                 .iter()
                 .any(|x| x.accepted && x.unit.as_deref() == Some(unit.code.0.as_str()))
@@ -38,7 +60,7 @@ pub fn remind(engine: &Engine, today: NaiveDate) -> Result<Vec<Outcome>> {
                 .map_err(|e| anyhow!(e))?;
             let name = format!("{}-{period}.xlsx", unit.code);
             let body = format!(
-                "Kính gửi: {}.\n\nĐến nay {} chưa nhận được báo cáo tình hình, kết quả giải quyết thủ tục hành chính {} (số liệu từ ngày {} đến ngày {}) của đơn vị.\n\nHạn nộp: ngày {} (còn {days_left} ngày). Đề nghị đơn vị điền mẫu báo cáo đính kèm ({name}) và gửi qua cổng thông tin trước hạn.\n\n{}\n",
+                "Kính gửi: {}.\n\nĐến nay {} chưa nhận được báo cáo tình hình, kết quả giải quyết thủ tục hành chính {} (số liệu từ ngày {} đến ngày {}) của đơn vị.\n\nHạn nộp: ngày {} ({time_left}). Đề nghị đơn vị điền mẫu báo cáo đính kèm ({name}) và gửi qua cổng thông tin trước hạn.\n\n{}\n",
                 unit.name,
                 s.organisation.name,
                 period.label_vi(),
@@ -79,7 +101,7 @@ pub fn remind(engine: &Engine, today: NaiveDate) -> Result<Vec<Outcome>> {
             });
         }
         if letters.is_empty() {
-            continue;
+            return Ok(outcomes);
         }
         let key = period.to_string();
         let batch = Batch {

@@ -264,7 +264,8 @@ fn change_word(u: &UnitResult) -> String {
     }
 }
 
-fn bar_color(score: f64) -> &'static str {
+/// The colour of a score's bar, by band of ten points (the web chart uses it too).
+pub fn bar_color(score: f64) -> &'static str {
     match score {
         t if t >= 90.0 => "#2e7d32",
         t if t >= 80.0 => "#558b2f",

@@ -119,6 +119,29 @@ async fn serve_async(settings: Settings) -> Result<()> {
         .await
         .map_err(|e| anyhow!("khởi động bộ lập lịch: {e}"))?;
 
+    // The portal, when `[web] listen` is set. A shutdown lets the requests
+    // under way finish (an upload is acknowledged only once it is stored).
+    let (web_stop, web_stopped) = tokio::sync::watch::channel(false);
+    let web = match settings.web.listen {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("mở cổng {addr} cho cổng thông tin"))?;
+            let bound = listener.local_addr()?;
+            eprintln!("tthc serve: cổng thông tin tại http://{bound}/");
+            let portal = crate::web::Portal::new(settings.clone())?;
+            let mut stopped = web_stopped.clone();
+            Some(tokio::spawn(crate::web::serve(
+                listener,
+                portal,
+                async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                },
+            )))
+        }
+        None => None,
+    };
+
     // Keep the lease while working; losing it means another instance
     // decided this one was gone: stop at once rather than work twice.
     let lost = async {
@@ -143,6 +166,16 @@ async fn serve_async(settings: Settings) -> Result<()> {
         _ = worker_done => Some("luồng công việc đã dừng".to_string()),
     };
     eprintln!("tthc serve: đang dừng — chờ thư đang gửi xong…");
+    let _ = web_stop.send(true);
+    if let Some(web) = web {
+        match tokio::time::timeout(Duration::from_secs(30), web).await {
+            Ok(Ok(Err(e))) => {
+                tracing::error!(error = %format!("{e:#}"), "portal stopped with an error")
+            }
+            Err(_) => tracing::warn!("portal requests still running after 30 s; stopping anyway"),
+            _ => {}
+        }
+    }
     request_stop();
     let _ = tx.send(Message::Stop);
     let _ = scheduler.shutdown().await;

@@ -4,10 +4,12 @@
 //! recorded only after its file is safely on disk.
 
 mod archive;
+mod portal;
 mod schema;
 mod service;
 
 pub use archive::{sha256_hex, write as archive_write, write_all as archive_write_all};
+pub use portal::{Account, AuditEntry, LedgerRow, Session};
 
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{Connection, OptionalExtension, params};

@@ -82,6 +82,31 @@ CREATE TABLE notices (
     last_error TEXT NOT NULL DEFAULT ''
 );
 "#,
+    r#"
+CREATE TABLE accounts (
+    login TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    unit TEXT,
+    hash TEXT NOT NULL,
+    issued_at TEXT NOT NULL
+);
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    login TEXT NOT NULL,
+    csrf TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    address TEXT NOT NULL
+);
+CREATE INDEX submissions_unit ON submissions(unit, id);
+"#,
 ];
 
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {

@@ -2,6 +2,7 @@
 //! They drive the real library and the real `tthc` binary on real files,
 //! with temporary data and output folders.
 
+mod browser;
 mod cli;
 mod config;
 mod corpus;
@@ -16,6 +17,7 @@ mod scale;
 mod scoring;
 mod serve;
 mod versions;
+mod web;
 mod year;
 
 use std::path::{Path, PathBuf};

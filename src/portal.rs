@@ -1,0 +1,234 @@
+//! What the web portal does, apart from HTTP: the quarter it collects,
+//! accepting a unit's upload (checked, archived and committed before it
+//! is acknowledged), the office's board, access codes and passwords.
+
+use crate::domain::{Finding, Period, Unit};
+use crate::pipeline::Engine;
+use crate::rank::Status;
+use crate::settings::Settings;
+use crate::store::{Account, NewSubmission, StoredSubmission};
+use crate::validate::{Checked, Context, check_bytes};
+use anyhow::{Result, anyhow};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+
+/// The quarter units upload for on `today`: `[web] period` when set, else
+/// the last quarter whose data window has ended.
+pub fn open_period(s: &Settings, today: NaiveDate) -> Period {
+    s.web
+        .period
+        .unwrap_or_else(|| Period::quarter_of(today, s.period.window).previous())
+}
+
+/// Whether the bytes are a spreadsheet container at all: a zip (xlsx, ods)
+/// or an OLE compound file (xls). What they hold is checked after.
+pub fn looks_like_spreadsheet(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
+}
+
+/// The client's file name as it may be shown: the last part of any path,
+/// without control characters, at most 120 characters. Never used to name
+/// a stored file (those are named by their hash).
+pub fn display_name(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let clean: String = base.chars().filter(|c| !c.is_control()).take(120).collect();
+    let clean = clean.trim().trim_start_matches('.').to_string();
+    if clean.is_empty() {
+        "bao-cao.xlsx".into()
+    } else {
+        clean
+    }
+}
+
+/// An upload as recorded.
+#[derive(Debug)]
+pub struct Accepted {
+    pub id: i64,
+    pub checked: Checked,
+}
+
+/// Checks a unit's upload for the open period, archives it (synced) and
+/// commits it to SQLite. Only when this returns is the upload received.
+/// The uploader is known, so the upload counts for that unit even when
+/// the file names another (that is one of its findings).
+pub fn accept_upload(
+    engine: &Engine,
+    unit: &Unit,
+    period: Period,
+    file_name: &str,
+    bytes: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Accepted> {
+    let s = &engine.settings;
+    let checked = check_bytes(
+        bytes,
+        &Context {
+            units: &s.units,
+            expected_unit: Some(&unit.code.0),
+            expected_period: Some(period),
+            window_mode: s.period.window,
+            file_name: Some(file_name),
+        },
+    );
+    let sha = crate::store::sha256_hex(bytes);
+    let path = crate::store::archive_write(&engine.store.archive_root(), &sha, bytes)?;
+    let received_at: DateTime<FixedOffset> = now.with_timezone(&s.time_zone()).fixed_offset();
+    let receipt = (s.delivery.receipts && !unit.email.trim().is_empty()).then(|| {
+        let channel = if s.smtp.is_some() { "smtp" } else { "outbox" };
+        (unit.email.clone(), channel.to_string())
+    });
+    let record = NewSubmission {
+        submission: StoredSubmission {
+            id: 0,
+            sha256: sha,
+            source: format!("web:{}", unit.code),
+            file_name: file_name.to_string(),
+            unit: Some(unit.code.0.clone()),
+            period: Some(period.to_string()),
+            received_at,
+            accepted: checked.accepted(),
+            findings_json: serde_json::to_string(&checked.findings)?,
+            content_json: checked
+                .submission
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()?,
+        },
+        size: bytes.len() as u64,
+        archived_at: path,
+        receipt,
+    };
+    let id = engine
+        .store
+        .record_submissions(std::slice::from_ref(&record))?
+        .first()
+        .copied()
+        .ok_or_else(|| anyhow!("không ghi được lần gửi"))?;
+    Ok(Accepted { id, checked })
+}
+
+/// Whether a stored submission belongs to `unit`: it names the unit, or
+/// the unit uploaded it.
+pub fn belongs_to(s: &StoredSubmission, unit: &str) -> bool {
+    s.unit.as_deref() == Some(unit) || s.source == format!("web:{unit}")
+}
+
+/// The findings a stored submission carries.
+pub fn findings_of(s: &StoredSubmission) -> Vec<Finding> {
+    serde_json::from_str(&s.findings_json).unwrap_or_default()
+}
+
+/// Where a unit stands in a quarter, as the board shows it.
+pub fn status_word(status: Status) -> (&'static str, &'static str) {
+    match status {
+        Status::OnTime => ("Đã nộp", "ok"),
+        Status::Late => ("Nộp muộn", "late"),
+        Status::Missing => ("Chưa nộp", "none"),
+        Status::Rejected => ("Bị từ chối", "bad"),
+    }
+}
+
+/// A new access code: twelve letters and digits that cannot be mistaken
+/// for one another (no 0/O, 1/I/L), in groups of four.
+pub fn new_access_code() -> Result<String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let mut raw = [0u8; 12];
+    getrandom::fill(&mut raw).map_err(|e| anyhow!("không tạo được mã ngẫu nhiên: {e}"))?;
+    let chars: Vec<char> = raw
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect();
+    Ok(chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-"))
+}
+
+/// A random token for a session or a form, hex.
+pub fn new_token() -> Result<String> {
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw).map_err(|e| anyhow!("không tạo được mã ngẫu nhiên: {e}"))?;
+    Ok(hex::encode(raw))
+}
+
+/// An access code as typed: upper case, spaces and dashes ignored.
+fn normalise_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+pub fn hash_secret(secret: &str) -> Result<String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| anyhow!("không tạo được mã ngẫu nhiên: {e}"))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow!("muối: {e}"))?;
+    Argon2::default()
+        .hash_password(secret.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow!("không băm được mã: {e}"))
+}
+
+fn verify_secret(secret: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(secret.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// Issues a new access code for a unit; the old one stops working.
+/// Returns the code, which is shown once and stored only as a hash.
+pub fn issue_unit_code(engine: &Engine, unit: &Unit) -> Result<String> {
+    let code = new_access_code()?;
+    engine.store.set_account(&Account {
+        login: unit.code.0.clone(),
+        kind: "unit".into(),
+        unit: Some(unit.code.0.clone()),
+        hash: hash_secret(&normalise_code(&code))?,
+    })?;
+    Ok(code)
+}
+
+/// Creates or resets an office user; returns the new password.
+pub fn issue_office_password(engine: &Engine, user: &str) -> Result<String> {
+    let user = user.trim();
+    if user.is_empty() || engine.settings.unit(user).is_some() {
+        return Err(anyhow!(
+            "tên đăng nhập \"{user}\" không dùng được: để trống hoặc trùng mã một đơn vị"
+        ));
+    }
+    let password = new_access_code()?;
+    engine.store.set_account(&Account {
+        login: user.to_string(),
+        kind: "office".into(),
+        unit: None,
+        hash: hash_secret(&normalise_code(&password))?,
+    })?;
+    Ok(password)
+}
+
+/// The account a login and code sign in as, if they match. A unit's code
+/// is matched whatever its case; the office user name exactly.
+pub fn check_sign_in(engine: &Engine, login: &str, code: &str) -> Result<Option<Account>> {
+    let login = login.trim();
+    let account = match engine.store.account(login)? {
+        Some(a) => Some(a),
+        None => engine
+            .settings
+            .units
+            .by_code_any_case(login)
+            .map(|u| engine.store.account(&u.code.0))
+            .transpose()?
+            .flatten(),
+    };
+    // Hash anyway when there is no such account, so the answer takes as
+    // long either way.
+    let hash = account.as_ref().map(|a| a.hash.as_str()).unwrap_or(
+        "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$cHJldGVuZHByZXRlbmRwcmV0ZW5kcHJldGVuZA",
+    );
+    let ok = verify_secret(&normalise_code(code), hash);
+    Ok(account.filter(|_| ok))
+}

@@ -1,0 +1,299 @@
+//! The web portal that `tthc serve` runs: units sign in with their access
+//! code, upload their workbook and see at once what is wrong; the office
+//! watches the quarter fill up and gets the ranking out. Pages are
+//! rendered on the server (minijinja), work without JavaScript and fit a
+//! phone. Handlers only translate HTTP; what they do is in `portal`,
+//! `pipeline` and `store`.
+
+mod auth;
+mod office;
+mod unit;
+
+use crate::pipeline::Engine;
+use crate::settings::Settings;
+use anyhow::{Result, anyhow};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use minijinja::Environment;
+use std::sync::{Arc, Mutex};
+
+pub use auth::{ClientAddr, Throttle, Who};
+
+/// What every request shares.
+pub struct Portal {
+    pub settings: Arc<Settings>,
+    /// The engine, for store reads and writes; checking an upload runs
+    /// outside it.
+    engine: Mutex<Engine>,
+    pages: Environment<'static>,
+    throttle: Mutex<Throttle>,
+}
+
+impl Portal {
+    pub fn new(settings: Settings) -> Result<Arc<Portal>> {
+        let engine = Engine::open(settings.clone())?;
+        Ok(Arc::new(Portal {
+            settings: Arc::new(settings),
+            engine: Mutex::new(engine),
+            pages: pages()?,
+            throttle: Mutex::new(Throttle::default()),
+        }))
+    }
+
+    /// Runs `f` with the engine on a blocking thread.
+    async fn with_engine<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Engine) -> Result<T> + Send + 'static,
+    ) -> Result<T, Failure> {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let engine = me
+                .engine
+                .lock()
+                .map_err(|_| anyhow!("kho dữ liệu đang hỏng khóa"))?;
+            f(&engine)
+        })
+        .await
+        .map_err(|e| Failure::Internal(anyhow!("{e}")))?
+        .map_err(Failure::Internal)
+    }
+
+    fn render(&self, name: &str, who: &Who, ctx: minijinja::Value) -> Result<Response, Failure> {
+        let base = minijinja::context! {
+            org_name => self.settings.organisation.name,
+            who => who.view(),
+            csrf => who.csrf(),
+        };
+        let html = self
+            .pages
+            .get_template(name)
+            .and_then(|t| t.render(minijinja::context! { ..ctx, ..base }))
+            .map_err(|e| Failure::Internal(anyhow!("trang {name}: {e:#}")))?;
+        Ok(Html(html).into_response())
+    }
+}
+
+fn pages() -> Result<Environment<'static>> {
+    let mut env = Environment::new();
+    for (name, text) in [
+        ("base.html", include_str!("../../templates/web/base.html")),
+        (
+            "dang-nhap.html",
+            include_str!("../../templates/web/dang-nhap.html"),
+        ),
+        (
+            "don-vi.html",
+            include_str!("../../templates/web/don-vi.html"),
+        ),
+        (
+            "ket-qua-nop.html",
+            include_str!("../../templates/web/ket-qua-nop.html"),
+        ),
+        (
+            "van-phong.html",
+            include_str!("../../templates/web/van-phong.html"),
+        ),
+        (
+            "ma-truy-cap.html",
+            include_str!("../../templates/web/ma-truy-cap.html"),
+        ),
+        (
+            "xep-hang.html",
+            include_str!("../../templates/web/xep-hang.html"),
+        ),
+        (
+            "bao-cao.html",
+            include_str!("../../templates/web/bao-cao.html"),
+        ),
+        (
+            "gui-thu.html",
+            include_str!("../../templates/web/gui-thu.html"),
+        ),
+        (
+            "tac-vu.html",
+            include_str!("../../templates/web/tac-vu.html"),
+        ),
+        (
+            "nhat-ky.html",
+            include_str!("../../templates/web/nhat-ky.html"),
+        ),
+    ] {
+        env.add_template(name, text)
+            .map_err(|e| anyhow!("mẫu trang {name}: {e:#}"))?;
+    }
+    Ok(env)
+}
+
+const STYLE: &str = include_str!("../../templates/web/kieu.css");
+
+/// Every route of the portal.
+pub fn router(portal: Arc<Portal>) -> Router {
+    let upload_limit = portal.settings.web.max_upload + 64 * 1024;
+    Router::new()
+        .route("/", get(auth::home))
+        .route("/kieu.css", get(style))
+        .route("/dang-nhap", get(auth::sign_in_page).post(auth::sign_in))
+        .route("/dang-xuat", post(auth::sign_out))
+        .route("/don-vi", get(unit::home))
+        .route("/don-vi/mau", get(unit::template))
+        .route(
+            "/don-vi/nop",
+            post(unit::upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/don-vi/nop/{id}", get(unit::submission))
+        .route("/don-vi/nop/{id}/tep-danh-dau", get(unit::annotated))
+        .route("/van-phong", get(office::board))
+        .route("/van-phong/nhac-nop", post(office::remind))
+        .route("/van-phong/ma-truy-cap/{unit}", post(office::issue_code))
+        .route("/van-phong/xep-hang", get(office::ranking))
+        .route(
+            "/van-phong/bao-cao",
+            get(office::reports).post(office::run_report),
+        )
+        .route(
+            "/van-phong/bao-cao/{period}/{version}/{kind}",
+            get(office::download_version),
+        )
+        .route("/van-phong/gui-thu", get(office::ledger))
+        .route("/van-phong/tac-vu", get(office::jobs))
+        .route("/van-phong/nhat-ky", get(office::audit))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .with_state(portal)
+}
+
+async fn style() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE).into_response()
+}
+
+async fn not_found() -> Failure {
+    Failure::NotFound
+}
+
+/// Why a request did not get its page. Each becomes a page in Vietnamese
+/// with the right status; nothing about the server's insides is shown.
+#[derive(Debug)]
+pub enum Failure {
+    /// Not signed in: to the sign-in page.
+    SignIn,
+    /// Signed in, but this is not for this account.
+    Forbidden,
+    NotFound,
+    /// The form's CSRF token is missing or wrong.
+    BadForm,
+    TooLarge(usize),
+    NotSpreadsheet,
+    Throttled(u64),
+    Bad(String),
+    Internal(anyhow::Error),
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let (status, heading, message) = match self {
+            Failure::SignIn => return Redirect::to("/dang-nhap").into_response(),
+            Failure::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Không có quyền",
+                "Tài khoản này không được xem trang này.".to_string(),
+            ),
+            Failure::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Không tìm thấy",
+                "Không có trang hoặc tệp này.".to_string(),
+            ),
+            Failure::BadForm => (
+                StatusCode::FORBIDDEN,
+                "Biểu mẫu đã hết hạn",
+                "Biểu mẫu không hợp lệ hoặc đã hết hạn. Tải lại trang rồi thử lại.".to_string(),
+            ),
+            Failure::TooLarge(max) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Tệp quá lớn",
+                format!(
+                    "Tệp vượt quá {} MB. Xóa các dòng, cột, sheet thừa hoặc chép số liệu sang mẫu báo cáo của kỳ rồi gửi lại.",
+                    max / (1024 * 1024)
+                ),
+            ),
+            Failure::NotSpreadsheet => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Không phải bảng tính",
+                "Tệp gửi lên không phải bảng tính. Hãy gửi tệp báo cáo theo mẫu của kỳ (.xlsx, .xls hoặc .ods).".to_string(),
+            ),
+            Failure::Throttled(minutes) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Tạm khóa đăng nhập",
+                format!("Đăng nhập sai quá nhiều lần. Thử lại sau {minutes} phút."),
+            ),
+            Failure::Bad(m) => (StatusCode::BAD_REQUEST, "Yêu cầu không hợp lệ", m),
+            Failure::Internal(e) => {
+                tracing::error!(error = %format!("{e:#}"), "portal request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Có lỗi",
+                    "Hệ thống gặp lỗi khi xử lý yêu cầu. Thử lại sau ít phút; nếu vẫn lỗi, báo văn phòng.".to_string(),
+                )
+            }
+        };
+        let page = minijinja::Environment::new()
+            .template_from_str(include_str!("../../templates/web/error-standalone.html"))
+            .and_then(|t| t.render(minijinja::context! { heading, message }))
+            .unwrap_or_else(|_| message.clone());
+        let mut r = (status, Html(page)).into_response();
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        r
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Internal(e)
+    }
+}
+
+/// Serves the portal on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    portal: Arc<Portal>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    axum::serve(
+        listener,
+        router(portal).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
+}
+
+/// A file to download, with an ASCII file name.
+fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

@@ -1,0 +1,422 @@
+//! The office's pages: the quarter's board, reminders, access codes, the
+//! ranking preview with its chart, report runs and their files, the
+//! delivery ledger, job runs and the audit log.
+
+use super::auth::{ClientAddr, Token};
+use super::{Failure, Portal, Who, XLSX, download};
+use crate::domain::Period;
+use crate::portal::{open_period, status_word};
+use crate::rank::Status;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+#[derive(Deserialize, Default)]
+pub struct BoardQuery {
+    #[serde(default)]
+    khoi: String,
+    /// What the last action did, to say so: `nhac` (with `n`), `bao-cao`.
+    #[serde(default)]
+    tb: String,
+    #[serde(default)]
+    n: i64,
+}
+
+#[derive(Serialize)]
+struct BoardRow {
+    code: String,
+    name: String,
+    league: String,
+    status: &'static str,
+    status_class: &'static str,
+    last: String,
+    findings: String,
+    has_code: bool,
+}
+
+fn today(portal: &Portal) -> chrono::NaiveDate {
+    Utc::now()
+        .with_timezone(&portal.settings.time_zone())
+        .date_naive()
+}
+
+pub async fn board(
+    State(portal): State<Arc<Portal>>,
+    who: Who,
+    Query(q): Query<BoardQuery>,
+) -> Result<Response, Failure> {
+    who.office()?;
+    let period = open_period(&portal.settings, today(&portal));
+    let league = q.khoi.clone();
+    let ctx = portal
+        .with_engine(move |engine| {
+            let tz = engine.settings.time_zone();
+            // With the previous quarter asked for, a quarter with no
+            // submission yet still lists every unit.
+            let results = engine
+                .results(period, true)?
+                .ok_or_else(|| anyhow::anyhow!("không tính được {period}"))?;
+            let issued: std::collections::HashSet<String> = engine
+                .store
+                .unit_codes_issued()?
+                .into_iter()
+                .map(|(u, _)| u)
+                .collect();
+            let all: Vec<&crate::rank::UnitResult> = results.units().collect();
+            let count = |s: Status| all.iter().filter(|u| u.status == s).count();
+            let counts = minijinja::context! {
+                total => all.len(),
+                submitted => count(Status::OnTime) + count(Status::Late),
+                late => count(Status::Late),
+                rejected => count(Status::Rejected),
+                missing => count(Status::Missing),
+            };
+            let leagues: Vec<minijinja::Value> = results
+                .leagues
+                .iter()
+                .map(|l| minijinja::context! { code => l.code, label => l.label })
+                .collect();
+            let rows: Vec<BoardRow> = results
+                .leagues
+                .iter()
+                .filter(|l| league.is_empty() || l.code == league)
+                .flat_map(|l| l.units.iter().map(move |u| (l, u)))
+                .map(|(l, u)| {
+                    let (status, status_class) = status_word(u.status);
+                    let errors = u.findings.iter().filter(|f| f.is_error()).count();
+                    BoardRow {
+                        code: u.code.clone(),
+                        name: u.name.clone(),
+                        league: l.label.clone(),
+                        status,
+                        status_class,
+                        last: u
+                            .received_at
+                            .map(|t| t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string())
+                            .unwrap_or_else(|| "—".into()),
+                        findings: if u.findings.is_empty() {
+                            "—".into()
+                        } else {
+                            format!("{errors} / {}", u.findings.len() - errors)
+                        },
+                        has_code: issued.contains(&u.code),
+                    }
+                })
+                .collect();
+            Ok(minijinja::context! { period_label => period.label_vi(), counts, leagues, league, rows })
+        })
+        .await?;
+    let flash = match q.tb.as_str() {
+        "nhac" => Some(format!("Đã gửi {} thư nhắc.", q.n)),
+        _ => None,
+    };
+    portal.render(
+        "van-phong.html",
+        &who,
+        minijinja::context! { flash, flash_kind => "ok", ..ctx },
+    )
+}
+
+pub async fn remind(
+    State(portal): State<Arc<Portal>>,
+    who: Who,
+    ClientAddr(addr): ClientAddr,
+    Form(form): Form<Token>,
+) -> Result<Response, Failure> {
+    let login = who.office()?.to_string();
+    who.check_csrf(&form._csrf)?;
+    let day = today(&portal);
+    let period = open_period(&portal.settings, day);
+    let sent = portal
+        .with_engine(move |engine| {
+            let outcomes = crate::deliver::remind_period(engine, period, day, false)?;
+            let sent = outcomes
+                .iter()
+                .filter(|o| matches!(o.status.as_str(), "sent" | "written"))
+                .count();
+            engine.store.audit(
+                &format!("văn phòng:{login}"),
+                "gui_nhac",
+                &format!("{period}: {sent} thư"),
+                &addr,
+            )?;
+            Ok(sent)
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/van-phong?tb=nhac&n={sent}")).into_response())
+}
+
+pub async fn issue_code(
+    State(portal): State<Arc<Portal>>,
+    who: Who,
+    ClientAddr(addr): ClientAddr,
+    Path(unit): Path<String>,
+    Form(form): Form<Token>,
+) -> Result<Response, Failure> {
+    let login = who.office()?.to_string();
+    who.check_csrf(&form._csrf)?;
+    let found = portal
+        .settings
+        .unit(&unit)
+        .cloned()
+        .ok_or(Failure::NotFound)?;
+    let u = found.clone();
+    let code = portal
+        .with_engine(move |engine| {
+            let code = crate::portal::issue_unit_code(engine, &u)?;
+            engine
+                .store
+                .audit(&format!("văn phòng:{login}"), "cap_ma", &u.code.0, &addr)?;
+            Ok(code)
+        })
+        .await?;
+    let mut page = portal.render(
+        "ma-truy-cap.html",
+        &who,
+        minijinja::context! { unit_name => found.name, unit_code => found.code.0, code },
+    )?;
+    page.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(page)
+}
+
+#[derive(Serialize)]
+struct Bar {
+    y: usize,
+    label: String,
+    value: String,
+    width: f64,
+    color: &'static str,
+}
+
+pub async fn ranking(State(portal): State<Arc<Portal>>, who: Who) -> Result<Response, Failure> {
+    who.office()?;
+    let period = open_period(&portal.settings, today(&portal));
+    let ctx = portal
+        .with_engine(move |engine| {
+            let results = engine
+                .results(period, true)?
+                .ok_or_else(|| anyhow::anyhow!("không tính được {period}"))?;
+            let leagues: Vec<minijinja::Value> = results
+                .leagues
+                .iter()
+                .map(|l| {
+                    let ranked: Vec<(&str, f64)> = l
+                        .units
+                        .iter()
+                        .filter_map(|u| Some((u.name.as_str(), u.card.as_ref()?.total)))
+                        .collect();
+                    // The chart: a bar per unit, at most the first 60.
+                    let bars: Vec<Bar> = ranked
+                        .iter()
+                        .take(60)
+                        .enumerate()
+                        .map(|(i, (name, total))| Bar {
+                            y: i * 20,
+                            label: name.chars().take(34).collect(),
+                            value: crate::report::narrative::dec_vi(*total),
+                            width: (total.clamp(0.0, 100.0) * 3.4).round(),
+                            color: crate::report::pdf::bar_color(*total),
+                        })
+                        .collect();
+                    let units: Vec<minijinja::Value> = l
+                        .units
+                        .iter()
+                        .map(|u| {
+                            minijinja::context! {
+                                rank => u.rank.map(|r| r.to_string()).unwrap_or_else(|| "—".into()),
+                                name => u.name,
+                                total => u.card.as_ref().map(|c| crate::report::narrative::dec_vi(c.total)).unwrap_or_else(|| "—".into()),
+                                band => u.card.as_ref().map(|c| c.band.clone()).unwrap_or_default(),
+                                status => status_word(u.status).0,
+                            }
+                        })
+                        .collect();
+                    minijinja::context! {
+                        label => l.label,
+                        ranked => ranked.len(),
+                        height => bars.len() * 20 + 4,
+                        bars, units,
+                    }
+                })
+                .collect();
+            Ok(minijinja::context! { period_label => period.label_vi(), leagues })
+        })
+        .await?;
+    portal.render("xep-hang.html", &who, ctx)
+}
+
+#[derive(Serialize)]
+struct VersionRow {
+    version: i64,
+    at: String,
+    files: Vec<minijinja::Value>,
+}
+
+pub async fn reports(
+    State(portal): State<Arc<Portal>>,
+    who: Who,
+    Query(q): Query<BoardQuery>,
+) -> Result<Response, Failure> {
+    who.office()?;
+    let period = open_period(&portal.settings, today(&portal));
+    let versions = portal
+        .with_engine(move |engine| Ok(engine.store.versions(&period.to_string())?))
+        .await?;
+    let versions: Vec<VersionRow> = versions
+        .into_iter()
+        .map(|(version, at)| VersionRow {
+            version,
+            at: chrono::DateTime::parse_from_rfc3339(&at)
+                .map(|t| {
+                    t.with_timezone(&portal.settings.time_zone())
+                        .format("%d/%m/%Y %H:%M")
+                        .to_string()
+                })
+                .unwrap_or(at),
+            files: [
+                ("xlsx", "Bảng xếp hạng (.xlsx)"),
+                ("pdf", "Báo cáo (.pdf)"),
+                ("json", "Số liệu (.json)"),
+            ]
+            .iter()
+            .map(|(kind, label)| minijinja::context! { kind, label })
+            .collect(),
+        })
+        .collect();
+    let flash = (q.tb == "bao-cao").then(|| {
+        if q.n > 0 {
+            format!("Đã lập báo cáo phiên bản {}.", q.n)
+        } else {
+            format!("Số liệu không đổi: giữ phiên bản {}.", -q.n)
+        }
+    });
+    portal.render(
+        "bao-cao.html",
+        &who,
+        minijinja::context! {
+            period => period.to_string(), period_label => period.label_vi(), versions,
+            flash, flash_kind => "ok",
+        },
+    )
+}
+
+pub async fn run_report(
+    State(portal): State<Arc<Portal>>,
+    who: Who,
+    ClientAddr(addr): ClientAddr,
+    Form(form): Form<Token>,
+) -> Result<Response, Failure> {
+    let login = who.office()?.to_string();
+    who.check_csrf(&form._csrf)?;
+    let period = open_period(&portal.settings, today(&portal));
+    let (version, new) = portal
+        .with_engine(move |engine| {
+            let (_, outcome) = engine.run(period)?;
+            engine.store.audit(
+                &format!("văn phòng:{login}"),
+                "lap_bao_cao",
+                &format!(
+                    "{period} phiên bản {}{}",
+                    outcome.version,
+                    if outcome.new_version { " (mới)" } else { "" }
+                ),
+                &addr,
+            )?;
+            Ok((outcome.version, outcome.new_version))
+        })
+        .await?;
+    let n = if new { version } else { -version };
+    Ok(Redirect::to(&format!("/van-phong/bao-cao?tb=bao-cao&n={n}")).into_response())
+}
+
+pub async fn download_version(
+    State(portal): State<Arc<Portal>>,
+    who: Who,
+    ClientAddr(addr): ClientAddr,
+    Path((period, version, kind)): Path<(String, i64, String)>,
+) -> Result<Response, Failure> {
+    let login = who.office()?.to_string();
+    let period: Period = period.parse().map_err(|_| Failure::NotFound)?;
+    let (stem, content_type) = match kind.as_str() {
+        "xlsx" => ("xep-hang", XLSX),
+        "pdf" => ("bao-cao", "application/pdf"),
+        "json" => ("ket-qua", "application/json"),
+        _ => return Err(Failure::NotFound),
+    };
+    let name = format!("{stem}-{period}.{kind}");
+    let path = portal
+        .settings
+        .paths
+        .output
+        .join(period.to_string())
+        .join(format!("v{version}"))
+        .join(&name);
+    let detail = format!("{period} v{version} {kind}");
+    let bytes = portal
+        .with_engine(move |engine| {
+            let Ok(bytes) = std::fs::read(&path) else {
+                return Ok(None);
+            };
+            engine
+                .store
+                .audit(&format!("văn phòng:{login}"), "tai_bao_cao", &detail, &addr)?;
+            Ok(Some(bytes))
+        })
+        .await?
+        .ok_or(Failure::NotFound)?;
+    let stem_name = format!("{stem}-{period}-v{version}.{kind}");
+    Ok(download(bytes, content_type, &stem_name))
+}
+
+pub async fn ledger(State(portal): State<Arc<Portal>>, who: Who) -> Result<Response, Failure> {
+    who.office()?;
+    let rows = portal
+        .with_engine(|engine| Ok(engine.store.ledger(300)?))
+        .await?;
+    let rows: Vec<minijinja::Value> = rows
+        .into_iter()
+        .map(|r| {
+            let key = match crate::deliver::receipt_submission(&r.key) {
+                Some(id) => format!("biên nhận #{id}"),
+                None if r.version == 0 => format!("thư nhắc {}", r.key),
+                None => format!("báo cáo {}", r.key),
+            };
+            minijinja::context! {
+                key, version => r.version, recipient => r.recipient, channel => r.channel,
+                status => r.status, attempts => r.attempts, detail => r.detail, updated => r.updated_at,
+            }
+        })
+        .collect();
+    portal.render("gui-thu.html", &who, minijinja::context! { rows })
+}
+
+pub async fn jobs(State(portal): State<Arc<Portal>>, who: Who) -> Result<Response, Failure> {
+    who.office()?;
+    let runs = portal
+        .with_engine(|engine| Ok(engine.store.job_runs(100)?))
+        .await?;
+    let runs: Vec<minijinja::Value> = runs
+        .into_iter()
+        .map(|r| {
+            minijinja::context! {
+                job => r.job, trigger => r.trigger, started => r.started_at,
+                finished => r.finished_at.unwrap_or_default(),
+                outcome => r.outcome.unwrap_or_else(|| "đang chạy".into()), summary => r.summary,
+            }
+        })
+        .collect();
+    portal.render("tac-vu.html", &who, minijinja::context! { runs })
+}
+
+pub async fn audit(State(portal): State<Arc<Portal>>, who: Who) -> Result<Response, Failure> {
+    who.office()?;
+    let entries = portal
+        .with_engine(|engine| Ok(engine.store.audit_log(500)?))
+        .await?;
+    portal.render("nhat-ky.html", &who, minijinja::context! { entries })
+}

@@ -1,0 +1,349 @@
+//! A unit's pages: its home (the open quarter, its deadline and status,
+//! the template, the upload form, its history and its published score),
+//! the result of an upload with every finding, and the annotated copy.
+//! Every page checks that what it shows belongs to the signed-in unit.
+
+use super::auth::ClientAddr;
+use super::{Failure, Portal, Who, XLSX, download};
+use crate::domain::Severity;
+use crate::portal::{self, belongs_to, findings_of, open_period};
+use axum::extract::{Multipart, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::Serialize;
+use std::sync::Arc;
+
+fn local(t: &DateTime<FixedOffset>, tz: chrono_tz::Tz) -> String {
+    t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string()
+}
+
+#[derive(Serialize)]
+struct HistoryRow {
+    id: i64,
+    at: String,
+    file: String,
+    period: String,
+    accepted: bool,
+    summary: String,
+}
+
+#[derive(Serialize)]
+struct Score {
+    period_label: String,
+    version: i64,
+    total: String,
+    band: String,
+    rank: Option<u64>,
+    of: usize,
+    league: String,
+}
+
+fn count_words(findings: &[crate::domain::Finding]) -> String {
+    let errors = findings.iter().filter(|f| f.is_error()).count();
+    let warnings = findings.len() - errors;
+    match (errors, warnings) {
+        (0, 0) => String::new(),
+        (0, w) => format!("({w} cảnh báo)"),
+        (e, 0) => format!("({e} lỗi)"),
+        (e, w) => format!("({e} lỗi, {w} cảnh báo)"),
+    }
+}
+
+pub async fn home(State(portal): State<Arc<Portal>>, who: Who) -> Result<Response, Failure> {
+    let (code, _) = who.unit()?;
+    let code = code.to_string();
+    let ctx = portal
+        .with_engine(move |engine| {
+            let s = &engine.settings;
+            let tz = s.time_zone();
+            let today = Utc::now().with_timezone(&tz).date_naive();
+            let unit = s
+                .unit(&code)
+                .ok_or_else(|| anyhow::anyhow!("không có đơn vị {code}"))?;
+            let period = open_period(s, today);
+            let (from, to) = period.window(s.period.window);
+            let deadline = engine.deadline(unit, period);
+            let mine = engine.store.submissions_of(&code, 100)?;
+            let this_period: Vec<_> = mine
+                .iter()
+                .filter(|x| x.period.as_deref() == Some(&period.to_string()))
+                .collect();
+            let (status, status_class) = match this_period.iter().find(|x| x.accepted) {
+                Some(x) if x.received_at.with_timezone(&tz).date_naive() > deadline => {
+                    ("Đã nộp, muộn hạn", "late")
+                }
+                Some(_) => ("Đã nộp", "ok"),
+                None if !this_period.is_empty() => ("Bị từ chối: sửa lỗi rồi gửi lại", "bad"),
+                None => ("Chưa nộp", "none"),
+            };
+            let history: Vec<HistoryRow> = mine
+                .iter()
+                .map(|x| HistoryRow {
+                    id: x.id,
+                    at: local(&x.received_at, tz),
+                    file: x.file_name.clone(),
+                    period: x
+                        .period
+                        .as_deref()
+                        .and_then(|p| p.parse::<crate::domain::Period>().ok())
+                        .map(|p| p.label_vi())
+                        .unwrap_or_default(),
+                    accepted: x.accepted,
+                    summary: count_words(&findings_of(x)),
+                })
+                .collect();
+            let score = published_score(engine, &code, [period, period.previous()])?;
+            Ok(minijinja::context! {
+                unit => minijinja::context! { name => unit.name, code => unit.code.0 },
+                period_label => period.label_vi(),
+                window_from => from.format("%d/%m/%Y").to_string(),
+                window_to => to.format("%d/%m/%Y").to_string(),
+                deadline => deadline.format("%d/%m/%Y").to_string(),
+                days_left => (deadline - today).num_days(),
+                status, status_class,
+                max_mb => s.web.max_upload / (1024 * 1024),
+                history, score,
+            })
+        })
+        .await?;
+    portal.render("don-vi.html", &who, ctx)
+}
+
+/// The unit's score and rank in the latest published report of the first
+/// of `periods` that has one.
+fn published_score(
+    engine: &crate::pipeline::Engine,
+    code: &str,
+    periods: [crate::domain::Period; 2],
+) -> anyhow::Result<Option<Score>> {
+    for period in periods {
+        let key = period.to_string();
+        let Some(v) = engine.store.latest_version(&key)? else {
+            continue;
+        };
+        let Some(json) = engine.store.version_results(&key, v.version)? else {
+            continue;
+        };
+        let results: serde_json::Value = serde_json::from_str(&json)?;
+        let units = results["units"].as_array().cloned().unwrap_or_default();
+        let Some(me) = units.iter().find(|u| u["code"] == code) else {
+            continue;
+        };
+        let league = me["league"].clone();
+        return Ok(Some(Score {
+            period_label: period.label_vi(),
+            version: v.version,
+            total: me["total"]
+                .as_f64()
+                .map(crate::report::narrative::dec_vi)
+                .unwrap_or_else(|| "—".into()),
+            band: me["band"].as_str().unwrap_or("—").to_string(),
+            rank: me["rank"].as_u64(),
+            of: units
+                .iter()
+                .filter(|u| u["league"] == league && u["rank"].is_u64())
+                .count(),
+            league: engine
+                .rules
+                .ruleset_for(period)
+                .and_then(|r| r.leagues.iter().find(|l| league == l.code.as_str()))
+                .map(|l| l.label.clone())
+                .unwrap_or_default(),
+        }));
+    }
+    Ok(None)
+}
+
+pub async fn template(
+    State(portal): State<Arc<Portal>>,
+    who: Who,
+    ClientAddr(addr): ClientAddr,
+) -> Result<Response, Failure> {
+    let (code, _) = who.unit()?;
+    let code = code.to_string();
+    let (bytes, name) = portal
+        .with_engine(move |engine| {
+            let s = &engine.settings;
+            let today = Utc::now().with_timezone(&s.time_zone()).date_naive();
+            let period = open_period(s, today);
+            let unit = s
+                .unit(&code)
+                .ok_or_else(|| anyhow::anyhow!("không có đơn vị {code}"))?;
+            let content = crate::report::template::blank_content(s, &engine.rules, unit, period);
+            let bytes = crate::report::template::write_workbook(&content)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            let name = format!("{code}-{period}.xlsx");
+            engine.store.audit(&code, "tai_mau", &name, &addr)?;
+            Ok((bytes, name))
+        })
+        .await?;
+    Ok(download(bytes, XLSX, &name))
+}
+
+pub async fn upload(
+    State(portal): State<Arc<Portal>>,
+    who: Who,
+    ClientAddr(addr): ClientAddr,
+    mut form: Multipart,
+) -> Result<Response, Failure> {
+    let (code, _) = who.unit()?;
+    let code = code.to_string();
+    let max = portal.settings.web.max_upload;
+    let mut token = String::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(Failure::TooLarge(max));
+            }
+            Err(e) => return Err(Failure::Bad(format!("Biểu mẫu gửi lên bị hỏng: {e}"))),
+        };
+        match field.name() {
+            Some("_csrf") => token = field.text().await.unwrap_or_default(),
+            Some("file") => {
+                let name = portal::display_name(field.file_name().unwrap_or_default());
+                let bytes = match field.bytes().await {
+                    Ok(b) => b.to_vec(),
+                    Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                        return Err(Failure::TooLarge(max));
+                    }
+                    Err(e) => return Err(Failure::Bad(format!("Tệp gửi lên bị hỏng: {e}"))),
+                };
+                file = Some((name, bytes));
+            }
+            _ => {}
+        }
+    }
+    who.check_csrf(&token)?;
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return Err(Failure::Bad("Chưa chọn tệp báo cáo để gửi.".into()));
+    };
+    if bytes.len() > max {
+        return Err(Failure::TooLarge(max));
+    }
+    if !portal::looks_like_spreadsheet(&bytes) {
+        let (c, n, a) = (code.clone(), name.clone(), addr.clone());
+        portal
+            .with_engine(move |e| Ok(e.store.audit(&c, "tu_choi_tep", &n, &a)?))
+            .await?;
+        return Err(Failure::NotSpreadsheet);
+    }
+    let id = portal
+        .with_engine(move |engine| {
+            let s = &engine.settings;
+            let now = Utc::now();
+            let period = open_period(s, now.with_timezone(&s.time_zone()).date_naive());
+            let unit = s
+                .unit(&code)
+                .ok_or_else(|| anyhow::anyhow!("không có đơn vị {code}"))?;
+            let done = portal::accept_upload(engine, unit, period, &name, &bytes, now)?;
+            let verdict = if done.checked.accepted() {
+                "hợp lệ"
+            } else {
+                "bị từ chối"
+            };
+            engine.store.audit(
+                &code,
+                "nop_bao_cao",
+                &format!("#{} {name} ({} byte): {verdict}", done.id, bytes.len()),
+                &addr,
+            )?;
+            Ok(done.id)
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/don-vi/nop/{id}")).into_response())
+}
+
+#[derive(Serialize)]
+struct FindingRow {
+    level: &'static str,
+    level_class: &'static str,
+    sheet: String,
+    cell: String,
+    value: String,
+    message: String,
+}
+
+/// One of the unit's own submissions; another unit's is "not found".
+async fn own_submission(
+    portal: &Arc<Portal>,
+    who: &Who,
+    id: i64,
+) -> Result<crate::store::StoredSubmission, Failure> {
+    let (code, _) = who.unit()?;
+    let code = code.to_string();
+    portal
+        .with_engine(move |e| Ok(e.store.submission(id)?))
+        .await?
+        .filter(|s| belongs_to(s, &code))
+        .ok_or(Failure::NotFound)
+}
+
+pub async fn submission(
+    State(portal): State<Arc<Portal>>,
+    who: Who,
+    Path(id): Path<i64>,
+) -> Result<Response, Failure> {
+    let s = own_submission(&portal, &who, id).await?;
+    let tz = portal.settings.time_zone();
+    let findings = findings_of(&s);
+    let errors = findings.iter().filter(|f| f.is_error()).count();
+    let rows: Vec<FindingRow> = findings
+        .iter()
+        .map(|f| {
+            let (level, level_class) = match f.severity {
+                Severity::Error => ("Lỗi", "error"),
+                Severity::Warning => ("Cảnh báo", "warning"),
+            };
+            FindingRow {
+                level,
+                level_class,
+                sheet: f.cell.as_ref().map(|c| c.sheet.clone()).unwrap_or_default(),
+                cell: f.cell.as_ref().map(|c| c.a1()).unwrap_or_default(),
+                value: f.value.clone().unwrap_or_default(),
+                message: f.message.clone(),
+            }
+        })
+        .collect();
+    portal.render(
+        "ket-qua-nop.html",
+        &who,
+        minijinja::context! {
+            id => s.id,
+            file => s.file_name,
+            at => local(&s.received_at, tz),
+            accepted => s.accepted,
+            period_label => s.period.as_deref().and_then(|p| p.parse::<crate::domain::Period>().ok()).map(|p| p.label_vi()),
+            errors, warnings => findings.len() - errors,
+            findings => rows,
+        },
+    )
+}
+
+pub async fn annotated(
+    State(portal): State<Arc<Portal>>,
+    who: Who,
+    ClientAddr(addr): ClientAddr,
+    Path(id): Path<i64>,
+) -> Result<Response, Failure> {
+    let s = own_submission(&portal, &who, id).await?;
+    let label = who.label();
+    let name = s.file_name.clone();
+    let bytes = portal
+        .with_engine(move |engine| {
+            let original = engine.store.archived(&s.sha256)?;
+            let wb = crate::intake::read_workbook(&original).ok();
+            let copy =
+                crate::report::annotate::annotate(wb.as_ref(), &findings_of(&s), &s.file_name)
+                    .map_err(|e| anyhow::anyhow!(e))?;
+            engine
+                .store
+                .audit(&label, "tai_tep_danh_dau", &format!("#{}", s.id), &addr)?;
+            Ok(copy)
+        })
+        .await?;
+    let stem = name.rsplit_once('.').map(|(s, _)| s).unwrap_or(&name);
+    Ok(download(bytes, XLSX, &format!("{stem}-danh-dau-loi.xlsx")))
+}

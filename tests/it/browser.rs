@@ -1,0 +1,243 @@
+//! The portal in a real headless Chromium (Debian's `chromium` and
+//! `chromium-driver`, installed by `.ci/run`): a unit signs in, sends a
+//! workbook with an error, sees the finding, sends the right one; the
+//! office signs in and sees the unit as submitted. Every page is kept as
+//! a screenshot, on a desktop and a phone-sized window, under
+//! `target/screenshots/`.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn chromium() -> (Driver, Client) {
+    let driver_bin = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("chromedriver is not installed: `apt-get install chromium chromium-driver` (bash .ci/run does it)");
+    let port = free_port();
+    let driver = Driver(
+        Command::new(driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts"),
+    );
+    let profile = tempfile::tempdir().unwrap().keep();
+    let caps: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_value(serde_json::json!({
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }
+        }))
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => return (driver, c),
+            Err(e) if started.elapsed() > Duration::from_secs(30) => {
+                panic!("no session from chromedriver: {e}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+fn shots_dir() -> PathBuf {
+    let d = crate::repo().join("target/screenshots");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Keeps a screenshot of the page, at desktop and phone width.
+async fn shoot(c: &Client, name: &str) {
+    for (w, h, tag) in [(1280, 900, "may-tinh"), (390, 844, "dien-thoai")] {
+        c.set_window_size(w, h).await.unwrap();
+        let png = c.screenshot().await.unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+        std::fs::write(shots_dir().join(format!("{name}-{tag}.png")), png).unwrap();
+    }
+    c.set_window_size(1280, 900).await.unwrap();
+}
+
+/// Clicks a button that submits a form and waits for the next page.
+async fn submit(c: &Client, css: &str) {
+    c.execute("document.documentElement.dataset.cu = '1'", vec![])
+        .await
+        .unwrap();
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let done = c
+            .execute(
+                "return document.readyState === 'complete' && !document.documentElement.dataset.cu",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        if done {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no new page after {css}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn text(c: &Client) -> String {
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn sign_in(c: &Client, base: &str, login: &str, code: &str) {
+    c.goto(&format!("{base}/dang-nhap")).await.unwrap();
+    c.find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .send_keys(login)
+        .await
+        .unwrap();
+    c.find(Locator::Id("code"))
+        .await
+        .unwrap()
+        .send_keys(code)
+        .await
+        .unwrap();
+    submit(c, "form.card button[type=submit]").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_fixes_its_workbook_and_the_office_sees_it_in_chromium() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (base, site) = crate::web::serve_site(tmp.path()).await;
+    let broken = tmp.path().join("XA01-2022-Q4-loi.xlsx");
+    let good = tmp.path().join("XA01-2022-Q4.xlsx");
+    std::fs::write(&broken, crate::web::workbook(&site.settings, "XA01", true)).unwrap();
+    std::fs::write(&good, crate::web::workbook(&site.settings, "XA01", false)).unwrap();
+
+    let (_driver, c) = chromium().await;
+    c.goto(&format!("{base}/dang-nhap")).await.unwrap();
+    shoot(&c, "01-dang-nhap").await;
+
+    // A wrong code is refused with a message in Vietnamese.
+    sign_in(&c, &base, "XA01", "SAI-MA").await;
+    assert!(text(&c).await.contains("không đúng"));
+
+    sign_in(&c, &base, "XA01", &site.codes["XA01"]).await;
+    let home = text(&c).await;
+    assert!(home.contains("UBND thị trấn Cổ Lễ"), "{home}");
+    assert!(
+        home.contains("Quý IV/2022") && home.contains("Chưa nộp"),
+        "{home}"
+    );
+    shoot(&c, "02-don-vi").await;
+
+    // The workbook with an error: the finding, with its sheet and cell.
+    let input = c.find(Locator::Id("file")).await.unwrap();
+    input.send_keys(broken.to_str().unwrap()).await.unwrap();
+    submit(&c, "#upload button").await;
+    let result = text(&c).await;
+    assert!(result.contains("không hợp lệ"), "{result}");
+    let findings = c
+        .find(Locator::Css("table.findings"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(findings.contains("Biểu 06"), "{findings}");
+    shoot(&c, "03-ket-qua-loi").await;
+
+    // The corrected workbook.
+    c.goto(&format!("{base}/don-vi")).await.unwrap();
+    let input = c.find(Locator::Id("file")).await.unwrap();
+    input.send_keys(good.to_str().unwrap()).await.unwrap();
+    submit(&c, "#upload button").await;
+    let result = text(&c).await;
+    assert!(
+        result.contains("Đã nhận báo cáo Quý IV/2022: hợp lệ"),
+        "{result}"
+    );
+    shoot(&c, "04-ket-qua-hop-le").await;
+    c.goto(&format!("{base}/don-vi")).await.unwrap();
+    assert!(text(&c).await.contains("Đã nộp"));
+    shoot(&c, "05-don-vi-da-nop").await;
+    submit(&c, "header form button").await;
+
+    // The office sees XA01 as submitted (late: it is 2022's quarter).
+    sign_in(&c, &base, "vanphong", &site.office_password).await;
+    let row = c
+        .find(Locator::Css("tr[data-unit=XA01]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains("Nộp muộn") || row.contains("Đã nộp"), "{row}");
+    let other = c
+        .find(Locator::Css("tr[data-unit=XA02]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(other.contains("Chưa nộp"), "{other}");
+    shoot(&c, "06-van-phong").await;
+    for (path, name) in [
+        ("/van-phong/xep-hang", "07-xep-hang"),
+        ("/van-phong/bao-cao", "08-bao-cao"),
+        ("/van-phong/gui-thu", "09-gui-thu"),
+        ("/van-phong/tac-vu", "10-tac-vu"),
+        ("/van-phong/nhat-ky", "11-nhat-ky"),
+    ] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        assert!(!text(&c).await.contains("Có lỗi"), "{path}");
+        shoot(&c, name).await;
+    }
+    let log = text(&c).await;
+    assert!(log.contains("nop_bao_cao") && log.contains("dang_nhap_sai"));
+    c.close().await.unwrap();
+}

@@ -1,0 +1,552 @@
+//! The portal, in process: every route for an anonymous visitor, unit A,
+//! unit B and the office; CSRF, upload limits and content checks; and
+//! fifty units uploading at once over real HTTP.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use std::path::Path;
+use std::sync::Arc;
+use tower::ServiceExt;
+use tthc::domain::Period;
+use tthc::pipeline::Engine;
+use tthc::settings::{PathOverrides, Settings};
+
+pub struct Site {
+    pub settings: Settings,
+    pub codes: std::collections::HashMap<String, String>,
+    pub office_password: String,
+}
+
+/// The sample district with an empty inbox, an access code for every
+/// unit and an office user `vanphong`.
+pub fn site(tmp: &Path) -> Site {
+    std::fs::create_dir_all(tmp.join("inbox")).unwrap();
+    let overrides = PathOverrides {
+        inbox: Some(tmp.join("inbox")),
+        data: Some(tmp.join("data")),
+        output: Some(tmp.join("out")),
+    };
+    let settings = Settings::load(&crate::sample_config(), &overrides).unwrap();
+    let engine = Engine::open(settings.clone()).unwrap();
+    let codes = settings
+        .units
+        .iter()
+        .map(|u| {
+            (
+                u.code.0.clone(),
+                tthc::portal::issue_unit_code(&engine, u).unwrap(),
+            )
+        })
+        .collect();
+    let office_password = tthc::portal::issue_office_password(&engine, "vanphong").unwrap();
+    Site {
+        settings,
+        codes,
+        office_password,
+    }
+}
+
+/// A unit's workbook for 2022-Q4; with `broken`, one sum that does not add up.
+pub fn workbook(s: &Settings, code: &str, broken: bool) -> Vec<u8> {
+    let rules = tthc::rules::load_dir(&s.rules_dir).unwrap();
+    let u = s.unit(code).unwrap();
+    let mut c = tthc::synth::quarter_content(
+        u,
+        &tthc::synth::profile(u, 1),
+        Period::quarter(2022, 4),
+        &mut Default::default(),
+        &rules,
+        s,
+        1,
+    );
+    if broken && let Some((_, Some(v))) = c.rows.get_mut(0) {
+        v[2] += 3;
+    }
+    tthc::report::template::write_workbook(&c).unwrap()
+}
+
+struct Reply {
+    status: StatusCode,
+    location: String,
+    cookies: Vec<String>,
+    body: String,
+}
+
+async fn send(app: &Router, req: Request<Body>) -> Reply {
+    let r = app.clone().oneshot(req).await.unwrap();
+    let status = r.status();
+    let location = r
+        .headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let cookies = r
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    let bytes = r.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        location,
+        cookies,
+        body: String::from_utf8_lossy(&bytes).to_string(),
+    }
+}
+
+fn csrf_in(html: &str) -> String {
+    html.split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_string()
+}
+
+/// A signed-in browser: its session cookie and form token.
+#[derive(Clone, Default)]
+struct Browser {
+    cookie: String,
+    csrf: String,
+}
+
+async fn sign_in(app: &Router, login: &str, code: &str) -> Reply {
+    let page = send(app, Request::get("/dang-nhap").body(Body::empty()).unwrap()).await;
+    let form_cookie = cookie_pair(&page.cookies[0]);
+    let body = format!("_csrf={}&login={login}&code={code}", csrf_in(&page.body));
+    send(
+        app,
+        Request::post("/dang-nhap")
+            .header(header::COOKIE, form_cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+async fn browser(app: &Router, login: &str, code: &str, home: &str) -> Browser {
+    let r = sign_in(app, login, code).await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "sign-in of {login}: {}",
+        r.body
+    );
+    assert_eq!(r.location, home);
+    let session = r
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("tthc_phien="))
+        .expect("a session cookie");
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict"));
+    let cookie = cookie_pair(session);
+    let page = send(
+        app,
+        Request::get(home)
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{home}: {}", page.body);
+    Browser {
+        csrf: csrf_in(&page.body),
+        cookie,
+    }
+}
+
+fn multipart(csrf: Option<&str>, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----tthc-test-boundary";
+    let mut body = Vec::new();
+    if let Some(t) = csrf {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{t}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload(
+    app: &Router,
+    who: &Browser,
+    csrf: Option<&str>,
+    name: &str,
+    bytes: &[u8],
+) -> Reply {
+    let (ct, body) = multipart(csrf, name, bytes);
+    send(
+        app,
+        Request::post("/don-vi/nop")
+            .header(header::COOKIE, &who.cookie)
+            .header(header::CONTENT_TYPE, ct)
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+async fn request(app: &Router, who: &Browser, method: &str, path: &str) -> Reply {
+    let mut req = Request::builder().method(method).uri(path);
+    if !who.cookie.is_empty() {
+        req = req.header(header::COOKIE, &who.cookie);
+    }
+    let body = if method == "POST" {
+        req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        Body::from(format!("_csrf={}", who.csrf))
+    } else {
+        Body::empty()
+    };
+    send(app, req.body(body).unwrap()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_each_account_only_what_it_may_see() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = site(tmp.path());
+    let app = tthc::web::router(tthc::web::Portal::new(site.settings.clone()).unwrap());
+    let a = browser(&app, "XA01", &site.codes["XA01"], "/don-vi").await;
+    let b = browser(&app, "xa02", &site.codes["XA02"].to_lowercase(), "/don-vi").await;
+    let office = browser(&app, "vanphong", &site.office_password, "/van-phong").await;
+    let anon = Browser::default();
+
+    // Unit A sends a workbook with an error, then the right one.
+    let bad = upload(
+        &app,
+        &a,
+        Some(&a.csrf),
+        "XA01-2022-Q4.xlsx",
+        &workbook(&site.settings, "XA01", true),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::SEE_OTHER, "{}", bad.body);
+    let bad_page = request(&app, &a, "GET", &bad.location).await;
+    assert!(bad_page.body.contains("không hợp lệ"), "{}", bad_page.body);
+    assert!(
+        bad_page.body.contains("Biểu 06"),
+        "the finding names its sheet"
+    );
+    let good = upload(
+        &app,
+        &a,
+        Some(&a.csrf),
+        "XA01-2022-Q4.xlsx",
+        &workbook(&site.settings, "XA01", false),
+    )
+    .await;
+    let good_page = request(&app, &a, "GET", &good.location).await;
+    assert!(good_page.body.contains("hợp lệ"), "{}", good_page.body);
+    let a_sub = bad.location.clone();
+
+    let run = request(&app, &office, "POST", "/van-phong/bao-cao").await;
+    assert_eq!(run.status, StatusCode::SEE_OTHER, "{}", run.body);
+
+    use StatusCode as S;
+    let ok_or_redirect = |s: S| s == S::OK || s == S::SEE_OTHER;
+    // (method, path, owner): "a" = unit A's own, "unit" = any unit's, "office".
+    let routes: Vec<(&str, String, &str)> = vec![
+        ("GET", "/don-vi".into(), "unit"),
+        ("GET", "/don-vi/mau".into(), "unit"),
+        ("GET", a_sub.clone(), "a"),
+        ("GET", format!("{a_sub}/tep-danh-dau"), "a"),
+        ("GET", "/van-phong".into(), "office"),
+        ("GET", "/van-phong?khoi=xa".into(), "office"),
+        ("POST", "/van-phong/nhac-nop".into(), "office"),
+        ("POST", "/van-phong/ma-truy-cap/XA03".into(), "office"),
+        ("GET", "/van-phong/xep-hang".into(), "office"),
+        ("GET", "/van-phong/bao-cao".into(), "office"),
+        ("GET", "/van-phong/bao-cao/2022-Q4/1/xlsx".into(), "office"),
+        ("GET", "/van-phong/bao-cao/2022-Q4/1/pdf".into(), "office"),
+        ("GET", "/van-phong/bao-cao/2022-Q4/1/json".into(), "office"),
+        ("GET", "/van-phong/gui-thu".into(), "office"),
+        ("GET", "/van-phong/tac-vu".into(), "office"),
+        ("GET", "/van-phong/nhat-ky".into(), "office"),
+    ];
+    for (method, path, owner) in &routes {
+        for (name, who) in [
+            ("anonymous", &anon),
+            ("unit A", &a),
+            ("unit B", &b),
+            ("office", &office),
+        ] {
+            let r = request(&app, who, method, path).await;
+            let expect_ok = match (*owner, name) {
+                (_, "anonymous") => {
+                    assert_eq!(
+                        (r.status, r.location.as_str()),
+                        (S::SEE_OTHER, "/dang-nhap"),
+                        "{name} {method} {path}"
+                    );
+                    continue;
+                }
+                ("unit", n) => n != "office",
+                ("a", n) => n == "unit A",
+                ("office", n) => n == "office",
+                _ => unreachable!(),
+            };
+            if expect_ok {
+                assert!(
+                    ok_or_redirect(r.status),
+                    "{name} {method} {path}: {} {}",
+                    r.status,
+                    r.body
+                );
+            } else {
+                let refused = match (*owner, name) {
+                    ("a", "unit B") => S::NOT_FOUND,
+                    _ => S::FORBIDDEN,
+                };
+                assert_eq!(r.status, refused, "{name} {method} {path}");
+                assert!(
+                    !r.body.contains("XA01-2022-Q4.xlsx"),
+                    "{name} saw A's file at {path}"
+                );
+            }
+        }
+    }
+
+    // B's home shows none of A's history.
+    let b_home = request(&app, &b, "GET", "/don-vi").await;
+    assert!(b_home.body.contains("Chưa nộp") && !b_home.body.contains("XA01-2022-Q4.xlsx"));
+
+    // The board shows A as submitted, B as not.
+    let board = request(&app, &office, "GET", "/van-phong").await;
+    let row = |code: &str| {
+        board
+            .body
+            .split(&format!("data-unit=\"{code}\""))
+            .nth(1)
+            .and_then(|r| r.split("</tr>").next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    // Sent in 2026 for 2022: submitted, and late.
+    assert!(row("XA01").contains("Nộp muộn"), "{}", row("XA01"));
+    assert!(row("XA02").contains("Chưa nộp"), "{}", row("XA02"));
+    let filtered = request(&app, &office, "GET", "/van-phong?khoi=co_quan").await;
+    assert!(!filtered.body.contains("data-unit=\"XA01\""));
+    assert!(filtered.body.contains("data-unit=\"CQ01\""));
+
+    // The ranking preview draws its chart in SVG.
+    let ranking = request(&app, &office, "GET", "/van-phong/xep-hang").await;
+    assert!(ranking.body.contains("<svg") && ranking.body.contains("<rect"));
+    assert!(!ranking.body.contains("<script"));
+
+    // Posts without the form token are refused, and change nothing.
+    let mut forged = a.clone();
+    forged.csrf = "0".repeat(64);
+    let r = request(&app, &forged, "POST", "/dang-xuat").await;
+    assert_eq!(r.status, S::FORBIDDEN);
+    let r = upload(
+        &app,
+        &a,
+        None,
+        "XA01-2022-Q4.xlsx",
+        &workbook(&site.settings, "XA01", false),
+    )
+    .await;
+    assert_eq!(r.status, S::FORBIDDEN);
+    let mut office_forged = office.clone();
+    office_forged.csrf.clear();
+    let r = request(&app, &office_forged, "POST", "/van-phong/bao-cao").await;
+    assert_eq!(r.status, S::FORBIDDEN);
+
+    // Not a spreadsheet, too large, a name with a path.
+    let r = upload(
+        &app,
+        &b,
+        Some(&b.csrf),
+        "bao-cao.xlsx",
+        b"<html>not a workbook</html>",
+    )
+    .await;
+    assert_eq!(r.status, S::UNSUPPORTED_MEDIA_TYPE);
+    let big = vec![b'P'; site.settings.web.max_upload + 200_000];
+    let r = upload(&app, &b, Some(&b.csrf), "to.xlsx", &big).await;
+    assert_eq!(r.status, S::PAYLOAD_TOO_LARGE, "{}", r.body);
+    let r = upload(
+        &app,
+        &b,
+        Some(&b.csrf),
+        "../../etc/XA02-2022-Q4.xlsx",
+        &workbook(&site.settings, "XA02", false),
+    )
+    .await;
+    assert_eq!(r.status, S::SEE_OTHER);
+    let page = request(&app, &b, "GET", &r.location).await;
+    assert!(page.body.contains("XA02-2022-Q4.xlsx") && !page.body.contains("etc"));
+    let archive = tmp.path().join("data/archive");
+    let mut stored = Vec::new();
+    for d in std::fs::read_dir(&archive).unwrap() {
+        for f in std::fs::read_dir(d.unwrap().path()).unwrap() {
+            stored.push(f.unwrap().file_name().to_string_lossy().to_string());
+        }
+    }
+    assert!(
+        stored
+            .iter()
+            .all(|n| n.len() == 64 && n.chars().all(|c| c.is_ascii_hexdigit())),
+        "archived files are named by their hash: {stored:?}"
+    );
+
+    // Sign-in attempts are throttled per account.
+    for _ in 0..5 {
+        let r = sign_in(&app, "XA05", "WRONG-CODE-0000").await;
+        assert_eq!(r.status, S::UNAUTHORIZED);
+    }
+    let r = sign_in(&app, "XA05", &site.codes["XA05"]).await;
+    assert_eq!(
+        r.status,
+        S::TOO_MANY_REQUESTS,
+        "the right code is refused while locked"
+    );
+
+    // The office sees it all in the audit log.
+    let log = request(&app, &office, "GET", "/van-phong/nhat-ky").await;
+    for action in [
+        "dang_nhap",
+        "dang_nhap_sai",
+        "dang_nhap_bi_khoa",
+        "nop_bao_cao",
+        "tu_choi_tep",
+        "tai_bao_cao",
+        "lap_bao_cao",
+        "tai_tep_danh_dau",
+    ] {
+        assert!(log.body.contains(action), "no {action} in the audit log");
+    }
+}
+
+/// The sample district's portal on a real port: (address, settings, codes).
+pub async fn serve_site(tmp: &Path) -> (String, Site) {
+    let site = site(tmp);
+    let portal: Arc<tthc::web::Portal> = tthc::web::Portal::new(site.settings.clone()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(tthc::web::serve(listener, portal, std::future::pending()));
+    (addr, site)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_units_uploading_at_once_are_all_received_and_archived() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Fifty units of the generated organisation, served over HTTP.
+    let org = tmp.path().join("org");
+    let cfg = tthc::bench::generate_org(&org, 60, 3, &crate::repo().join("rules")).unwrap();
+    let overrides = PathOverrides {
+        inbox: Some(tmp.path().join("empty")),
+        data: Some(tmp.path().join("data")),
+        output: Some(tmp.path().join("out")),
+    };
+    std::fs::create_dir_all(tmp.path().join("empty")).unwrap();
+    let mut settings = Settings::load(&cfg, &overrides).unwrap();
+    settings.web.period = Some(Period::quarter(2022, 4));
+    let engine = Engine::open(settings.clone()).unwrap();
+    let units: Vec<_> = settings.units.iter().take(50).cloned().collect();
+    let mut jobs = Vec::new();
+    for u in &units {
+        let code = tthc::portal::issue_unit_code(&engine, u).unwrap();
+        let file = org.join("inbox").join(format!("{}-2022-Q4.xlsx", u.code));
+        let bytes = std::fs::read(&file).unwrap_or_else(|_| {
+            tthc::report::template::write_workbook(&tthc::synth::quarter_content(
+                u,
+                &tthc::synth::profile(u, 3),
+                Period::quarter(2022, 4),
+                &mut Default::default(),
+                &tthc::rules::load_dir(&settings.rules_dir).unwrap(),
+                &settings,
+                3,
+            ))
+            .unwrap()
+        });
+        jobs.push((u.code.0.clone(), code, bytes));
+    }
+    drop(engine);
+    let portal = tthc::web::Portal::new(settings.clone()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(tthc::web::serve(listener, portal, std::future::pending()));
+
+    let handles: Vec<_> = jobs
+        .into_iter()
+        .map(|(unit, code, bytes)| {
+            let base = base.clone();
+            tokio::task::spawn_blocking(move || http_upload(&base, &unit, &code, &bytes))
+        })
+        .collect();
+    let mut acknowledged = 0;
+    for h in handles {
+        let status = h.await.unwrap();
+        assert_eq!(status, 303, "every upload is acknowledged");
+        acknowledged += 1;
+    }
+    assert_eq!(acknowledged, 50);
+
+    let store = tthc::store::Store::open(&tmp.path().join("data")).unwrap();
+    let rows = store.submissions_for("2022-Q4").unwrap();
+    assert_eq!(rows.len(), 50);
+    assert_eq!(
+        rows.iter().filter(|r| r.accepted).count(),
+        50,
+        "all fifty accepted"
+    );
+    let mut archived = 0;
+    for d in std::fs::read_dir(tmp.path().join("data/archive")).unwrap() {
+        archived += std::fs::read_dir(d.unwrap().path()).unwrap().count();
+    }
+    assert_eq!(archived, 50);
+}
+
+/// Signs in and uploads over HTTP, as a browser would; the upload's status.
+pub fn http_upload(base: &str, unit: &str, code: &str, bytes: &[u8]) -> u16 {
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let page = agent.get(&format!("{base}/dang-nhap")).call().unwrap();
+    let form_cookie = cookie_pair(page.header("set-cookie").unwrap());
+    let token = csrf_in(&page.into_string().unwrap());
+    let signed = agent
+        .post(&format!("{base}/dang-nhap"))
+        .set("Cookie", &form_cookie)
+        .send_form(&[("_csrf", &token), ("login", unit), ("code", code)])
+        .unwrap();
+    assert_eq!(signed.status(), 303, "sign-in of {unit}");
+    let session = cookie_pair(signed.header("set-cookie").unwrap());
+    let home = agent
+        .get(&format!("{base}/don-vi"))
+        .set("Cookie", &session)
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    let (ct, body) = multipart(
+        Some(&csrf_in(&home)),
+        &format!("{unit}-2022-Q4.xlsx"),
+        bytes,
+    );
+    match agent
+        .post(&format!("{base}/don-vi/nop"))
+        .set("Cookie", &session)
+        .set("Content-Type", &ct)
+        .send_bytes(&body)
+    {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(s, _)) => s,
+        Err(e) => panic!("upload of {unit}: {e}"),
+    }
+}
