@@ -41,26 +41,24 @@ pub fn display_name(raw: &str) -> String {
     }
 }
 
-/// An upload as recorded.
+/// An upload checked and archived, not yet recorded.
 #[derive(Debug)]
-pub struct Accepted {
-    pub id: i64,
+pub struct Prepared {
     pub checked: Checked,
+    sha: String,
+    path: std::path::PathBuf,
+    size: u64,
 }
 
-/// Checks a unit's upload for the open period, archives it (synced) and
-/// commits it to SQLite. Only when this returns is the upload received.
-/// The uploader is known, so the upload counts for that unit even when
-/// the file names another (that is one of its findings).
-pub fn accept_upload(
-    engine: &Engine,
+/// Checks a unit's upload for `period` and archives it (synced, under its
+/// hash). Needs no store connection, so uploads are checked side by side.
+pub fn prepare_upload(
+    s: &Settings,
     unit: &Unit,
     period: Period,
     file_name: &str,
     bytes: &[u8],
-    now: DateTime<Utc>,
-) -> Result<Accepted> {
-    let s = &engine.settings;
+) -> Result<Prepared> {
     let checked = check_bytes(
         bytes,
         &Context {
@@ -72,7 +70,29 @@ pub fn accept_upload(
         },
     );
     let sha = crate::store::sha256_hex(bytes);
-    let path = crate::store::archive_write(&engine.store.archive_root(), &sha, bytes)?;
+    let root = crate::store::archive_root_of(&s.paths.data);
+    let path = crate::store::archive_write(&root, &sha, bytes)?;
+    Ok(Prepared {
+        checked,
+        sha,
+        path,
+        size: bytes.len() as u64,
+    })
+}
+
+/// Commits a prepared upload to SQLite; only when this returns is the
+/// upload received. The uploader is known, so the upload counts for that
+/// unit even when the file names another (that is one of its findings).
+pub fn record_upload(
+    engine: &Engine,
+    unit: &Unit,
+    period: Period,
+    file_name: &str,
+    prepared: &Prepared,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let s = &engine.settings;
+    let checked = &prepared.checked;
     let received_at: DateTime<FixedOffset> = now.with_timezone(&s.time_zone()).fixed_offset();
     let receipt = (s.delivery.receipts && !unit.email.trim().is_empty()).then(|| {
         let channel = if s.smtp.is_some() { "smtp" } else { "outbox" };
@@ -81,7 +101,7 @@ pub fn accept_upload(
     let record = NewSubmission {
         submission: StoredSubmission {
             id: 0,
-            sha256: sha,
+            sha256: prepared.sha.clone(),
             source: format!("web:{}", unit.code),
             file_name: file_name.to_string(),
             unit: Some(unit.code.0.clone()),
@@ -95,17 +115,16 @@ pub fn accept_upload(
                 .map(serde_json::to_string)
                 .transpose()?,
         },
-        size: bytes.len() as u64,
-        archived_at: path,
+        size: prepared.size,
+        archived_at: prepared.path.clone(),
         receipt,
     };
-    let id = engine
+    engine
         .store
         .record_submissions(std::slice::from_ref(&record))?
         .first()
         .copied()
-        .ok_or_else(|| anyhow!("không ghi được lần gửi"))?;
-    Ok(Accepted { id, checked })
+        .ok_or_else(|| anyhow!("không ghi được lần gửi"))
 }
 
 /// Whether a stored submission belongs to `unit`: it names the unit, or
@@ -210,11 +229,11 @@ pub fn issue_office_password(engine: &Engine, user: &str) -> Result<String> {
     Ok(password)
 }
 
-/// The account a login and code sign in as, if they match. A unit's code
-/// is matched whatever its case; the office user name exactly.
-pub fn check_sign_in(engine: &Engine, login: &str, code: &str) -> Result<Option<Account>> {
+/// The account a login names: an office user exactly, a unit by its code
+/// whatever its case.
+pub fn find_account(engine: &Engine, login: &str) -> Result<Option<Account>> {
     let login = login.trim();
-    let account = match engine.store.account(login)? {
+    Ok(match engine.store.account(login)? {
         Some(a) => Some(a),
         None => engine
             .settings
@@ -223,12 +242,15 @@ pub fn check_sign_in(engine: &Engine, login: &str, code: &str) -> Result<Option<
             .map(|u| engine.store.account(&u.code.0))
             .transpose()?
             .flatten(),
-    };
-    // Hash anyway when there is no such account, so the answer takes as
-    // long either way.
-    let hash = account.as_ref().map(|a| a.hash.as_str()).unwrap_or(
+    })
+}
+
+/// Whether `code` opens `account`. Without an account it hashes anyway,
+/// so the answer takes as long either way. Slow on purpose (argon2): call
+/// it outside any lock.
+pub fn code_opens(account: Option<&Account>, code: &str) -> bool {
+    let hash = account.map(|a| a.hash.as_str()).unwrap_or(
         "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$cHJldGVuZHByZXRlbmRwcmV0ZW5kcHJldGVuZA",
     );
-    let ok = verify_secret(&normalise_code(code), hash);
-    Ok(account.filter(|_| ok))
+    verify_secret(&normalise_code(code), hash) && account.is_some()
 }

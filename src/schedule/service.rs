@@ -86,6 +86,13 @@ async fn serve_async(settings: Settings) -> Result<()> {
     engine
         .store
         .meta_set_once(FIRST_START, &Utc::now().to_rfc3339())?;
+    let swept = crate::store::archive_sweep(&engine.store.archive_root());
+    if swept > 0 {
+        tracing::warn!(
+            files = swept,
+            "half-written archive files of a stopped process removed"
+        );
+    }
 
     let (tx, rx) = mpsc::channel::<Message>();
     let worker = std::thread::Builder::new()

@@ -76,3 +76,54 @@ pub fn read(root: &Path, sha: &str) -> Result<Vec<u8>, StoreError> {
     let path = path_of(root, sha);
     std::fs::read(&path).map_err(|source| StoreError::Io { path, source })
 }
+
+/// Removes the temporary files a process that died left in the archive
+/// (`.{sha}.{pid}.tmp` of a pid no longer running), so no half-written
+/// file stays behind. Returns how many were removed.
+pub fn sweep(root: &Path) -> usize {
+    let mut removed = 0;
+    let Ok(dirs) = std::fs::read_dir(root) else {
+        return 0;
+    };
+    for dir in dirs.flatten() {
+        let Ok(files) = std::fs::read_dir(dir.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            let name = f.file_name().to_string_lossy().to_string();
+            let Some(pid) = name
+                .strip_prefix('.')
+                .and_then(|n| n.strip_suffix(".tmp"))
+                .and_then(|n| n.rsplit('.').next())
+                .and_then(|p| p.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let alive = pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists();
+            if !alive && std::fs::remove_file(f.path()).is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dead_process_s_temporary_file_is_swept_and_nothing_else() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("ab");
+        std::fs::create_dir_all(&dir).unwrap();
+        let dead = dir.join(".abcd.999999999.tmp");
+        let mine = dir.join(format!(".abcd.{}.tmp", std::process::id()));
+        let whole = dir.join("abcd");
+        for f in [&dead, &mine, &whole] {
+            std::fs::write(f, b"x").unwrap();
+        }
+        assert_eq!(sweep(root.path()), 1);
+        assert!(!dead.exists() && mine.exists() && whole.exists());
+    }
+}

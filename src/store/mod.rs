@@ -8,12 +8,19 @@ mod portal;
 mod schema;
 mod service;
 
-pub use archive::{sha256_hex, write as archive_write, write_all as archive_write_all};
+pub use archive::{
+    sha256_hex, sweep as archive_sweep, write as archive_write, write_all as archive_write_all,
+};
 pub use portal::{Account, AuditEntry, LedgerRow, Session};
 
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
+
+/// Where the archive of the store in data dir `dir` keeps its files.
+pub fn archive_root_of(dir: &Path) -> PathBuf {
+    dir.join("archive")
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -94,7 +101,7 @@ impl Store {
 
     /// Where archived files are kept (see `archive_write`).
     pub fn archive_root(&self) -> PathBuf {
-        self.dir.join("archive")
+        archive_root_of(&self.dir)
     }
 
     /// Records new submissions whose files are already archived, with the

@@ -82,6 +82,11 @@ impl Store {
     }
 
     pub fn create_session(&self, s: &Session) -> Result<(), StoreError> {
+        // Expired sign-ins go as new ones come.
+        self.conn.execute(
+            "DELETE FROM sessions WHERE expires_at < ?1",
+            params![Utc::now().to_rfc3339()],
+        )?;
         self.conn.execute(
             "INSERT INTO sessions (id, login, csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![s.id, s.login, s.csrf, Utc::now().to_rfc3339(), s.expires_at],

@@ -292,11 +292,24 @@ pub async fn sign_in(
             .await?;
         return Err(Failure::Throttled(minutes));
     }
-    let (login, code, a) = (form.login.clone(), form.code.clone(), addr.clone());
+    let login = form.login.clone();
+    let account = portal
+        .with_engine(move |engine| crate::portal::find_account(engine, &login))
+        .await?;
+    // The slow hash check runs outside the store's lock.
+    let code = form.code.clone();
+    let account = tokio::task::spawn_blocking(move || {
+        crate::portal::code_opens(account.as_ref(), &code)
+            .then_some(account)
+            .flatten()
+    })
+    .await
+    .map_err(|e| Failure::Internal(anyhow::anyhow!("{e}")))?;
+    let (login, a) = (form.login.clone(), addr.clone());
     let hours = portal.settings.web.session_hours;
     let session = portal
         .with_engine(move |engine| {
-            let Some(account) = crate::portal::check_sign_in(engine, &login, &code)? else {
+            let Some(account) = account else {
                 engine.store.audit(&login, "dang_nhap_sai", "", &a)?;
                 return Ok(None);
             };

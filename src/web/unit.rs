@@ -230,16 +230,21 @@ pub async fn upload(
             .await?;
         return Err(Failure::NotSpreadsheet);
     }
+    // Checked and archived side by side with other uploads; then recorded.
+    let now = Utc::now();
+    let s = portal.settings.clone();
+    let period = open_period(&s, now.with_timezone(&s.time_zone()).date_naive());
+    let unit = s.unit(&code).cloned().ok_or(Failure::Forbidden)?;
+    let size = bytes.len();
+    let (u, n) = (unit.clone(), name.clone());
+    let prepared =
+        tokio::task::spawn_blocking(move || portal::prepare_upload(&s, &u, period, &n, &bytes))
+            .await
+            .map_err(|e| Failure::Internal(anyhow::anyhow!("{e}")))??;
     let id = portal
         .with_engine(move |engine| {
-            let s = &engine.settings;
-            let now = Utc::now();
-            let period = open_period(s, now.with_timezone(&s.time_zone()).date_naive());
-            let unit = s
-                .unit(&code)
-                .ok_or_else(|| anyhow::anyhow!("không có đơn vị {code}"))?;
-            let done = portal::accept_upload(engine, unit, period, &name, &bytes, now)?;
-            let verdict = if done.checked.accepted() {
+            let id = portal::record_upload(engine, &unit, period, &name, &prepared, now)?;
+            let verdict = if prepared.checked.accepted() {
                 "hợp lệ"
             } else {
                 "bị từ chối"
@@ -247,10 +252,10 @@ pub async fn upload(
             engine.store.audit(
                 &code,
                 "nop_bao_cao",
-                &format!("#{} {name} ({} byte): {verdict}", done.id, bytes.len()),
+                &format!("#{id} {name} ({size} byte): {verdict}"),
                 &addr,
             )?;
-            Ok(done.id)
+            Ok(id)
         })
         .await?;
     Ok(Redirect::to(&format!("/don-vi/nop/{id}")).into_response())

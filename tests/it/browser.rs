@@ -51,6 +51,7 @@ async fn chromium() -> (Driver, Client) {
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                     "--no-first-run", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                "--lang=vi-VN",
                     format!("--user-data-dir={}", profile.display()),
                 ]
             }

@@ -419,3 +419,103 @@ fn with_the_mail_server_down_the_report_and_the_failure_notices_go_once_it_is_up
         "{listed}"
     );
 }
+
+/// The portal's promise under a crash: an upload the page acknowledged is
+/// in the store and the archive after SIGKILL and a restart, whatever the
+/// moment of the kill, and no half-written file is left behind.
+#[test]
+fn acknowledged_uploads_survive_a_kill_during_a_burst() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = config(
+        tmp.path(),
+        &format!("grace_days = 2\n\n[web]\nlisten = \"127.0.0.1:{port}\"\nperiod = \"2022-Q4\""),
+        None,
+    );
+    let (code, out) = tthc_in(tmp.path(), &cfg, &["units", "issue-codes"]);
+    assert_eq!(code, 0, "{out}");
+    let codes: Vec<(String, String)> = out
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f.len() == 3 && f[0] != "ma_don_vi").then(|| (f[0].to_string(), f[2].to_string()))
+        })
+        .collect();
+    assert_eq!(codes.len(), 33);
+    let settings = tthc::settings::Settings::load(&sample_config(), &Default::default()).unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let service = Service::start(tmp.path(), &cfg, "first");
+    service.wait_log("cổng thông tin tại", 60);
+
+    let uploads: Vec<_> = codes
+        .iter()
+        .map(|(unit, code)| {
+            let bytes = crate::web::workbook(&settings, unit, false);
+            let (base, unit, code) = (base.clone(), unit.clone(), code.clone());
+            std::thread::spawn(move || {
+                let r = crate::web::http_upload(&base, &unit, &code, &bytes);
+                (unit, bytes, r)
+            })
+        })
+        .collect();
+    // Kill the service once the first uploads have been acknowledged.
+    wait_for(60, "a first acknowledged upload", || {
+        Connection::open(tmp.path().join("data/tthc.sqlite3"))
+            .and_then(|c| {
+                c.query_row("SELECT count(*) FROM submissions", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+            })
+            .is_ok_and(|n| n >= 1)
+    });
+    service.kill();
+    let results: Vec<_> = uploads.into_iter().map(|h| h.join().unwrap()).collect();
+    let acknowledged: Vec<_> = results.iter().filter(|(_, _, r)| *r == Ok(303)).collect();
+    assert!(!acknowledged.is_empty());
+    eprintln!(
+        "{} of {} uploads acknowledged before the kill",
+        acknowledged.len(),
+        results.len()
+    );
+
+    let again = Service::start(tmp.path(), &cfg, "second");
+    again.wait_log("cổng thông tin tại", 60);
+    let db = Connection::open(tmp.path().join("data/tthc.sqlite3")).unwrap();
+    for (unit, bytes, _) in &acknowledged {
+        let sha = tthc::store::sha256_hex(bytes);
+        let n: i64 = db
+            .query_row(
+                "SELECT count(*) FROM submissions WHERE source = ?1 AND sha256 = ?2",
+                [format!("web:{unit}"), sha.clone()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 1, "{unit}'s acknowledged upload is recorded once");
+        let stored = std::fs::read(tmp.path().join("data/archive").join(&sha[..2]).join(&sha))
+            .unwrap_or_else(|e| panic!("{unit}'s file is archived: {e}"));
+        assert_eq!(&stored, bytes, "{unit}'s archived file is whole");
+    }
+    for d in std::fs::read_dir(tmp.path().join("data/archive")).unwrap() {
+        for f in std::fs::read_dir(d.unwrap().path()).unwrap() {
+            let name = f.unwrap().file_name().to_string_lossy().to_string();
+            assert!(
+                !name.ends_with(".tmp"),
+                "a half-written file is left: {name}"
+            );
+        }
+    }
+    // The others send again and are received too.
+    for (unit, bytes, r) in &results {
+        if *r != Ok(303) {
+            let code = &codes.iter().find(|(u, _)| u == unit).unwrap().1;
+            assert_eq!(crate::web::http_upload(&base, unit, code, bytes), Ok(303));
+        }
+    }
+    let total: i64 = db
+        .query_row("SELECT count(DISTINCT unit) FROM submissions", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(total, 33);
+    assert_eq!(again.stop(30), 0);
+}

@@ -105,7 +105,7 @@ fn csrf_in(html: &str) -> String {
         .to_string()
 }
 
-fn cookie_pair(set_cookie: &str) -> String {
+pub fn cookie_pair(set_cookie: &str) -> String {
     set_cookie.split(';').next().unwrap().to_string()
 }
 
@@ -494,7 +494,7 @@ async fn fifty_units_uploading_at_once_are_all_received_and_archived() {
     let mut acknowledged = 0;
     for h in handles {
         let status = h.await.unwrap();
-        assert_eq!(status, 303, "every upload is acknowledged");
+        assert_eq!(status, Ok(303), "every upload is acknowledged");
         acknowledged += 1;
     }
     assert_eq!(acknowledged, 50);
@@ -514,26 +514,36 @@ async fn fifty_units_uploading_at_once_are_all_received_and_archived() {
     assert_eq!(archived, 50);
 }
 
-/// Signs in and uploads over HTTP, as a browser would; the upload's status.
-pub fn http_upload(base: &str, unit: &str, code: &str, bytes: &[u8]) -> u16 {
-    let agent = ureq::AgentBuilder::new().redirects(0).build();
-    let page = agent.get(&format!("{base}/dang-nhap")).call().unwrap();
-    let form_cookie = cookie_pair(page.header("set-cookie").unwrap());
-    let token = csrf_in(&page.into_string().unwrap());
+/// Signs in and uploads over HTTP, as a browser would: the upload's
+/// status, or what went wrong on the way (a refused connection, say).
+pub fn http_upload(base: &str, unit: &str, code: &str, bytes: &[u8]) -> Result<u16, String> {
+    let agent = ureq::AgentBuilder::new()
+        .redirects(0)
+        .timeout(std::time::Duration::from_secs(60))
+        .build();
+    let fail = |what: &str, e: ureq::Error| format!("{what} of {unit}: {e}");
+    let page = agent
+        .get(&format!("{base}/dang-nhap"))
+        .call()
+        .map_err(|e| fail("sign-in page", e))?;
+    let form_cookie = cookie_pair(page.header("set-cookie").unwrap_or_default());
+    let token = csrf_in(&page.into_string().map_err(|e| e.to_string())?);
     let signed = agent
         .post(&format!("{base}/dang-nhap"))
         .set("Cookie", &form_cookie)
         .send_form(&[("_csrf", &token), ("login", unit), ("code", code)])
-        .unwrap();
-    assert_eq!(signed.status(), 303, "sign-in of {unit}");
-    let session = cookie_pair(signed.header("set-cookie").unwrap());
+        .map_err(|e| fail("sign-in", e))?;
+    if signed.status() != 303 {
+        return Err(format!("sign-in of {unit}: {}", signed.status()));
+    }
+    let session = cookie_pair(signed.header("set-cookie").unwrap_or_default());
     let home = agent
         .get(&format!("{base}/don-vi"))
         .set("Cookie", &session)
         .call()
-        .unwrap()
+        .map_err(|e| fail("home", e))?
         .into_string()
-        .unwrap();
+        .map_err(|e| e.to_string())?;
     let (ct, body) = multipart(
         Some(&csrf_in(&home)),
         &format!("{unit}-2022-Q4.xlsx"),
@@ -545,8 +555,8 @@ pub fn http_upload(base: &str, unit: &str, code: &str, bytes: &[u8]) -> u16 {
         .set("Content-Type", &ct)
         .send_bytes(&body)
     {
-        Ok(r) => r.status(),
-        Err(ureq::Error::Status(s, _)) => s,
-        Err(e) => panic!("upload of {unit}: {e}"),
+        Ok(r) => Ok(r.status()),
+        Err(ureq::Error::Status(s, _)) => Ok(s),
+        Err(e) => Err(fail("upload", e)),
     }
 }
