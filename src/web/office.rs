@@ -373,6 +373,42 @@ pub async fn download_version(
     Ok(download(bytes, content_type, &stem_name))
 }
 
+/// An RFC 3339 time as the office reads it, in the organisation's zone.
+fn local_time(portal: &Portal, t: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|t| {
+            t.with_timezone(&portal.settings.time_zone())
+                .format("%d/%m/%Y %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_else(|_| t.to_string())
+}
+
+/// Words for the codes the ledger and the job runs keep.
+fn word(code: &str) -> &str {
+    match code {
+        "collect" => "Đọc thư mục nhận",
+        "remind" => "Nhắc nộp báo cáo",
+        "report" => "Báo cáo quý",
+        "yearly" => "Báo cáo năm",
+        "retry" => "Gửi lại thư",
+        "manual" => "chạy tay",
+        "schedule" => "theo lịch",
+        "catch-up" => "chạy bù",
+        "ok" => "xong",
+        "failed" => "lỗi",
+        "stopped" => "dừng giữa chừng",
+        "interrupted" => "bị ngắt",
+        "sent" => "đã gửi",
+        "written" => "đã ghi vào hộp thư đi",
+        "sending" => "đang gửi",
+        "skipped" => "đã gửi trước đó",
+        "smtp" => "thư điện tử",
+        "outbox" => "hộp thư đi",
+        other => other,
+    }
+}
+
 pub async fn ledger(State(portal): State<Arc<Portal>>, who: Who) -> Result<Response, Failure> {
     who.office()?;
     let rows = portal
@@ -387,8 +423,9 @@ pub async fn ledger(State(portal): State<Arc<Portal>>, who: Who) -> Result<Respo
                 None => format!("báo cáo {}", r.key),
             };
             minijinja::context! {
-                key, version => r.version, recipient => r.recipient, channel => r.channel,
-                status => r.status, attempts => r.attempts, detail => r.detail, updated => r.updated_at,
+                key, version => r.version, recipient => r.recipient, channel => word(&r.channel),
+                status => if r.status == "retry" { "chờ gửi lại" } else { word(&r.status) },
+                attempts => r.attempts, detail => r.detail, updated => local_time(&portal, &r.updated_at),
             }
         })
         .collect();
@@ -404,9 +441,12 @@ pub async fn jobs(State(portal): State<Arc<Portal>>, who: Who) -> Result<Respons
         .into_iter()
         .map(|r| {
             minijinja::context! {
-                job => r.job, trigger => r.trigger, started => r.started_at,
-                finished => r.finished_at.unwrap_or_default(),
-                outcome => r.outcome.unwrap_or_else(|| "đang chạy".into()), summary => r.summary,
+                job => word(&r.job),
+                trigger => if r.trigger == "retry" { "thử lại" } else { word(&r.trigger) },
+                started => local_time(&portal, &r.started_at),
+                finished => r.finished_at.as_deref().map(|t| local_time(&portal, t)).unwrap_or_default(),
+                outcome => r.outcome.as_deref().map(word).unwrap_or("đang chạy").to_string(),
+                summary => r.summary,
             }
         })
         .collect();
@@ -418,5 +458,35 @@ pub async fn audit(State(portal): State<Arc<Portal>>, who: Who) -> Result<Respon
     let entries = portal
         .with_engine(|engine| Ok(engine.store.audit_log(500)?))
         .await?;
+    let entries: Vec<minijinja::Value> = entries
+        .into_iter()
+        .map(|e| {
+            minijinja::context! {
+                at => local_time(&portal, &e.at), who => e.who, action => action_word(&e.action),
+                detail => e.detail, address => e.address,
+            }
+        })
+        .collect();
     portal.render("nhat-ky.html", &who, minijinja::context! { entries })
+}
+
+/// An audit action in words, with its code for searching.
+fn action_word(code: &str) -> String {
+    let words = match code {
+        "dang_nhap" => "đăng nhập",
+        "dang_nhap_sai" => "đăng nhập sai",
+        "dang_nhap_bi_khoa" => "đăng nhập khi đang bị khóa",
+        "dang_xuat" => "đăng xuất",
+        "nop_bao_cao" => "nộp báo cáo",
+        "tu_choi_tep" => "từ chối tệp không phải bảng tính",
+        "tai_mau" => "tải mẫu báo cáo",
+        "tai_tep_danh_dau" => "tải tệp đánh dấu lỗi",
+        "tai_bao_cao" => "tải báo cáo",
+        "lap_bao_cao" => "lập báo cáo",
+        "gui_nhac" => "gửi thư nhắc",
+        "cap_ma" => "cấp mã truy cập",
+        "tao_tai_khoan_van_phong" => "tạo tài khoản văn phòng",
+        _ => return code.to_string(),
+    };
+    format!("{words} ({code})")
 }
