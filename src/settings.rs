@@ -763,4 +763,30 @@ email = "x1@a.gov.vn"
         assert_eq!((err.0[0].line, err.0[0].column), (line, 10), "{err}");
         assert!(err.0[0].message.contains("sáu trường"), "{err}");
     }
+
+    #[test]
+    fn the_portal_settings_default_and_a_bad_one_is_located() {
+        let s = Settings::parse(Path::new("c.toml"), MINIMAL, &PathOverrides::default()).unwrap();
+        assert_eq!(s.web.listen, None);
+        assert_eq!(s.web.max_upload, 10 * 1024 * 1024);
+        assert!(!s.web.secure_cookies());
+        let good = MINIMAL.replace(
+            "[[units]]",
+            "[web]\nlisten = \"127.0.0.1:8080\"\nperiod = \"2022-Q4\"\npublic_url = \"https://tthc.example.vn\"\n\n[[units]]",
+        );
+        let s = Settings::parse(Path::new("c.toml"), &good, &PathOverrides::default()).unwrap();
+        assert_eq!(s.web.listen.map(|a| a.port()), Some(8080));
+        assert_eq!(s.web.period, Some(Period::quarter(2022, 4)));
+        assert!(s.web.secure_cookies());
+        let bad = good.replace("\"2022-Q4\"", "\"2022\"");
+        let err =
+            Settings::parse(Path::new("c.toml"), &bad, &PathOverrides::default()).unwrap_err();
+        let line = bad
+            .lines()
+            .position(|l| l.starts_with("period = \"2022\""))
+            .unwrap()
+            + 1;
+        assert_eq!(err.0[0].line, line, "{err}");
+        assert!(err.0[0].message.contains("[web] period"), "{err}");
+    }
 }
