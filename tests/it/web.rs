@@ -322,6 +322,29 @@ async fn every_route_answers_each_account_only_what_it_may_see() {
         }
     }
 
+    // The upload and sign-out posts: a visitor is sent to sign in, the
+    // office may not upload.
+    let file = workbook(&site.settings, "XA01", false);
+    let r = upload(&app, &anon, Some(""), "XA01-2022-Q4.xlsx", &file).await;
+    assert_eq!(
+        (r.status, r.location.as_str()),
+        (S::SEE_OTHER, "/dang-nhap")
+    );
+    let r = upload(
+        &app,
+        &office,
+        Some(&office.csrf),
+        "XA01-2022-Q4.xlsx",
+        &file,
+    )
+    .await;
+    assert_eq!(r.status, S::FORBIDDEN);
+    let r = request(&app, &anon, "POST", "/dang-xuat").await;
+    assert_eq!(
+        (r.status, r.location.as_str()),
+        (S::SEE_OTHER, "/dang-nhap")
+    );
+
     // B's home shows none of A's history.
     let b_home = request(&app, &b, "GET", "/don-vi").await;
     assert!(b_home.body.contains("Chưa nộp") && !b_home.body.contains("XA01-2022-Q4.xlsx"));
