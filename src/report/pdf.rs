@@ -226,6 +226,9 @@ fn fr_widths(rel: &[f64]) -> Vec<f64> {
 /// spread rather than one bar per unit (which would run to dozens of
 /// pages and show nothing).
 const LARGE_LEAGUE: usize = 60;
+/// An organisation of more units than this lists in Phụ lục II only those
+/// that did not report on time.
+const LARGE_ORGANISATION: usize = 200;
 /// How many units of a large league's head and tail the body's table shows.
 const SHOWN_AT_EACH_END: usize = 10;
 
@@ -414,8 +417,13 @@ fn appendix_submissions(r: &Results) -> Value {
         "Tình trạng",
         "Số ngày muộn",
     ];
+    // A large organisation lists here only the units that did not report
+    // on time; the workbook's sheet has every unit.
+    let all = r.units().count();
+    let large = all > LARGE_ORGANISATION;
     let rows: Vec<Vec<String>> = r
         .units()
+        .filter(|u| !large || u.status != Status::OnTime)
         .map(|u| {
             vec![
                 u.name.clone(),
@@ -429,8 +437,16 @@ fn appendix_submissions(r: &Results) -> Value {
         })
         .collect();
     let widths = [3.4, 1.3, 1.8, 1.4, 1.1];
+    let note = large.then(|| {
+        format!(
+            "Ghi chú: bảng trên nêu {} đơn vị nộp muộn, có báo cáo bị trả lại hoặc chưa nộp; {} đơn vị còn lại nộp đúng hạn. Thời điểm nhận báo cáo của từng đơn vị tại sheet \"Tình hình nộp báo cáo\" của bảng tính kèm theo ({}).",
+            int_vi(rows.len() as i64),
+            int_vi((all - rows.len()) as i64),
+            r.file_name("xep-hang", "xlsx")
+        )
+    });
     json!({
-        "number": "Phụ lục II", "title": "TÌNH HÌNH GỬI BÁO CÁO CỦA CÁC ĐƠN VỊ", "note": null,
+        "number": "Phụ lục II", "title": "TÌNH HÌNH GỬI BÁO CÁO CỦA CÁC ĐƠN VỊ", "note": note,
         "heights": row_heights(&rows, &fr_widths(&widths), APPENDIX_SIZE, APPENDIX_INSET_X_PT),
         "header": header, "rows": rows, "widths": widths, "align": ["l", "c", "c", "c", "r"],
     })
@@ -493,6 +509,10 @@ pub fn write(r: &Results) -> Result<Vec<u8>, ReportError> {
         .compile_with_input(inputs)
         .output
         .map_err(|e| ReportError::Pdf(format!("{e:?}")))?;
-    typst_pdf::pdf(&doc, &typst_pdf::PdfOptions::default())
-        .map_err(|e| ReportError::Pdf(format!("{e:?}")))
+    let pdf = typst_pdf::pdf(&doc, &typst_pdf::PdfOptions::default())
+        .map_err(|e| ReportError::Pdf(format!("{e:?}")));
+    // Freeing a long document's layout takes a tenth of a second; nobody
+    // needs to wait for it.
+    std::thread::spawn(move || drop(doc));
+    pdf
 }

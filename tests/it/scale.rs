@@ -45,6 +45,11 @@ fn a_large_organisation_is_read_ranked_and_reported_in_full() {
         "no pointer to the appendix"
     );
     assert!(flat.contains("Phân bố điểm khối"), "no distribution chart");
+    // Phụ lục II lists those not on time and counts the rest.
+    assert!(
+        flat.contains("đơn vị còn lại nộp đúng hạn"),
+        "no count of on-time units"
+    );
     let xa: Vec<&&serde_json::Value> = ranked.iter().filter(|u| u["league"] == "xa").collect();
     let middle = xa[xa.len() / 2];
     let line = format!("{} {}", middle["rank"], middle["name"].as_str().unwrap());
