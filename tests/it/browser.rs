@@ -7,6 +7,7 @@
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -15,6 +16,11 @@ struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // ChromeDriver and the browsers it started share a process group:
+        // end them all, even when the test failed half way.
+        let _ = Command::new("kill")
+            .args(["-KILL", &format!("-{}", self.0.id())])
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -37,6 +43,7 @@ async fn chromium() -> (Driver, Client) {
     let driver = Driver(
         Command::new(driver_bin)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
