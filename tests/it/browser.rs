@@ -7,7 +7,6 @@
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,11 +15,12 @@ struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        // ChromeDriver and the browsers it started share a process group:
-        // end them all, even when the test failed half way.
+        // Asked to stop, ChromeDriver closes the browsers it started, even
+        // when the test failed half way.
         let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.0.id())])
+            .args(["-TERM", &self.0.id().to_string()])
             .status();
+        std::thread::sleep(Duration::from_millis(500));
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -43,7 +43,6 @@ async fn chromium() -> (Driver, Client) {
     let driver = Driver(
         Command::new(driver_bin)
             .arg(format!("--port={port}"))
-            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
