@@ -3,7 +3,6 @@
 
 use crate::domain::{Period, Severity};
 use crate::pipeline::Engine;
-use crate::report::template::write_workbook;
 use crate::settings::{PathOverrides, Settings};
 use crate::validate::{Context, check_bytes};
 use anyhow::{Context as _, anyhow};
@@ -365,9 +364,9 @@ fn template(cfg: &ConfigArgs, unit: &str, period: Period, file: Option<PathBuf>)
         )
         .into());
     };
-    let content = crate::report::template::blank_content(&s, &rules, u, period);
-    let bytes = write_workbook(&content).map_err(|e| anyhow!(e))?;
-    let path = file.unwrap_or_else(|| PathBuf::from(format!("{}-{period}.xlsx", u.code)));
+    let (name, bytes) =
+        crate::report::template::unit_template(&s, &rules, u, period).map_err(|e| anyhow!(e))?;
+    let path = file.unwrap_or_else(|| PathBuf::from(name));
     std::fs::write(&path, bytes).with_context(|| format!("ghi {}", path.display()))?;
     say!(
         "Đã ghi mẫu báo cáo {} của {} vào {}",

@@ -272,6 +272,17 @@ impl Engine {
         end + chrono::Days::new(u64::from(self.settings.deadline_days(&unit.league)))
     }
 
+    /// Whether a unit reported a quarter on time, late, only rejected
+    /// workbooks or nothing, from the quarter's stored submissions.
+    pub fn status(
+        &self,
+        unit: &Unit,
+        quarter: Period,
+        stored: &[StoredSubmission],
+    ) -> Result<Status> {
+        Ok(self.standing(unit, quarter, stored)?.status)
+    }
+
     /// Where a unit stands for one quarter, from the store's submissions.
     fn standing(
         &self,

@@ -127,10 +127,10 @@ pub fn record_upload(
         .ok_or_else(|| anyhow!("không ghi được lần gửi"))
 }
 
-/// Whether a stored submission belongs to `unit`: it names the unit, or
-/// the unit uploaded it.
+/// Whether a stored submission belongs to `unit` (a portal upload is
+/// recorded for its uploader, whatever the file says).
 pub fn belongs_to(s: &StoredSubmission, unit: &str) -> bool {
-    s.unit.as_deref() == Some(unit) || s.source == format!("web:{unit}")
+    s.unit.as_deref() == Some(unit)
 }
 
 /// The findings a stored submission carries.

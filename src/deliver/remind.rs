@@ -6,7 +6,7 @@
 use super::{Batch, Letter, Outcome, deliver, stable_id};
 use crate::domain::Period;
 use crate::pipeline::Engine;
-use crate::report::template::{blank_content, write_workbook};
+use crate::report::template::unit_template;
 use anyhow::{Context, Result, anyhow};
 use chrono::NaiveDate;
 use lettre::message::header::ContentType;
@@ -34,84 +34,79 @@ pub fn remind_period(
 ) -> Result<Vec<Outcome>> {
     let s = &engine.settings;
     let mode = s.period.window;
-    let mut outcomes = Vec::new();
-    {
-        let (from, to) = period.window(mode);
-        let stored = engine.store.submissions_for(&period.to_string())?;
-        let mut letters = Vec::new();
-        for unit in s.units.iter().filter(|u| u.active_during(from, to)) {
-            let deadline = engine.deadline(unit, period);
-            let days_left = (deadline - today).num_days();
-            if only_due && !(0..=i64::from(s.delivery.remind_days_before)).contains(&days_left) {
-                continue;
-            }
-            let time_left = if days_left >= 0 {
-                format!("còn {days_left} ngày")
-            } else {
-                format!("đã quá hạn {} ngày", -days_left)
-            };
-            if stored
-                .iter()
-                .any(|x| x.accepted && x.unit.as_deref() == Some(unit.code.0.as_str()))
-            {
-                continue;
-            }
-            let template = write_workbook(&blank_content(s, &engine.rules, unit, period))
-                .map_err(|e| anyhow!(e))?;
-            let name = format!("{}-{period}.xlsx", unit.code);
-            let body = format!(
-                "Kính gửi: {}.\n\nĐến nay {} chưa nhận được báo cáo tình hình, kết quả giải quyết thủ tục hành chính {} (số liệu từ ngày {} đến ngày {}) của đơn vị.\n\nHạn nộp: ngày {} ({time_left}). Đề nghị đơn vị điền mẫu báo cáo đính kèm ({name}) và gửi qua cổng thông tin trước hạn.\n\n{}\n",
-                unit.name,
-                s.organisation.name,
-                period.label_vi(),
-                from.format("%d/%m/%Y"),
-                to.format("%d/%m/%Y"),
-                deadline.format("%d/%m/%Y"),
-                s.organisation.name,
-            );
-            let message_id = stable_id(&format!("nhac-{period}"), &unit.email, &s.delivery.from);
-            let to_box: Mailbox = unit
-                .email
-                .parse()
-                .with_context(|| format!("địa chỉ của {} không hợp lệ", unit.code))?;
-            let message = lettre::Message::builder()
-                .from(s.delivery.from.parse()?)
-                .to(to_box)
-                .subject(format!(
-                    "Nhắc nộp báo cáo giải quyết TTHC {} — hạn {}",
-                    period.label_vi(),
-                    deadline.format("%d/%m/%Y")
-                ))
-                .message_id(Some(message_id.clone()))
-                .multipart(
-                    MultiPart::mixed()
-                        .singlepart(SinglePart::plain(body))
-                        .singlepart(Attachment::new(name).body(
-                            template,
-                            ContentType::parse(
-                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                            )?,
-                        )),
-                )
-                .context("soạn thư nhắc")?;
-            letters.push(Letter {
-                recipient: unit.email.clone(),
-                message,
-                message_id,
-            });
+    let (from, to) = period.window(mode);
+    let stored = engine.store.submissions_for(&period.to_string())?;
+    let mut letters = Vec::new();
+    for unit in s.units.iter().filter(|u| u.active_during(from, to)) {
+        let deadline = engine.deadline(unit, period);
+        let days_left = (deadline - today).num_days();
+        if only_due && !(0..=i64::from(s.delivery.remind_days_before)).contains(&days_left) {
+            continue;
         }
-        if letters.is_empty() {
-            return Ok(outcomes);
-        }
-        let key = period.to_string();
-        let batch = Batch {
-            key: &key,
-            version: 0,
-            file_stem: format!("nhac-nho-{key}"),
-            label: format!("thư nhắc nộp báo cáo {}", period.label_vi()),
-            patient: true,
+        let time_left = if days_left >= 0 {
+            format!("còn {days_left} ngày")
+        } else {
+            format!("đã quá hạn {} ngày", -days_left)
         };
-        outcomes.extend(deliver(engine, &batch, letters, false)?);
+        if stored
+            .iter()
+            .any(|x| x.accepted && x.unit.as_deref() == Some(unit.code.0.as_str()))
+        {
+            continue;
+        }
+        let (name, template) =
+            unit_template(s, &engine.rules, unit, period).map_err(|e| anyhow!(e))?;
+        let body = format!(
+            "Kính gửi: {}.\n\nĐến nay {} chưa nhận được báo cáo tình hình, kết quả giải quyết thủ tục hành chính {} (số liệu từ ngày {} đến ngày {}) của đơn vị.\n\nHạn nộp: ngày {} ({time_left}). Đề nghị đơn vị điền mẫu báo cáo đính kèm ({name}) và gửi qua cổng thông tin trước hạn.\n\n{}\n",
+            unit.name,
+            s.organisation.name,
+            period.label_vi(),
+            from.format("%d/%m/%Y"),
+            to.format("%d/%m/%Y"),
+            deadline.format("%d/%m/%Y"),
+            s.organisation.name,
+        );
+        let message_id = stable_id(&format!("nhac-{period}"), &unit.email, &s.delivery.from);
+        let to_box: Mailbox = unit
+            .email
+            .parse()
+            .with_context(|| format!("địa chỉ của {} không hợp lệ", unit.code))?;
+        let message = lettre::Message::builder()
+            .from(s.delivery.from.parse()?)
+            .to(to_box)
+            .subject(format!(
+                "Nhắc nộp báo cáo giải quyết TTHC {} — hạn {}",
+                period.label_vi(),
+                deadline.format("%d/%m/%Y")
+            ))
+            .message_id(Some(message_id.clone()))
+            .multipart(
+                MultiPart::mixed()
+                    .singlepart(SinglePart::plain(body))
+                    .singlepart(Attachment::new(name).body(
+                        template,
+                        ContentType::parse(
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        )?,
+                    )),
+            )
+            .context("soạn thư nhắc")?;
+        letters.push(Letter {
+            recipient: unit.email.clone(),
+            message,
+            message_id,
+        });
     }
-    Ok(outcomes)
+    if letters.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key = period.to_string();
+    let batch = Batch {
+        key: &key,
+        version: 0,
+        file_stem: format!("nhac-nho-{key}"),
+        label: format!("thư nhắc nộp báo cáo {}", period.label_vi()),
+        patient: true,
+    };
+    deliver(engine, &batch, letters, false)
 }

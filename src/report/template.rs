@@ -402,6 +402,19 @@ fn help_sheet(ws: &mut Worksheet, c: &WorkbookContent) -> Result<(), ReportError
     Ok(())
 }
 
+/// A unit's prefilled workbook for a quarter, and the file name it goes by
+/// (`XA01-2022-Q4.xlsx`): what `tthc template`, the reminders and the
+/// portal hand out.
+pub fn unit_template(
+    s: &crate::settings::Settings,
+    rules: &crate::rules::RuleBook,
+    u: &crate::domain::Unit,
+    period: Period,
+) -> Result<(String, Vec<u8>), ReportError> {
+    let bytes = write_workbook(&blank_content(s, rules, u, period))?;
+    Ok((format!("{}-{period}.xlsx", u.code), bytes))
+}
+
 /// A unit's empty workbook for a period, with its tasks listed.
 pub fn blank_content(
     s: &crate::settings::Settings,

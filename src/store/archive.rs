@@ -23,11 +23,18 @@ pub fn write(root: &Path, sha: &str, bytes: &[u8]) -> Result<PathBuf, StoreError
 /// file is durable under its hash.
 pub fn write_all(root: &Path, items: &[(&str, &[u8])]) -> Result<Vec<PathBuf>, StoreError> {
     use rayon::prelude::*;
-    let io_pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(16)
-        .thread_name(|i| format!("archive-{i}"))
-        .build()
-        .map_err(|e| StoreError::Corrupt(format!("không tạo được luồng ghi: {e}")))?;
+    // One pool for the process, built on first use.
+    static IO_POOL: std::sync::LazyLock<Option<rayon::ThreadPool>> =
+        std::sync::LazyLock::new(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(16)
+                .thread_name(|i| format!("archive-{i}"))
+                .build()
+                .ok()
+        });
+    let io_pool = IO_POOL
+        .as_ref()
+        .ok_or_else(|| StoreError::Corrupt("không tạo được luồng ghi".into()))?;
     io_pool.install(|| {
         let paths = items
             .par_iter()

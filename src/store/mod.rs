@@ -227,14 +227,7 @@ impl Store {
     }
 
     pub fn latest_version(&self, period: &str) -> Result<Option<StoredVersion>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT version, digest, generated_at FROM report_versions WHERE period = ?1 ORDER BY version DESC LIMIT 1",
-                params![period],
-                |r| Ok(StoredVersion { version: r.get(0)?, digest: r.get(1)?, generated_at: r.get(2)? }),
-            )
-            .optional()?)
+        Ok(self.versions(period)?.into_iter().next())
     }
 
     pub fn insert_version(

@@ -3,7 +3,7 @@
 //! CSRF token, and the audit log of sign-ins, uploads, downloads and
 //! report runs.
 
-use super::{Store, StoreError, StoredSubmission};
+use super::{Store, StoreError, StoredSubmission, StoredVersion};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
@@ -163,12 +163,18 @@ impl Store {
         )
     }
 
-    /// The report versions of a period, newest first: (version, generated at).
-    pub fn versions(&self, period: &str) -> Result<Vec<(i64, String)>, StoreError> {
+    /// The report versions of a period, newest first.
+    pub fn versions(&self, period: &str) -> Result<Vec<StoredVersion>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT version, generated_at FROM report_versions WHERE period = ?1 ORDER BY version DESC",
+            "SELECT version, digest, generated_at FROM report_versions WHERE period = ?1 ORDER BY version DESC",
         )?;
-        let rows = stmt.query_map(params![period], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = stmt.query_map(params![period], |r| {
+            Ok(StoredVersion {
+                version: r.get(0)?,
+                digest: r.get(1)?,
+                generated_at: r.get(2)?,
+            })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -298,13 +298,12 @@ pub async fn sign_in(
         .await?;
     // The slow hash check runs outside the store's lock.
     let code = form.code.clone();
-    let account = tokio::task::spawn_blocking(move || {
-        crate::portal::code_opens(account.as_ref(), &code)
+    let account = super::blocking(move || {
+        Ok(crate::portal::code_opens(account.as_ref(), &code)
             .then_some(account)
-            .flatten()
+            .flatten())
     })
-    .await
-    .map_err(|e| Failure::Internal(anyhow::anyhow!("{e}")))?;
+    .await?;
     let (login, a) = (form.login.clone(), addr.clone());
     let hours = portal.settings.web.session_hours;
     let session = portal

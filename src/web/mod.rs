@@ -9,6 +9,7 @@ mod auth;
 mod office;
 mod unit;
 
+use crate::domain::Period;
 use crate::pipeline::Engine;
 use crate::settings::Settings;
 use anyhow::{Result, anyhow};
@@ -17,6 +18,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use minijinja::Environment;
 use std::sync::{Arc, Mutex};
 
@@ -49,7 +51,7 @@ impl Portal {
         f: impl FnOnce(&Engine) -> Result<T> + Send + 'static,
     ) -> Result<T, Failure> {
         let me = self.clone();
-        tokio::task::spawn_blocking(move || {
+        blocking(move || {
             let engine = me
                 .engine
                 .lock()
@@ -57,8 +59,25 @@ impl Portal {
             f(&engine)
         })
         .await
-        .map_err(|e| Failure::Internal(anyhow!("{e}")))?
-        .map_err(Failure::Internal)
+    }
+
+    /// Today in the organisation's time zone.
+    fn today(&self) -> NaiveDate {
+        Utc::now()
+            .with_timezone(&self.settings.time_zone())
+            .date_naive()
+    }
+
+    /// The quarter the portal collects today.
+    fn open_period(&self) -> Period {
+        crate::portal::open_period(&self.settings, self.today())
+    }
+
+    /// A moment as pages show it: day and minute, in local time.
+    fn minute(&self, t: &DateTime<FixedOffset>) -> String {
+        t.with_timezone(&self.settings.time_zone())
+            .format("%d/%m/%Y %H:%M")
+            .to_string()
     }
 
     fn render(&self, name: &str, who: &Who, ctx: minijinja::Value) -> Result<Response, Failure> {
@@ -74,6 +93,17 @@ impl Portal {
             .map_err(|e| Failure::Internal(anyhow!("trang {name}: {e:#}")))?;
         Ok(Html(html).into_response())
     }
+}
+
+/// Runs slow or blocking work (the store, hashing, checking a workbook) off
+/// the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T, Failure> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Failure::Internal(anyhow!("{e}")))?
+        .map_err(Failure::Internal)
 }
 
 fn pages() -> Result<Environment<'static>> {
@@ -128,6 +158,16 @@ fn pages() -> Result<Environment<'static>> {
 }
 
 const STYLE: &str = include_str!("../../templates/web/kieu.css");
+
+/// The page for a failure, which has no portal at hand to render with.
+static ERROR_PAGE: std::sync::LazyLock<Environment<'static>> = std::sync::LazyLock::new(|| {
+    let mut env = Environment::new();
+    let _ = env.add_template(
+        "error",
+        include_str!("../../templates/web/error-standalone.html"),
+    );
+    env
+});
 
 /// Every route of the portal.
 pub fn router(portal: Arc<Portal>) -> Router {
@@ -238,8 +278,8 @@ impl IntoResponse for Failure {
                 )
             }
         };
-        let page = minijinja::Environment::new()
-            .template_from_str(include_str!("../../templates/web/error-standalone.html"))
+        let page = ERROR_PAGE
+            .get_template("error")
             .and_then(|t| t.render(minijinja::context! { heading, message }))
             .unwrap_or_else(|_| message.clone());
         let mut r = (status, Html(page)).into_response();

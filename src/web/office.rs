@@ -5,11 +5,10 @@
 use super::auth::{ClientAddr, Token};
 use super::{Failure, Portal, Who, XLSX, download};
 use crate::domain::Period;
-use crate::portal::{open_period, status_word};
+use crate::portal::status_word;
 use crate::rank::Status;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -36,23 +35,17 @@ struct BoardRow {
     has_code: bool,
 }
 
-fn today(portal: &Portal) -> chrono::NaiveDate {
-    Utc::now()
-        .with_timezone(&portal.settings.time_zone())
-        .date_naive()
-}
-
 pub async fn board(
     State(portal): State<Arc<Portal>>,
     who: Who,
     Query(q): Query<BoardQuery>,
 ) -> Result<Response, Failure> {
     who.office()?;
-    let period = open_period(&portal.settings, today(&portal));
+    let period = portal.open_period();
     let league = q.khoi.clone();
+    let me = portal.clone();
     let ctx = portal
         .with_engine(move |engine| {
-            let tz = engine.settings.time_zone();
             // With the previous quarter asked for, a quarter with no
             // submission yet still lists every unit.
             let results = engine
@@ -94,7 +87,7 @@ pub async fn board(
                         status_class,
                         last: u
                             .received_at
-                            .map(|t| t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string())
+                            .map(|t| me.minute(&t))
                             .unwrap_or_else(|| "—".into()),
                         findings: if u.findings.is_empty() {
                             "—".into()
@@ -125,10 +118,11 @@ pub async fn remind(
     ClientAddr(addr): ClientAddr,
     Form(form): Form<Token>,
 ) -> Result<Response, Failure> {
-    let login = who.office()?.to_string();
+    who.office()?;
+    let label = who.label();
     who.check_csrf(&form._csrf)?;
-    let day = today(&portal);
-    let period = open_period(&portal.settings, day);
+    let day = portal.today();
+    let period = portal.open_period();
     let sent = portal
         .with_engine(move |engine| {
             let outcomes = crate::deliver::remind_period(engine, period, day, false)?;
@@ -136,12 +130,9 @@ pub async fn remind(
                 .iter()
                 .filter(|o| matches!(o.status.as_str(), "sent" | "written"))
                 .count();
-            engine.store.audit(
-                &format!("văn phòng:{login}"),
-                "gui_nhac",
-                &format!("{period}: {sent} thư"),
-                &addr,
-            )?;
+            engine
+                .store
+                .audit(&label, "gui_nhac", &format!("{period}: {sent} thư"), &addr)?;
             Ok(sent)
         })
         .await?;
@@ -155,7 +146,8 @@ pub async fn issue_code(
     Path(unit): Path<String>,
     Form(form): Form<Token>,
 ) -> Result<Response, Failure> {
-    let login = who.office()?.to_string();
+    who.office()?;
+    let label = who.label();
     who.check_csrf(&form._csrf)?;
     let found = portal
         .settings
@@ -166,9 +158,7 @@ pub async fn issue_code(
     let code = portal
         .with_engine(move |engine| {
             let code = crate::portal::issue_unit_code(engine, &u)?;
-            engine
-                .store
-                .audit(&format!("văn phòng:{login}"), "cap_ma", &u.code.0, &addr)?;
+            engine.store.audit(&label, "cap_ma", &u.code.0, &addr)?;
             Ok(code)
         })
         .await?;
@@ -195,7 +185,7 @@ struct Bar {
 
 pub async fn ranking(State(portal): State<Arc<Portal>>, who: Who) -> Result<Response, Failure> {
     who.office()?;
-    let period = open_period(&portal.settings, today(&portal));
+    let period = portal.open_period();
     let ctx = portal
         .with_engine(move |engine| {
             let results = engine
@@ -263,21 +253,17 @@ pub async fn reports(
     Query(q): Query<BoardQuery>,
 ) -> Result<Response, Failure> {
     who.office()?;
-    let period = open_period(&portal.settings, today(&portal));
+    let period = portal.open_period();
     let versions = portal
         .with_engine(move |engine| Ok(engine.store.versions(&period.to_string())?))
         .await?;
     let versions: Vec<VersionRow> = versions
         .into_iter()
-        .map(|(version, at)| VersionRow {
-            version,
-            at: chrono::DateTime::parse_from_rfc3339(&at)
-                .map(|t| {
-                    t.with_timezone(&portal.settings.time_zone())
-                        .format("%d/%m/%Y %H:%M")
-                        .to_string()
-                })
-                .unwrap_or(at),
+        .map(|v| VersionRow {
+            version: v.version,
+            at: chrono::DateTime::parse_from_rfc3339(&v.generated_at)
+                .map(|t| portal.minute(&t))
+                .unwrap_or(v.generated_at),
             files: [
                 ("xlsx", "Bảng xếp hạng (.xlsx)"),
                 ("pdf", "Báo cáo (.pdf)"),
@@ -311,14 +297,15 @@ pub async fn run_report(
     ClientAddr(addr): ClientAddr,
     Form(form): Form<Token>,
 ) -> Result<Response, Failure> {
-    let login = who.office()?.to_string();
+    who.office()?;
+    let label = who.label();
     who.check_csrf(&form._csrf)?;
-    let period = open_period(&portal.settings, today(&portal));
+    let period = portal.open_period();
     let (version, new) = portal
         .with_engine(move |engine| {
             let (_, outcome) = engine.run(period)?;
             engine.store.audit(
-                &format!("văn phòng:{login}"),
+                &label,
                 "lap_bao_cao",
                 &format!(
                     "{period} phiên bản {}{}",
@@ -340,7 +327,8 @@ pub async fn download_version(
     ClientAddr(addr): ClientAddr,
     Path((period, version, kind)): Path<(String, i64, String)>,
 ) -> Result<Response, Failure> {
-    let login = who.office()?.to_string();
+    who.office()?;
+    let label = who.label();
     let period: Period = period.parse().map_err(|_| Failure::NotFound)?;
     let (stem, content_type) = match kind.as_str() {
         "xlsx" => ("xep-hang", XLSX),
@@ -362,9 +350,7 @@ pub async fn download_version(
             let Ok(bytes) = std::fs::read(&path) else {
                 return Ok(None);
             };
-            engine
-                .store
-                .audit(&format!("văn phòng:{login}"), "tai_bao_cao", &detail, &addr)?;
+            engine.store.audit(&label, "tai_bao_cao", &detail, &addr)?;
             Ok(Some(bytes))
         })
         .await?

@@ -6,16 +6,13 @@
 use super::auth::ClientAddr;
 use super::{Failure, Portal, Who, XLSX, download};
 use crate::domain::Severity;
-use crate::portal::{self, belongs_to, findings_of, open_period};
+use crate::portal::{self, belongs_to, findings_of};
+use crate::rank::Status;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::Utc;
 use serde::Serialize;
 use std::sync::Arc;
-
-fn local(t: &DateTime<FixedOffset>, tz: chrono_tz::Tz) -> String {
-    t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string()
-}
 
 #[derive(Serialize)]
 struct HistoryRow {
@@ -52,35 +49,32 @@ fn count_words(findings: &[crate::domain::Finding]) -> String {
 pub async fn home(State(portal): State<Arc<Portal>>, who: Who) -> Result<Response, Failure> {
     let (code, _) = who.unit()?;
     let code = code.to_string();
+    let (today, period, me) = (portal.today(), portal.open_period(), portal.clone());
     let ctx = portal
         .with_engine(move |engine| {
             let s = &engine.settings;
-            let tz = s.time_zone();
-            let today = Utc::now().with_timezone(&tz).date_naive();
             let unit = s
                 .unit(&code)
                 .ok_or_else(|| anyhow::anyhow!("không có đơn vị {code}"))?;
-            let period = open_period(s, today);
             let (from, to) = period.window(s.period.window);
             let deadline = engine.deadline(unit, period);
             let mine = engine.store.submissions_of(&code, 100)?;
             let this_period: Vec<_> = mine
                 .iter()
                 .filter(|x| x.period.as_deref() == Some(&period.to_string()))
+                .cloned()
                 .collect();
-            let (status, status_class) = match this_period.iter().find(|x| x.accepted) {
-                Some(x) if x.received_at.with_timezone(&tz).date_naive() > deadline => {
-                    ("Đã nộp, muộn hạn", "late")
-                }
-                Some(_) => ("Đã nộp", "ok"),
-                None if !this_period.is_empty() => ("Bị từ chối: sửa lỗi rồi gửi lại", "bad"),
-                None => ("Chưa nộp", "none"),
+            let (status, status_class) = match engine.status(unit, period, &this_period)? {
+                Status::Late => ("Đã nộp, muộn hạn", "late"),
+                Status::OnTime => ("Đã nộp", "ok"),
+                Status::Rejected => ("Bị từ chối: sửa lỗi rồi gửi lại", "bad"),
+                Status::Missing => ("Chưa nộp", "none"),
             };
             let history: Vec<HistoryRow> = mine
                 .iter()
                 .map(|x| HistoryRow {
                     id: x.id,
-                    at: local(&x.received_at, tz),
+                    at: me.minute(&x.received_at),
                     file: x.file_name.clone(),
                     period: x
                         .period
@@ -161,18 +155,16 @@ pub async fn template(
 ) -> Result<Response, Failure> {
     let (code, _) = who.unit()?;
     let code = code.to_string();
+    let period = portal.open_period();
     let (bytes, name) = portal
         .with_engine(move |engine| {
             let s = &engine.settings;
-            let today = Utc::now().with_timezone(&s.time_zone()).date_naive();
-            let period = open_period(s, today);
             let unit = s
                 .unit(&code)
                 .ok_or_else(|| anyhow::anyhow!("không có đơn vị {code}"))?;
-            let content = crate::report::template::blank_content(s, &engine.rules, unit, period);
-            let bytes = crate::report::template::write_workbook(&content)
-                .map_err(|e| anyhow::anyhow!(e))?;
-            let name = format!("{code}-{period}.xlsx");
+            let (name, bytes) =
+                crate::report::template::unit_template(s, &engine.rules, unit, period)
+                    .map_err(|e| anyhow::anyhow!(e))?;
             engine.store.audit(&code, "tai_mau", &name, &addr)?;
             Ok((bytes, name))
         })
@@ -233,14 +225,12 @@ pub async fn upload(
     // Checked and archived side by side with other uploads; then recorded.
     let now = Utc::now();
     let s = portal.settings.clone();
-    let period = open_period(&s, now.with_timezone(&s.time_zone()).date_naive());
+    let period = portal.open_period();
     let unit = s.unit(&code).cloned().ok_or(Failure::Forbidden)?;
     let size = bytes.len();
     let (u, n) = (unit.clone(), name.clone());
     let prepared =
-        tokio::task::spawn_blocking(move || portal::prepare_upload(&s, &u, period, &n, &bytes))
-            .await
-            .map_err(|e| Failure::Internal(anyhow::anyhow!("{e}")))??;
+        super::blocking(move || portal::prepare_upload(&s, &u, period, &n, &bytes)).await?;
     let id = portal
         .with_engine(move |engine| {
             let id = portal::record_upload(engine, &unit, period, &name, &prepared, now)?;
@@ -292,7 +282,6 @@ pub async fn submission(
     Path(id): Path<i64>,
 ) -> Result<Response, Failure> {
     let s = own_submission(&portal, &who, id).await?;
-    let tz = portal.settings.time_zone();
     let findings = findings_of(&s);
     let errors = findings.iter().filter(|f| f.is_error()).count();
     let rows: Vec<FindingRow> = findings
@@ -318,7 +307,7 @@ pub async fn submission(
         minijinja::context! {
             id => s.id,
             file => s.file_name,
-            at => local(&s.received_at, tz),
+            at => portal.minute(&s.received_at),
             accepted => s.accepted,
             period_label => s.period.as_deref().and_then(|p| p.parse::<crate::domain::Period>().ok()).map(|p| p.label_vi()),
             errors, warnings => findings.len() - errors,

@@ -460,11 +460,16 @@ async fn every_route_answers_each_account_only_what_it_may_see() {
 /// The sample district's portal on a real port: (address, settings, codes).
 pub async fn serve_site(tmp: &Path) -> (String, Site) {
     let site = site(tmp);
-    let portal: Arc<tthc::web::Portal> = tthc::web::Portal::new(site.settings.clone()).unwrap();
+    (serve_portal(&site.settings).await, site)
+}
+
+/// The portal of these settings on a free port of 127.0.0.1: its address.
+async fn serve_portal(settings: &Settings) -> String {
+    let portal: Arc<tthc::web::Portal> = tthc::web::Portal::new(settings.clone()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(tthc::web::serve(listener, portal, std::future::pending()));
-    (addr, site)
+    addr
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -502,10 +507,7 @@ async fn fifty_units_uploading_at_once_are_all_received_and_archived() {
         jobs.push((u.code.0.clone(), code, bytes));
     }
     drop(engine);
-    let portal = tthc::web::Portal::new(settings.clone()).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(tthc::web::serve(listener, portal, std::future::pending()));
+    let base = serve_portal(&settings).await;
 
     let handles: Vec<_> = jobs
         .into_iter()
