@@ -108,6 +108,9 @@ pub enum Command {
     Ingest {
         #[command(flatten)]
         cfg: ConfigArgs,
+        /// Gửi ngay biên nhận qua máy chủ thư ([smtp]); không có cờ này, biên nhận chờ trong sổ gửi thư
+        #[arg(long)]
+        send: bool,
     },
     /// Đọc thư mục nhận, chấm điểm, xếp hạng và ghi báo cáo của một quý
     Run {
@@ -120,14 +123,22 @@ pub enum Command {
         #[arg(long)]
         send: bool,
     },
-    /// Gửi phiên bản báo cáo mới nhất của kỳ tới nơi nhận chưa nhận được
+    /// Xem sổ gửi thư: từng thư, nơi nhận, tình trạng, số lần thử, lý do
+    Ledger {
+        #[command(flatten)]
+        cfg: ConfigArgs,
+        /// Chỉ kỳ này, ví dụ 2022-Q4 (mặc định: các thư gần đây nhất)
+        #[arg(long)]
+        period: Option<Period>,
+    },
+    /// Gửi phiên bản báo cáo mới nhất của kỳ tới nơi nhận chưa nhận được (kể cả nơi đã gửi lỗi)
     Send {
         #[command(flatten)]
         cfg: ConfigArgs,
         /// Kỳ báo cáo, ví dụ 2022-Q4
         #[arg(long)]
         period: Period,
-        /// Gửi lại cho mọi nơi nhận, kể cả nơi đã nhận
+        /// Gửi lại cho mọi nơi nhận, kể cả nơi đã nhận (thư mới, có Message-ID riêng)
         #[arg(long)]
         resend: bool,
     },
@@ -279,7 +290,8 @@ pub fn run(cli: Cli) -> Exit {
             json,
             annotate.as_deref(),
         ),
-        Command::Ingest { cfg } => ingest(&cfg),
+        Command::Ingest { cfg, send } => ingest(&cfg, send),
+        Command::Ledger { cfg, period } => ledger(&cfg, period),
         Command::Run { cfg, period, send } => run_period(&cfg, period, send),
         Command::Send {
             cfg,
@@ -499,33 +511,79 @@ fn print_ingest(summary: &crate::pipeline::IngestSummary) {
     }
 }
 
-fn ingest(cfg: &ConfigArgs) -> Outcome {
+fn ingest(cfg: &ConfigArgs, send: bool) -> Outcome {
     let e = engine(cfg)?;
     progress(&format!("Đang đọc {} …", e.settings.paths.inbox.display()));
     let summary = e.ingest()?;
     print_ingest(&summary);
+    print_receipts(&e, &summary, send);
     Ok(Exit::Ok)
 }
 
-fn print_deliveries(outcomes: &[crate::deliver::Outcome]) -> bool {
+/// Sends the receipts a read owes, when asked; else says they wait.
+fn print_receipts(e: &Engine, summary: &crate::pipeline::IngestSummary, send: bool) {
+    if e.settings.smtp.is_none() || !e.settings.delivery.receipts || summary.recorded.is_empty() {
+        return;
+    }
+    if send {
+        let sent = e.send_receipts(&summary.recorded);
+        let done = sent.iter().filter(|o| o.status.delivered()).count();
+        let owed = sent.iter().filter(|o| !o.status.settled()).count();
+        say!(
+            "Biên nhận: gửi {done}{}.",
+            if owed > 0 {
+                format!(", {owed} chưa gửi được (xem: tthc ledger)")
+            } else {
+                String::new()
+            }
+        );
+    } else {
+        say!(
+            "Biên nhận cho các tệp mới chờ trong sổ gửi thư: gửi bằng --send, tthc jobs run retry, hoặc để tthc serve gửi."
+        );
+    }
+}
+
+fn print_deliveries(e: &Engine, outcomes: &[crate::deliver::Outcome]) -> bool {
     let mut ok = true;
     for o in outcomes {
-        let what = match o.status.as_str() {
-            "sent" => "đã gửi",
-            "written" => "đã ghi vào hộp thư đi",
-            "skipped" => "bỏ qua (đã nhận phiên bản này, hoặc đang được gửi nơi khác)",
-            "retry" => "chưa gửi được, sẽ thử lại",
-            _ => "gửi thất bại",
-        };
-        ok &= matches!(o.status.as_str(), "sent" | "written" | "skipped");
-        let repeat = if o.uncertain {
-            " (có thể trùng một lần gửi trước không rõ kết quả)"
-        } else {
-            ""
-        };
-        say!("  {}: {what}{repeat} {}", o.recipient, o.detail);
+        ok &= o.status.settled();
+        say!("  {}: {}", o.recipient, crate::deliver::outcome_words(e, o));
     }
     ok
+}
+
+fn ledger(cfg: &ConfigArgs, period: Option<Period>) -> Outcome {
+    let e = engine(cfg)?;
+    let rows = match period {
+        Some(p) => e
+            .store
+            .deliveries(&p.to_string())
+            .map_err(anyhow::Error::from)?,
+        None => e.store.all_deliveries(200).map_err(anyhow::Error::from)?,
+    };
+    if rows.is_empty() {
+        say!(
+            "Sổ gửi thư chưa có thư nào{}.",
+            period
+                .map(|p| format!(" của {}", p.label_vi()))
+                .unwrap_or_default()
+        );
+    }
+    for r in &rows {
+        say!("{}", crate::deliver::ledger_line(&e, r));
+    }
+    let notices = e
+        .store
+        .pending_notices(false)
+        .map_err(anyhow::Error::from)?;
+    if !notices.is_empty() {
+        say!("{} thông báo cho văn phòng chưa gửi được:", notices.len());
+        for n in notices {
+            say!("  {} — {}", n.subject, n.body);
+        }
+    }
+    Ok(Exit::Ok)
 }
 
 fn issue_codes(cfg: &ConfigArgs, only: &[String]) -> Outcome {
@@ -640,7 +698,7 @@ fn send_period(cfg: &ConfigArgs, period: Period, resend: bool) -> Outcome {
     let e = engine(cfg)?;
     let (version, outcomes) = e.send(period, resend)?;
     say!("Gửi báo cáo {} phiên bản {version}:", period.label_vi());
-    Ok(if print_deliveries(&outcomes) {
+    Ok(if print_deliveries(&e, &outcomes) {
         Exit::Ok
     } else {
         Exit::Failure
@@ -655,6 +713,7 @@ fn run_period(cfg: &ConfigArgs, period: Period, send: bool) -> Outcome {
     ));
     let (summary, outcome) = e.run(period)?;
     print_ingest(&summary);
+    print_receipts(&e, &summary, send);
     let r = &outcome.results;
     let count = |s: crate::rank::Status| r.units().filter(|u| u.status == s).count();
     use crate::rank::Status::*;
@@ -694,9 +753,14 @@ fn run_period(cfg: &ConfigArgs, period: Period, send: bool) -> Outcome {
     }
     if send && e.settings.smtp.is_some() {
         // The run just wrote this version's files: deliver them as they are.
-        let outcomes = crate::deliver::deliver_report(&e, &outcome.results, &outcome.files, false)?;
+        let outcomes = crate::deliver::deliver_report(
+            &e,
+            &outcome.results,
+            &outcome.files,
+            crate::deliver::ClaimMode::Auto,
+        )?;
         say!("Gửi báo cáo phiên bản {}:", outcome.version);
-        if !print_deliveries(&outcomes) {
+        if !print_deliveries(&e, &outcomes) {
             return Ok(Exit::Failure);
         }
     }

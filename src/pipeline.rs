@@ -8,7 +8,7 @@ use crate::report::Results;
 use crate::rules::RuleBook;
 use crate::score::{UnitInput, evaluate_tasks, score_units};
 use crate::settings::Settings;
-use crate::store::{NewSubmission, Store, StoredSubmission, StoredVersion};
+use crate::store::{NewSubmission, Store, StoredSubmission};
 use crate::validate::{Checked, Context, check_bytes};
 use anyhow::{Context as _, Result, anyhow};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
@@ -212,6 +212,7 @@ impl Engine {
         } else {
             "outbox"
         };
+        let today = chrono::Utc::now().with_timezone(&tz).date_naive();
         let mut batch = Vec::with_capacity(fresh.len());
         for ((rel, _, received_at, bytes, sha), (checked, path)) in
             fresh.into_iter().zip(checked.into_iter().zip(paths))
@@ -220,8 +221,8 @@ impl Engine {
                 .unit
                 .as_deref()
                 .and_then(|c| self.settings.unit(c))
-                .map(|u| u.email.clone())
-                .filter(|e| self.settings.delivery.receipts && !e.trim().is_empty());
+                .filter(|u| crate::deliver::receipt_owed(self, u, checked.period, today))
+                .map(|u| u.email.clone());
             let content_json = checked
                 .submission
                 .as_ref()
@@ -256,14 +257,26 @@ impl Engine {
         }
         summary.recorded = self.store.record_submissions(&batch)?;
         summary.timings.push(("record (SQLite)", started.elapsed()));
-        if self.settings.delivery.receipts && !summary.recorded.is_empty() {
-            // A receipt that cannot go now stays in the ledger for the next
-            // run; it never holds up or undoes what was read.
-            if let Err(e) = crate::deliver::send_receipts(self, &summary.recorded) {
-                tracing::error!(error = %format!("{e:#}"), "receipts not sent");
-            }
+        // Without a mail server the receipts are written to the outbox at
+        // once; with one they wait in the ledger until sending is asked for
+        // (`--send`, the service, `tthc jobs run retry`): see `send_receipts`.
+        if self.settings.smtp.is_none() {
+            self.send_receipts(&summary.recorded);
         }
         Ok(summary)
+    }
+
+    /// Sends the receipts owed for these submissions. A receipt that cannot
+    /// go now stays in the ledger for the next run; it never holds up or
+    /// undoes what was read.
+    pub fn send_receipts(&self, recorded: &[i64]) -> Vec<crate::deliver::Outcome> {
+        if !self.settings.delivery.receipts || recorded.is_empty() {
+            return Vec::new();
+        }
+        crate::deliver::send_receipts(self, recorded).unwrap_or_else(|e| {
+            tracing::error!(error = %format!("{e:#}"), "receipts not sent");
+            Vec::new()
+        })
     }
 
     /// The deadline day of a unit for a period.
@@ -530,37 +543,24 @@ impl Engine {
             .ok_or_else(|| anyhow!("không có dữ liệu cho {period}"))?;
         let digest = results.digest()?;
         let key = period.to_string();
-        let (version, new_version) = match self.store.latest_version(&key)? {
-            Some(v) if v.digest == digest => {
-                results.generated_at = v.generated_at.clone();
-                (v.version, false)
-            }
-            last => {
-                let version = last.map(|v| v.version + 1).unwrap_or(1);
-                results.generated_at = chrono::Utc::now()
-                    .with_timezone(&self.settings.time_zone())
-                    .to_rfc3339();
-                (version, true)
-            }
-        };
+        let now = chrono::Utc::now()
+            .with_timezone(&self.settings.time_zone())
+            .to_rfc3339();
+        let (stored, new_version) = self.store.reserve_version(&key, &digest, &now, |v, at| {
+            results.version = v;
+            results.generated_at = at.to_string();
+            crate::report::json::to_string(&results)
+                .map_err(|e| crate::store::StoreError::Corrupt(format!("{e:#}")))
+        })?;
+        let version = stored.version;
         results.version = version;
+        results.generated_at = stored.generated_at;
         let dir = self.settings.paths.output.join(&key);
         let files = crate::report::write_all(&results, &dir)?;
-        if new_version {
-            self.store.insert_version(
-                &key,
-                &StoredVersion {
-                    version,
-                    digest,
-                    generated_at: results.generated_at.clone(),
-                },
-                &crate::report::json::to_string(&results)?,
-            )?;
-        }
         // Without a mail server the outbox is the delivery; with one,
         // sending is asked for (`tthc run --send`, `tthc send`).
         let deliveries = if self.settings.smtp.is_none() {
-            crate::deliver::deliver_report(self, &results, &files, false)?
+            crate::deliver::deliver_report(self, &results, &files, crate::deliver::ClaimMode::Auto)?
         } else {
             Vec::new()
         };
@@ -608,7 +608,12 @@ impl Engine {
         results.version = latest.version;
         results.generated_at = latest.generated_at.clone();
         let files = crate::report::write_all(&results, &self.settings.paths.output.join(&key))?;
-        let outcomes = crate::deliver::deliver_report(self, &results, &files, resend)?;
+        let mode = if resend {
+            crate::deliver::ClaimMode::Force
+        } else {
+            crate::deliver::ClaimMode::Manual
+        };
+        let outcomes = crate::deliver::deliver_report(self, &results, &files, mode)?;
         Ok((latest.version, outcomes))
     }
 }

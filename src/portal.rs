@@ -94,7 +94,8 @@ pub fn record_upload(
     let s = &engine.settings;
     let checked = &prepared.checked;
     let received_at: DateTime<FixedOffset> = now.with_timezone(&s.time_zone()).fixed_offset();
-    let receipt = (s.delivery.receipts && !unit.email.trim().is_empty()).then(|| {
+    let day = received_at.with_timezone(&s.time_zone()).date_naive();
+    let receipt = crate::deliver::receipt_owed(engine, unit, Some(period), day).then(|| {
         let channel = if s.smtp.is_some() { "smtp" } else { "outbox" };
         (unit.email.clone(), channel.to_string())
     });

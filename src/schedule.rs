@@ -7,7 +7,9 @@ mod service;
 
 pub use service::serve;
 
-use crate::deliver::{Outcome, deliver_report, receipt_submission, send_receipts, stopping};
+use crate::deliver::{
+    ClaimMode, Outcome, Skip, Status, deliver_report, in_round, receipt_submission, stopping,
+};
 use crate::domain::Period;
 use crate::pipeline::Engine;
 use anyhow::{Result, anyhow};
@@ -112,26 +114,62 @@ fn due_period(engine: &Engine, now: DateTime<Utc>, yearly: bool) -> Result<Optio
         .max())
 }
 
-/// Counts what a delivery did; an error if any copy is still owed.
-fn tally(what: &str, sent: &[Outcome]) -> Result<String> {
-    let done = sent
-        .iter()
-        .filter(|o| matches!(o.status.as_str(), "sent" | "written"))
-        .count();
-    let before = sent.iter().filter(|o| o.status == "skipped").count();
-    let owed: Vec<String> = sent
-        .iter()
-        .filter(|o| !matches!(o.status.as_str(), "sent" | "written" | "skipped"))
-        .map(|o| format!("{} ({})", o.recipient, o.status))
-        .collect();
-    let mut text = format!("{what}: gửi {done}");
-    if before > 0 {
-        text.push_str(&format!(", {before} đã gửi trước đó"));
+/// Counts what a delivery did, naming whom each count is for (`name`
+/// turns a recipient into the words for it: a unit's name for a receipt);
+/// an error if any copy is still owed.
+fn tally_named(what: &str, sent: &[Outcome], name: impl Fn(&str) -> String) -> Result<String> {
+    let names = |f: &dyn Fn(&Status) -> bool| -> Vec<String> {
+        let mut v: Vec<String> = sent
+            .iter()
+            .filter(|o| f(&o.status))
+            .map(|o| name(&o.recipient))
+            .collect();
+        v.dedup();
+        v
+    };
+    let list = |v: &[String]| {
+        const SHOWN: usize = 10;
+        let mut t = v.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+        if v.len() > SHOWN {
+            t.push_str(&format!(" và {} nơi khác", v.len() - SHOWN));
+        }
+        t
+    };
+    let done = names(&|s| s.delivered());
+    let before = names(&|s| matches!(s, Status::Skipped(Skip::Received { .. })));
+    let owed = names(&|s| !s.settled());
+    let mut text = format!("{what}: gửi {}", done.len());
+    if !done.is_empty() {
+        text.push_str(&format!(" ({})", list(&done)));
+    }
+    if !before.is_empty() {
+        text.push_str(&format!(", {} đã nhận từ trước", before.len()));
     }
     if owed.is_empty() {
         Ok(text)
     } else {
-        Err(anyhow!("{text}; chưa gửi được: {}", owed.join(", ")))
+        Err(anyhow!(
+            "{text}; chưa gửi được {}: {} (xem: tthc ledger)",
+            owed.len(),
+            list(&owed)
+        ))
+    }
+}
+
+fn tally(what: &str, sent: &[Outcome]) -> Result<String> {
+    tally_named(what, sent, str::to_string)
+}
+
+/// The unit a receipt or reminder went to, by its address.
+fn unit_named(engine: &Engine) -> impl Fn(&str) -> String + '_ {
+    |address: &str| {
+        engine
+            .settings
+            .units
+            .iter()
+            .find(|u| u.email == address)
+            .map(|u| u.code.0.clone())
+            .unwrap_or_else(|| address.to_string())
     }
 }
 
@@ -157,7 +195,7 @@ fn report(engine: &Engine, period: Period) -> Result<String> {
             Ok(text)
         }
         _ => {
-            let sent = deliver_report(engine, &outcome.results, &outcome.files, false)?;
+            let sent = deliver_report(engine, &outcome.results, &outcome.files, ClaimMode::Auto)?;
             tally(&text, &sent)
         }
     }
@@ -167,43 +205,74 @@ fn report(engine: &Engine, period: Period) -> Result<String> {
 /// period (same inputs, same version, same files), reminders by re-running
 /// today's reminders, receipts by their submission. A row that the re-run
 /// no longer wants (the unit sent in the meantime, a newer version) is
-/// closed as failed, with why.
+/// closed as failed, with why. The whole check is one round: the office
+/// gets one digest of what failed in it.
 fn retry(engine: &Engine, now: DateTime<Utc>) -> Result<String> {
-    let due = engine.store.due_deliveries()?;
-    let mut parts = Vec::new();
     let mut failed = false;
-    // Notices first: they tell the office about the failures being retried.
-    let (told, untold) = crate::deliver::send_pending_notices(engine)?;
-    if told > 0 {
-        parts.push(format!("{told} thông báo lỗi cho văn phòng"));
+    let mut parts = Vec::new();
+    let result = in_round(engine, || retry_due(engine, now, &mut parts, &mut failed));
+    result?;
+    // The digest went (or not) as the round ended: say which.
+    let waiting = engine.store.pending_notices(false)?.len();
+    if waiting > 0 && engine.settings.smtp.is_some() {
+        parts.push(format!("{waiting} thông báo cho văn phòng chờ gửi"));
     }
-    if untold > 0 {
-        failed = true;
-        parts.push(format!("{untold} thông báo lỗi chưa gửi được"));
+    if parts.is_empty() {
+        parts.push("không có thư nào đến hạn gửi lại".into());
     }
-    if due.is_empty() && parts.is_empty() {
-        return Ok("không có thư nào đến hạn gửi lại".into());
-    }
+    let text = parts.join("; ");
+    if failed { Err(anyhow!(text)) } else { Ok(text) }
+}
+
+fn retry_due(
+    engine: &Engine,
+    now: DateTime<Utc>,
+    parts: &mut Vec<String>,
+    failed: &mut bool,
+) -> Result<()> {
+    let due = engine.store.due_deliveries()?;
     let today = now.with_timezone(&engine.settings.time_zone()).date_naive();
-    let mut reminded = false;
+    // Receipts together, so that they are counted (and named) once.
+    let receipts: Vec<i64> = due
+        .iter()
+        .filter_map(|d| receipt_submission(&d.key))
+        .collect();
     let mut handled = Vec::new();
-    for d in &due {
-        if stopping() {
+    if !receipts.is_empty() {
+        let sent = crate::deliver::send_receipts(engine, &receipts)?;
+        handled.extend(due.iter().filter(|d| receipt_submission(&d.key).is_some()));
+        match tally_named("biên nhận", &sent, unit_named(engine)) {
+            Ok(t) => parts.push(t),
+            Err(e) => {
+                *failed = true;
+                parts.push(format!("{e:#}"));
+            }
+        }
+    }
+    let mut reminded = false;
+    for d in due.iter().filter(|d| receipt_submission(&d.key).is_none()) {
+        if stopping() || *failed {
+            // Stopping, or the server is failing: what is left waits for
+            // the next check rather than each taking its own timeout.
             break;
         }
-        let result = if let Some(id) = receipt_submission(&d.key) {
-            send_receipts(engine, &[id]).and_then(|s| tally(&format!("biên nhận {id}"), &s))
-        } else if d.version == 0 {
+        let result = if d.version == 0 {
             if reminded {
                 continue;
             }
             reminded = true;
-            crate::deliver::remind(engine, today).and_then(|s| tally("thư nhắc", &s))
+            crate::deliver::remind(engine, today)
+                .and_then(|s| tally_named("thư nhắc", &s, unit_named(engine)))
         } else {
             match d.key.parse::<Period>() {
                 Ok(period) => engine.run(period).and_then(|(_, outcome)| {
                     if outcome.version == d.version {
-                        let sent = deliver_report(engine, &outcome.results, &outcome.files, false)?;
+                        let sent = deliver_report(
+                            engine,
+                            &outcome.results,
+                            &outcome.files,
+                            ClaimMode::Auto,
+                        )?;
                         tally(
                             &format!("{} phiên bản {}", period.label_vi(), d.version),
                             &sent,
@@ -224,34 +293,32 @@ fn retry(engine: &Engine, now: DateTime<Utc>) -> Result<String> {
         match result {
             Ok(t) => parts.push(t),
             Err(e) => {
-                failed = true;
+                *failed = true;
                 parts.push(format!("{e:#}"));
-                // The server is still failing: what is left waits for the
-                // next check rather than each taking its own timeout.
-                break;
             }
         }
     }
     if !stopping() {
+        let mut closed_total = 0;
         for d in handled {
-            let closed = engine.store.abandon_due(
+            closed_total += engine.store.abandon_due(
                 &d.key,
                 d.version,
                 "không gửi nữa: lần gửi lại thấy thư này không còn cần (đơn vị đã nộp, hoặc đã có phiên bản mới)",
             )?;
-            if closed > 0 {
-                parts.push(format!("{closed} thư {} không còn cần gửi", d.key));
-            }
+        }
+        if closed_total > 0 {
+            parts.push(format!("{closed_total} thư không còn cần gửi"));
         }
     }
-    let text = parts.join("; ");
-    if failed { Err(anyhow!(text)) } else { Ok(text) }
+    Ok(())
 }
 
 fn run(engine: &Engine, job: Job, now: DateTime<Utc>) -> Result<String> {
     match job {
         Job::Collect => {
             let s = engine.ingest()?;
+            engine.send_receipts(&s.recorded);
             Ok(format!(
                 "{} tệp mới: {} hợp lệ, {} bị từ chối",
                 s.new,
@@ -260,12 +327,13 @@ fn run(engine: &Engine, job: Job, now: DateTime<Utc>) -> Result<String> {
             ))
         }
         Job::Remind => {
-            engine.ingest()?;
+            let s = engine.ingest()?;
+            engine.send_receipts(&s.recorded);
             let today = now.with_timezone(&engine.settings.time_zone()).date_naive();
             let sent = crate::deliver::remind(engine, today)?;
             let new: Vec<&str> = sent
                 .iter()
-                .filter(|o| o.status != "skipped")
+                .filter(|o| !matches!(o.status, Status::Skipped(_)))
                 .map(|o| o.recipient.as_str())
                 .collect();
             let text = format!(
@@ -280,7 +348,8 @@ fn run(engine: &Engine, job: Job, now: DateTime<Utc>) -> Result<String> {
             tally(&text, &sent)
         }
         Job::Report | Job::Yearly => {
-            engine.ingest()?;
+            let s = engine.ingest()?;
+            engine.send_receipts(&s.recorded);
             match due_period(engine, now, job == Job::Yearly)? {
                 Some(period) => report(engine, period),
                 None => Ok("chưa có kỳ nào đến hạn lập báo cáo".into()),

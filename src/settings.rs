@@ -92,6 +92,15 @@ pub struct Delivery {
     /// Send each unit a receipt with its findings after its workbook is read.
     #[serde(default = "default_true")]
     pub receipts: bool,
+    /// Receipts go only for workbooks read at most this many days after
+    /// their quarter's deadline (so reading an old inbox on a new data dir
+    /// does not write to every unit about files of years ago).
+    #[serde(default = "default_receipt_days")]
+    pub receipt_days: u32,
+}
+
+fn default_receipt_days() -> u32 {
+    30
 }
 
 fn default_true() -> bool {
@@ -256,9 +265,16 @@ pub struct Smtp {
     /// Wait before the second try; doubled for each further one.
     #[serde(default = "default_retry")]
     pub retry_seconds: u64,
-    /// Largest size of the attachments together.
+    /// Largest size of a whole message, attachments included, in MB.
     #[serde(default = "default_attachment_mb")]
-    pub max_attachment_mb: u64,
+    pub max_attachment_mb: f64,
+    /// A letter that still has not gone after this many tries in all,
+    /// over every run, is given up (and the office told once).
+    #[serde(default = "default_give_up_attempts")]
+    pub give_up_after_attempts: u32,
+    /// … or once this many hours have passed since its first try.
+    #[serde(default = "default_give_up_hours")]
+    pub give_up_after_hours: u64,
     /// A PEM file of the certificate authority that signed the server's
     /// certificate, when it is not a public one.
     #[serde(default)]
@@ -277,8 +293,14 @@ fn default_attempts() -> u32 {
 fn default_retry() -> u64 {
     60
 }
-fn default_attachment_mb() -> u64 {
+fn default_attachment_mb() -> f64 {
+    20.0
+}
+fn default_give_up_attempts() -> u32 {
     20
+}
+fn default_give_up_hours() -> u64 {
+    72
 }
 
 /// The loaded configuration.

@@ -1,3 +1,7 @@
+//! The letters themselves: the report email with its attachments, plain
+//! letters (receipts, reminders' text, notices), and Message-IDs that are
+//! the same for the same letter so that an accidental repeat folds into one.
+
 use crate::report::Results;
 use crate::report::narrative_figures;
 use crate::settings::Settings;
@@ -23,13 +27,41 @@ pub fn stable_message_id(r: &Results, recipient: &str, from: &str) -> String {
     stable_id(&format!("{}-v{}", r.period, r.version), recipient, from)
 }
 
+/// A plain-text letter: a well-formed MIME message (`MIME-Version`,
+/// `text/plain; charset=utf-8`, an encoded Vietnamese subject), as every
+/// mail without attachments must be for clients to show it right.
+pub fn plain_message(
+    from: &str,
+    to: &str,
+    subject: &str,
+    body: String,
+    message_id: &str,
+) -> Result<lettre::Message> {
+    let from: Mailbox = from
+        .parse()
+        .with_context(|| format!("địa chỉ gửi \"{from}\" không hợp lệ"))?;
+    let to: Mailbox = to
+        .parse()
+        .with_context(|| format!("địa chỉ nhận \"{to}\" không hợp lệ"))?;
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .message_id(Some(message_id.to_string()))
+        .singlepart(SinglePart::plain(body))
+        .context("soạn thư")
+}
+
 /// The report email: Vietnamese subject and body with the headline figures,
-/// the workbook and the PDF attached under ASCII file names.
+/// the workbook and the PDF attached under ASCII file names. A deliberate
+/// resend is a new message (its own Message-ID, `References` to the first
+/// copy) so that mail clients show it rather than fold it into the first.
 pub fn report_message(
     s: &Settings,
     r: &Results,
     recipient: &str,
     attachments: &[(String, Vec<u8>)],
+    resend: bool,
 ) -> Result<(lettre::Message, String)> {
     let from: Mailbox = s
         .delivery
@@ -58,7 +90,17 @@ pub fn report_message(
         version = r.version,
         date = r.generated_at.get(..10).unwrap_or_default(),
     );
-    let message_id = stable_message_id(r, recipient, &s.delivery.from);
+    let first_id = stable_message_id(r, recipient, &s.delivery.from);
+    let message_id = if resend {
+        let at = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
+        stable_id(
+            &format!("{}-v{}-gui-lai-{at}", r.period, r.version),
+            recipient,
+            &s.delivery.from,
+        )
+    } else {
+        first_id.clone()
+    };
     let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(body));
     for (name, bytes) in attachments {
         let kind = if name.ends_with(".pdf") {
@@ -75,6 +117,9 @@ pub fn report_message(
         .to(to)
         .subject(subject)
         .message_id(Some(message_id.clone()));
+    if resend {
+        builder = builder.references(first_id);
+    }
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&r.generated_at) {
         builder = builder.date(t.into());
     }

@@ -3,23 +3,24 @@
 //! delivery is a row of the ledger (report version × recipient), taken
 //! atomically before sending, so a version reaches a recipient once across
 //! re-runs, restarts and two processes; temporary failures are tried again
-//! with a growing wait, permanent ones are not, and every failure is
-//! reported to the office's own address.
+//! with a growing wait up to an overall limit, permanent ones are not, and
+//! the failures of a round reach the office's own address as one digest.
 
 mod message;
 mod receipt;
 mod remind;
 mod smtp;
 
-pub use message::{report_message, stable_id, stable_message_id};
-pub use receipt::{receipt_key, receipt_submission, send_receipts};
+pub use message::{plain_message, report_message, stable_id, stable_message_id};
+pub use receipt::{receipt_key, receipt_owed, receipt_submission, send_receipts};
 pub use remind::{remind, remind_period};
 pub use smtp::{SendError, send};
 
 use crate::pipeline::Engine;
 use crate::report::Results;
 use crate::settings::Smtp;
-use crate::store::{ClaimRequest, DeliveryRecord};
+pub use crate::store::{ClaimMode, Skip};
+use crate::store::{ClaimRequest, DeliveryRecord, Notice};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,15 +47,59 @@ const RENEW_EVERY: Duration = Duration::from_secs(5);
 
 /// What became of one recipient's copy.
 #[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    /// The server accepted it.
+    Sent,
+    /// Written to the outbox folder (no mail server configured).
+    Written,
+    /// Not sent yet; the ledger has it due again later.
+    Retry,
+    /// Not sent, for good (until the office sends it again).
+    Failed,
+    /// The service is stopping: not tried now, due at once for the next run.
+    Postponed,
+    /// Not tried by this run: what the ledger says of it.
+    Skipped(Skip),
+}
+
+impl Status {
+    /// The recipient has the letter from this run.
+    pub fn delivered(&self) -> bool {
+        matches!(self, Status::Sent | Status::Written)
+    }
+
+    /// Nothing is owed: delivered now or before, or another process has it.
+    pub fn settled(&self) -> bool {
+        self.delivered()
+            || matches!(
+                self,
+                Status::Skipped(Skip::Received { .. } | Skip::InProgress)
+            )
+    }
+}
+
+/// What became of one recipient's copy.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
     pub recipient: String,
-    /// `sent`, `written`, `retry`, `failed`, or `skipped` (delivered before or being sent elsewhere).
-    pub status: String,
+    pub status: Status,
     pub detail: String,
     /// This send may repeat an earlier one the server got but the ledger missed.
     pub uncertain: bool,
     /// The `.eml` written, for the outbox.
     pub file: Option<PathBuf>,
+}
+
+impl Outcome {
+    fn new(recipient: &str, status: Status, detail: impl Into<String>) -> Outcome {
+        Outcome {
+            recipient: recipient.to_string(),
+            status,
+            detail: detail.into(),
+            uncertain: false,
+            file: None,
+        }
+    }
 }
 
 /// The longest single wait between two tries.
@@ -80,11 +125,11 @@ pub struct Letter {
 pub struct Batch<'a> {
     /// The ledger's period key, e.g. "2022-Q4".
     pub key: &'a str,
-    /// The report version; 0 for reminders.
+    /// The report version; 0 for reminders and receipts.
     pub version: i64,
     /// Stem of outbox file names, e.g. "bao-cao-2022-Q4-v1".
     pub file_stem: String,
-    /// What it is, in a failure notice: "báo cáo Quý IV/2022 (phiên bản 1)".
+    /// What it is, in a notice: "báo cáo Quý IV/2022 (phiên bản 1)".
     pub label: String,
     /// Try again within this run after a temporary failure (reports,
     /// reminders); if not, leave it at once to the next run (receipts,
@@ -93,55 +138,85 @@ pub struct Batch<'a> {
 }
 
 /// Delivers a report version to every recipient that does not have it yet
-/// (or to all, with `resend`).
+/// (with `ClaimMode::Manual` also those it failed to reach; with
+/// `ClaimMode::Force` to all, as a new copy with its own Message-ID).
 pub fn deliver_report(
     engine: &Engine,
     r: &Results,
     files: &[PathBuf],
-    resend: bool,
+    mode: ClaimMode,
 ) -> Result<Vec<Outcome>> {
-    let attachments: Vec<(String, Vec<u8>)> = files
-        .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "xlsx" || e == "pdf"))
-        .map(|p| {
-            Ok((
-                file_name(p),
-                std::fs::read(p).with_context(|| format!("đọc {}", p.display()))?,
-            ))
-        })
-        .collect::<Result<_>>()?;
-    let letters = engine
-        .settings
-        .delivery
-        .recipients
-        .iter()
-        .map(|recipient| {
-            let (message, message_id) =
-                report_message(&engine.settings, r, recipient, &attachments)?;
-            Ok(Letter {
-                recipient: recipient.clone(),
-                message,
-                message_id,
+    in_round(engine, || {
+        let attachments: Vec<(String, Vec<u8>)> = files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "xlsx" || e == "pdf"))
+            .map(|p| {
+                Ok((
+                    file_name(p),
+                    std::fs::read(p).with_context(|| format!("đọc {}", p.display()))?,
+                ))
             })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let key = r.period.to_string();
-    let batch = Batch {
-        key: &key,
-        version: r.version,
-        file_stem: format!("bao-cao-{key}-v{}", r.version),
-        label: format!("báo cáo {} (phiên bản {})", r.period.label_vi(), r.version),
-        patient: true,
-    };
-    deliver(engine, &batch, letters, resend)
+            .collect::<Result<_>>()?;
+        let letters = engine
+            .settings
+            .delivery
+            .recipients
+            .iter()
+            .map(|recipient| {
+                let (message, message_id) = report_message(
+                    &engine.settings,
+                    r,
+                    recipient,
+                    &attachments,
+                    mode == ClaimMode::Force,
+                )?;
+                Ok(Letter {
+                    recipient: recipient.clone(),
+                    message,
+                    message_id,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let key = r.period.to_string();
+        let batch = Batch {
+            key: &key,
+            version: r.version,
+            file_stem: format!("bao-cao-{key}-v{}", r.version),
+            label: format!("báo cáo {} (phiên bản {})", r.period.label_vi(), r.version),
+            patient: true,
+        };
+        deliver(engine, &batch, letters, mode)
+    })
 }
 
-/// Delivers letters through the ledger: each recipient's once, unless `resend`.
+thread_local! {
+    static ROUND: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs `f` as one round of delivery: the notices its failures owe the
+/// office go as one digest when the outermost round ends, not one each.
+pub fn in_round<T>(engine: &Engine, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    ROUND.with(|r| r.set(r.get() + 1));
+    let result = f();
+    let depth = ROUND.with(|r| {
+        r.set(r.get() - 1);
+        r.get()
+    });
+    if depth == 0
+        && let Err(e) = flush_notices(engine)
+    {
+        tracing::error!(error = %format!("{e:#}"), "could not send the office its notices; kept for the next try");
+    }
+    result
+}
+
+/// Delivers letters through the ledger: each recipient's once (see
+/// `ClaimMode` for what is tried again).
 pub fn deliver(
     engine: &Engine,
     batch: &Batch,
     letters: Vec<Letter>,
-    resend: bool,
+    mode: ClaimMode,
 ) -> Result<Vec<Outcome>> {
     let smtp = engine.settings.smtp.as_ref();
     let channel = if smtp.is_some() { "smtp" } else { "outbox" };
@@ -168,42 +243,29 @@ pub fn deliver(
             channel,
             message_id: &message_id,
             lease_seconds: LEASE.as_secs(),
-            force: resend,
+            mode,
         })?;
-        let Some(claim) = claim else {
-            outcomes.push(Outcome {
-                recipient: recipient.to_string(),
-                status: "skipped".into(),
-                detail: String::new(),
-                uncertain: false,
-                file: None,
-            });
-            continue;
+        let claim = match claim {
+            Ok(c) => c,
+            Err(skip) => {
+                outcomes.push(Outcome::new(recipient, Status::Skipped(skip), ""));
+                continue;
+            }
         };
-        let record = |status: &'static str, detail: &str| DeliveryRecord {
-            period: batch.key,
-            version: batch.version,
+        let held = Held {
+            engine,
+            batch,
             recipient,
             channel,
-            status,
-            detail: detail.to_string(),
             message_id: &message_id,
+            notified: claim.notified,
         };
         if stopping() {
             // Shutting down: start no new send; the row waits, due at once,
             // for the next run.
             let why = "dịch vụ dừng trước khi gửi; gửi ở lần chạy sau";
-            engine.store.finish_delivery(
-                &record("retry", why),
-                Some(&chrono::Utc::now().to_rfc3339()),
-            )?;
-            outcomes.push(Outcome {
-                recipient: recipient.to_string(),
-                status: "postponed".into(),
-                detail: why.into(),
-                uncertain: false,
-                file: None,
-            });
+            held.record("retry", why, Some(&chrono::Utc::now().to_rfc3339()))?;
+            outcomes.push(Outcome::new(recipient, Status::Postponed, why));
             continue;
         }
         if claim.uncertain {
@@ -224,12 +286,11 @@ pub fn deliver(
                         }
                     }
                 };
-                let notify = claim.previous.as_deref() != Some("retry");
                 tokio::select! {
-                    outcome = send_with_retries(engine, s, &message, &record, batch, recipient, notify) => outcome,
+                    outcome = held.send_with_retries(s, &message) => outcome,
                     _ = renew => unreachable!("the renewal loop never ends"),
                 }
-            }),
+            })?,
             _ => {
                 let path = write_outbox(
                     &engine.settings.paths.outbox,
@@ -237,177 +298,329 @@ pub fn deliver(
                     recipient,
                     &message.formatted(),
                 )?;
-                engine
-                    .store
-                    .finish_delivery(&record("written", &path.to_string_lossy()), None)?;
+                held.record("written", &path.to_string_lossy(), None)?;
                 Outcome {
-                    recipient: recipient.to_string(),
-                    status: "written".into(),
-                    detail: path.display().to_string(),
-                    uncertain: false,
-                    file: Some(path),
+                    file: Some(path.clone()),
+                    ..Outcome::new(recipient, Status::Written, path.display().to_string())
                 }
             }
         };
         outcomes.push(Outcome {
-            uncertain: claim.uncertain,
+            uncertain: claim.uncertain || outcome.uncertain,
             ..outcome
         });
     }
     Ok(outcomes)
 }
 
-/// Sends one message, trying again after temporary failures while the
-/// batch is patient; `notify` tells the office about a failure (not done
-/// again for a row that was already waiting for a retry).
-async fn send_with_retries<'a>(
-    engine: &Engine,
-    s: &Smtp,
-    message: &lettre::Message,
-    record: &impl Fn(&'static str, &str) -> DeliveryRecord<'a>,
-    batch: &Batch<'_>,
-    recipient: &str,
-    notify: bool,
-) -> Outcome {
-    let label = batch.label.as_str();
-    let out = |status: &str, detail: String| Outcome {
-        recipient: recipient.to_string(),
-        status: status.into(),
-        detail,
-        uncertain: false,
-        file: None,
-    };
-    let size: usize = message.formatted().len();
-    if size as u64 > s.max_attachment_mb * 1024 * 1024 {
-        let why = format!(
-            "thư nặng {} MB, vượt giới hạn {} MB của [smtp] max_attachment_mb: không gửi",
-            size / (1024 * 1024),
-            s.max_attachment_mb
-        );
-        let _ = engine.store.finish_delivery(&record("failed", &why), None);
-        notify_office(engine, s, label, recipient, &why).await;
-        return out("failed", why);
+/// A ledger row this process holds, and what it needs to record its fate.
+#[derive(Clone, Copy)]
+struct Held<'a> {
+    engine: &'a Engine,
+    batch: &'a Batch<'a>,
+    recipient: &'a str,
+    channel: &'a str,
+    message_id: &'a str,
+    /// The office was told before that this letter had not gone.
+    notified: bool,
+}
+
+impl Held<'_> {
+    fn entry<'b>(&'b self, status: &'b str, detail: &str) -> DeliveryRecord<'b> {
+        DeliveryRecord {
+            period: self.batch.key,
+            version: self.batch.version,
+            recipient: self.recipient,
+            channel: self.channel,
+            status,
+            detail: detail.to_string(),
+            message_id: self.message_id,
+        }
     }
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        match send(s, message).await {
-            Ok(reply) => {
-                let _ = engine.store.finish_delivery(&record("sent", &reply), None);
-                return out("sent", reply);
+
+    /// Records the row's outcome, so that it is never lost (see
+    /// `Store::finish_delivery_durably`).
+    fn record(&self, status: &str, detail: &str, next: Option<&str>) -> Result<()> {
+        self.engine
+            .store
+            .finish_delivery_durably(&self.entry(status, detail), next)
+            .with_context(|| format!("ghi kết quả gửi thư tới {} vào sổ gửi thư", self.recipient))
+    }
+
+    fn line(&self) -> String {
+        format!("{} tới {}", self.batch.label, self.recipient)
+    }
+
+    /// Queues a notice for the office, once per episode of failure.
+    fn tell_failed(&self, why: &str) {
+        if self.notified {
+            return;
+        }
+        let store = &self.engine.store;
+        let done = store.add_notice("failed", &self.line(), why).and_then(|_| {
+            store.set_notified(self.batch.key, self.batch.version, self.recipient, true)
+        });
+        if let Err(e) = done {
+            tracing::error!(error = %e, "could not record a notice for the office");
+        }
+    }
+
+    /// After a success: if the office was told of a failure, tell it the
+    /// letter has now gone.
+    fn tell_delivered(&self) {
+        if !self.notified {
+            return;
+        }
+        let store = &self.engine.store;
+        let line = self.line();
+        // A failure the office has not heard of yet is simply withdrawn.
+        let done = store
+            .withdraw_notice(&line)
+            .and_then(|withdrawn| {
+                if withdrawn {
+                    Ok(0)
+                } else {
+                    store.add_notice("delivered", &line, "")
+                }
+            })
+            .and_then(|_| {
+                store.set_notified(self.batch.key, self.batch.version, self.recipient, false)
+            });
+        if let Err(e) = done {
+            tracing::error!(error = %e, "could not record a notice for the office");
+        }
+    }
+
+    /// Whether this row has used up its tries over every run; why, if so.
+    fn used_up(&self, s: &Smtp) -> Option<String> {
+        let (tries, first) = self
+            .engine
+            .store
+            .delivery_age(self.batch.key, self.batch.version, self.recipient)
+            .ok()?;
+        let tries = tries + 1;
+        let hours = first.map(|t| (chrono::Utc::now() - t).num_minutes() as f64 / 60.0);
+        let since = first
+            .map(|t| format!(" từ {}", local_time(self.engine, &t.to_rfc3339())))
+            .unwrap_or_default();
+        if tries >= i64::from(s.give_up_after_attempts) {
+            Some(format!(
+                "đã thử {tries} lần{since} ([smtp] give_up_after_attempts = {}): ngừng thử",
+                s.give_up_after_attempts
+            ))
+        } else if hours.is_some_and(|h| h >= s.give_up_after_hours as f64) {
+            Some(format!(
+                "đã thử {tries} lần{since}, quá {} giờ ([smtp] give_up_after_hours): ngừng thử",
+                s.give_up_after_hours
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// Sends one message, trying again after temporary failures while the
+    /// batch is patient.
+    async fn send_with_retries(&self, s: &Smtp, message: &lettre::Message) -> Result<Outcome> {
+        let recipient = self.recipient;
+        let size = message.formatted().len();
+        let limit = s.max_attachment_mb * 1024.0 * 1024.0;
+        if size as f64 > limit {
+            let why = format!(
+                "thư nặng {} MB, vượt giới hạn {} MB của [smtp] max_attachment_mb: không gửi",
+                megabytes(size as f64),
+                megabytes(limit)
+            );
+            tracing::error!(%recipient, size, limit = s.max_attachment_mb, "email too large to send");
+            self.record("failed", &why, None)?;
+            self.tell_failed(&why);
+            return Ok(Outcome::new(recipient, Status::Failed, why));
+        }
+        let mut tries = 0;
+        let mut uncertain = false;
+        loop {
+            tries += 1;
+            let error = match send(s, message).await {
+                Ok(reply) => {
+                    self.record("sent", &reply, None)?;
+                    self.tell_delivered();
+                    return Ok(Outcome {
+                        uncertain,
+                        ..Outcome::new(recipient, Status::Sent, reply)
+                    });
+                }
+                Err(e) => e,
+            };
+            if error.maybe_delivered {
+                // The server may have kept it: the next copy would be a
+                // repeat, and the ledger says so before it is sent.
+                uncertain = true;
+                tracing::warn!(%recipient, error = %error.text, "no answer after the whole message went out; the server may have kept it");
+                if let Err(e) =
+                    self.engine
+                        .store
+                        .mark_uncertain(self.batch.key, self.batch.version, recipient)
+                {
+                    tracing::error!(error = %e, "could not mark a possible repeat in the ledger");
+                }
             }
-            Err(SendError::Permanent(e)) => {
-                tracing::error!(%recipient, error = %e, "report email refused");
-                let _ = engine.store.finish_delivery(&record("failed", &e), None);
-                notify_office(engine, s, label, recipient, &e).await;
-                return out("failed", e);
+            let text = error.text.clone();
+            let done = |status, detail: String| Outcome {
+                uncertain,
+                ..Outcome::new(recipient, status, detail)
+            };
+            if error.permanent {
+                tracing::error!(%recipient, error = %text, "email refused");
+                self.record("failed", &text, None)?;
+                self.tell_failed(&text);
+                return Ok(done(Status::Failed, text));
             }
-            Err(SendError::Temporary(e))
-                if tries < s.max_attempts && batch.patient && !stopping() =>
-            {
-                tracing::warn!(%recipient, error = %e, tries, "email not sent yet; trying again");
-                let _ = engine
+            if let Some(why) = self.used_up(s) {
+                let why = format!("{text} — {why}");
+                tracing::error!(%recipient, error = %why, "email given up");
+                self.record("failed", &why, None)?;
+                // Giving up is news even to an office told of the failure.
+                let told = Held {
+                    notified: false,
+                    ..*self
+                };
+                told.tell_failed(&why);
+                return Ok(done(Status::Failed, why));
+            }
+            if tries < s.max_attempts && self.batch.patient && !stopping() {
+                tracing::warn!(%recipient, error = %text, tries, "email not sent yet; trying again");
+                if let Err(e) = self
+                    .engine
                     .store
-                    .note_attempt(&record("sending", &e), LEASE.as_secs());
+                    .note_attempt(&self.entry("sending", &text), LEASE.as_secs())
+                {
+                    tracing::warn!(error = %e, "could not note a failed try in the ledger");
+                }
                 // Wait, but wake up for a shutdown: the row is then left
                 // for the next run rather than holding the service up.
                 let until = tokio::time::Instant::now() + wait(s, tries);
                 while tokio::time::Instant::now() < until && !stopping() {
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
+                continue;
             }
-            Err(SendError::Temporary(e)) => {
-                let next = (chrono::Utc::now()
-                    + chrono::Duration::from_std(wait(s, tries)).unwrap_or_default())
-                .to_rfc3339();
-                tracing::error!(%recipient, error = %e, tries, "email not sent; left for the next run");
-                let _ = engine
-                    .store
-                    .finish_delivery(&record("retry", &e), Some(&next));
-                if notify {
-                    notify_office(
-                        engine,
-                        s,
-                        label,
-                        recipient,
-                        &format!("{e} (sẽ thử lại sau {next})"),
-                    )
-                    .await;
-                }
-                return out("retry", e);
-            }
+            let next =
+                chrono::Utc::now() + chrono::Duration::from_std(wait(s, tries)).unwrap_or_default();
+            let next = next.to_rfc3339();
+            tracing::error!(%recipient, error = %text, tries, "email not sent; left for the next run");
+            self.record("retry", &text, Some(&next))?;
+            self.tell_failed(&format!(
+                "{text} (sẽ thử lại lúc {})",
+                local_time(self.engine, &next)
+            ));
+            return Ok(done(Status::Retry, text));
         }
     }
 }
 
-/// Tells the office a delivery failed. The notice is recorded first, so
-/// that one that cannot be sent now (the server is down: the usual reason
-/// for the failure) goes with the next retry; a failure here is logged,
-/// not fatal.
-async fn notify_office(engine: &Engine, s: &Smtp, label: &str, recipient: &str, why: &str) {
-    let subject = format!("[tthc] Chưa gửi được {label} tới {recipient}");
-    let body = format!(
-        "Thư {label} chưa gửi được tới {recipient}.\n\nLý do: {why}\n\nXem sổ gửi thư: tthc send --period … và các lần chạy việc: tthc jobs.\n"
-    );
-    match engine.store.add_notice(&subject, &body) {
-        Ok(id) => {
-            send_notice(engine, s, id, &subject, &body).await;
-        }
-        Err(e) => tracing::error!(error = %e, "could not record the failure notice"),
-    }
+/// A size in MB for people: one decimal, Vietnamese comma.
+fn megabytes(bytes: f64) -> String {
+    format!("{:.1}", bytes / (1024.0 * 1024.0)).replace('.', ",")
 }
 
-async fn send_notice(engine: &Engine, s: &Smtp, id: i64, subject: &str, body: &str) -> bool {
-    let org = &engine.settings.organisation;
-    let built = (|| -> Result<lettre::Message> {
-        Ok(lettre::Message::builder()
-            .from(engine.settings.delivery.from.parse()?)
-            .to(org.email.parse()?)
-            .subject(subject)
-            .message_id(Some(stable_id(
-                &format!("thong-bao-{id}"),
-                &org.email,
-                &engine.settings.delivery.from,
-            )))
-            .body(body.to_string())?)
-    })();
-    let error = match built {
-        Ok(m) => send(s, &m).await.err().map(|e| e.text().to_string()),
-        Err(e) => Some(format!("{e:#}")),
-    };
-    if let Some(e) = &error {
-        tracing::error!(error = %e, "could not tell the office about a failed delivery; kept for the next retry");
-    }
-    let _ = engine.store.notice_tried(id, error.as_deref());
-    error.is_none()
+/// A stored RFC 3339 time in the organisation's time zone, to the minute.
+pub fn local_time(engine: &Engine, t: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|t| {
+            t.with_timezone(&engine.settings.time_zone())
+                .format("%H:%M ngày %d/%m/%Y")
+                .to_string()
+        })
+        .unwrap_or_else(|_| t.to_string())
 }
 
-/// Sends the failure notices that could not be sent when they were
-/// written; returns (sent, still pending).
-pub fn send_pending_notices(engine: &Engine) -> Result<(usize, usize)> {
+/// Sends the office, as one digest, every notice whose time has come:
+/// the letters that did not go, and those reported before that have now
+/// gone. A digest that cannot go now waits (with a growing delay) and is
+/// given up after the same overall limit as any letter. Returns how many
+/// notices went and how many still wait.
+pub fn flush_notices(engine: &Engine) -> Result<(usize, usize)> {
     let Some(s) = engine.settings.smtp.as_ref() else {
         return Ok((0, 0));
     };
-    let pending = engine.store.pending_notices()?;
-    if pending.is_empty() {
-        return Ok((0, 0));
+    let due = engine.store.pending_notices(true)?;
+    if due.is_empty() || stopping() {
+        return Ok((0, due.len()));
     }
+    let (failed, delivered): (Vec<&Notice>, Vec<&Notice>) =
+        due.iter().partition(|n| n.kind == "failed");
+    let subject = match (failed.len(), delivered.len()) {
+        (0, d) => format!("[tthc] Đã gửi được {d} thư đã báo lỗi trước đây"),
+        (f, 0) => format!("[tthc] {f} thư chưa gửi được"),
+        (f, d) => format!("[tthc] {f} thư chưa gửi được, {d} thư đã gửi được sau lỗi"),
+    };
+    let mut body = String::new();
+    if !failed.is_empty() {
+        body.push_str("Các thư sau chưa gửi được:\n\n");
+        for (i, n) in failed.iter().enumerate() {
+            body.push_str(&format!("{}. {}\n   Lý do: {}\n", i + 1, n.subject, n.body));
+        }
+        body.push('\n');
+    }
+    if !delivered.is_empty() {
+        body.push_str("Các thư đã báo chưa gửi được trước đây nay đã gửi được:\n\n");
+        for n in &delivered {
+            body.push_str(&format!("- {}\n", n.subject));
+        }
+        body.push('\n');
+    }
+    body.push_str(
+        "Xem sổ gửi thư: tthc ledger. Gửi lại báo cáo cho nơi chưa nhận: tthc send --period <kỳ>. Các lần chạy việc: tthc jobs.\n",
+    );
+    let org = &engine.settings.organisation;
+    let ids: Vec<i64> = due.iter().map(|n| n.id).collect();
+    let id = stable_id(
+        &format!("thong-bao-{}-{}", ids[0], ids[ids.len() - 1]),
+        &org.email,
+        &engine.settings.delivery.from,
+    );
+    let message = plain_message(
+        &engine.settings.delivery.from,
+        &org.email,
+        &subject,
+        body,
+        &id,
+    )?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("khởi động gửi thư")?;
-    let mut sent = 0;
-    for (id, subject, body) in &pending {
-        if stopping() {
-            break;
+    match rt.block_on(send(s, &message)) {
+        Ok(_) => {
+            engine.store.notices_tried(&ids, None, None)?;
+            Ok((ids.len(), 0))
         }
-        if rt.block_on(send_notice(engine, s, *id, subject, body)) {
-            sent += 1;
-        } else {
-            break; // the server is still down: the rest wait too
+        Err(e) => {
+            let tries = due.iter().map(|n| n.attempts).max().unwrap_or(0) + 1;
+            let oldest = due
+                .iter()
+                .filter_map(|n| chrono::DateTime::parse_from_rfc3339(&n.created_at).ok())
+                .min();
+            let too_old = oldest.is_some_and(|t| {
+                (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_hours()
+                    >= s.give_up_after_hours as i64
+            });
+            let give_up = e.permanent || too_old || tries >= i64::from(s.give_up_after_attempts);
+            let next = (!give_up).then(|| {
+                (chrono::Utc::now()
+                    + chrono::Duration::from_std(wait(s, tries as u32)).unwrap_or_default())
+                .to_rfc3339()
+            });
+            if give_up {
+                tracing::error!(error = %e.text, notices = ids.len(), "gave up telling the office about failed deliveries (see tthc ledger)");
+            } else {
+                tracing::error!(error = %e.text, notices = ids.len(), "could not tell the office about failed deliveries; kept for the next try");
+            }
+            engine
+                .store
+                .notices_tried(&ids, Some(&e.text), next.as_deref())?;
+            Ok((0, ids.len()))
         }
     }
-    Ok((sent, pending.len() - sent))
 }
 
 fn write_outbox(outbox: &Path, stem: &str, recipient: &str, bytes: &[u8]) -> Result<PathBuf> {
@@ -438,4 +651,74 @@ fn ascii_slug(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// What became of a copy, in words for the office (the command line and
+/// the job summaries use these).
+pub fn outcome_words(engine: &Engine, o: &Outcome) -> String {
+    let mut text = match &o.status {
+        Status::Sent => format!("đã gửi (máy chủ trả lời: {})", o.detail),
+        Status::Written => format!("đã ghi vào hộp thư đi: {}", o.detail),
+        Status::Retry => format!("chưa gửi được, sẽ thử lại: {}", o.detail),
+        Status::Failed => format!(
+            "gửi thất bại: {} — sửa nguyên nhân rồi gửi lại bằng tthc send",
+            o.detail
+        ),
+        Status::Postponed => "hoãn: dịch vụ đang dừng; gửi ở lần chạy sau".into(),
+        Status::Skipped(skip) => skip_words(engine, skip),
+    };
+    if o.uncertain {
+        text.push_str(
+            " (có thể trùng một lần gửi trước mà máy chủ đã nhận nhưng không kịp trả lời)",
+        );
+    }
+    text
+}
+
+/// Why a copy was not tried, in words for the office.
+pub fn skip_words(engine: &Engine, skip: &Skip) -> String {
+    match skip {
+        Skip::Received { at } => format!(
+            "bỏ qua: nơi nhận đã nhận thư này lúc {} (gửi lại: --resend)",
+            local_time(engine, at)
+        ),
+        Skip::InProgress => "bỏ qua: một tiến trình khác đang gửi thư này".into(),
+        Skip::Failed { why } => {
+            format!("bỏ qua: đã gửi thất bại trước đây ({why}); gửi lại bằng tthc send")
+        }
+        Skip::NotDue { at } => format!("chờ thử lại lúc {}", local_time(engine, at)),
+    }
+}
+
+/// One ledger row as a line for the office.
+pub fn ledger_line(engine: &Engine, r: &crate::store::DeliveryRow) -> String {
+    let what = match receipt_submission(&r.period) {
+        Some(id) => format!("biên nhận tệp số {id}"),
+        None if r.version == 0 => format!("thư nhắc {}", r.period),
+        None => format!("báo cáo {} phiên bản {}", r.period, r.version),
+    };
+    let status = match r.status.as_str() {
+        "sent" => "đã gửi".to_string(),
+        "written" => "đã ghi vào hộp thư đi".to_string(),
+        "sending" => "đang gửi".to_string(),
+        "retry" => match &r.next_attempt_at {
+            Some(t) => format!("chờ thử lại lúc {}", local_time(engine, t)),
+            None => "chờ thử lại".to_string(),
+        },
+        "failed" => "thất bại".to_string(),
+        other => other.to_string(),
+    };
+    let mut line = format!(
+        "{what} → {}: {status}; {} lần thử; cập nhật {}",
+        r.recipient,
+        r.attempts,
+        local_time(engine, &r.updated_at)
+    );
+    if !r.detail.is_empty() && r.detail != "chờ gửi" {
+        line.push_str(&format!(" — {}", r.detail));
+    }
+    if r.uncertain {
+        line.push_str(" (có thể đã trùng một lần)");
+    }
+    line
 }

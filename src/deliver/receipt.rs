@@ -3,11 +3,13 @@
 //! ledger like any letter (once per submission), but never waits for a
 //! mail server that is down: it is left for the next run instead.
 
-use super::{Batch, Letter, Outcome, deliver, stable_id};
-use crate::domain::{Finding, Period};
+use super::{
+    Batch, ClaimMode, Letter, Outcome, Status, deliver, in_round, plain_message, stable_id,
+};
+use crate::domain::{Finding, Period, Unit};
 use crate::pipeline::Engine;
 use anyhow::{Context, Result};
-use lettre::message::Mailbox;
+use chrono::NaiveDate;
 
 /// The most findings listed in one receipt; the rest are counted.
 const MAX_LISTED: usize = 200;
@@ -22,9 +24,26 @@ pub fn receipt_submission(key: &str) -> Option<i64> {
     key.strip_prefix("nhan-")?.parse().ok()
 }
 
+/// Whether a workbook of `unit` for `period`, read on `day`, is owed a
+/// receipt: receipts are on, the unit has an address, and the day is at
+/// most `receipt_days` after the quarter's deadline (a workbook of years
+/// ago read into a new data dir is history, not news to its unit).
+pub fn receipt_owed(engine: &Engine, unit: &Unit, period: Option<Period>, day: NaiveDate) -> bool {
+    let d = &engine.settings.delivery;
+    d.receipts
+        && !unit.email.trim().is_empty()
+        && period.is_none_or(|p| {
+            day <= engine.deadline(unit, p) + chrono::Days::new(u64::from(d.receipt_days))
+        })
+}
+
 /// Sends the receipts of these submissions (those whose unit is known and
 /// has an address); each goes once.
 pub fn send_receipts(engine: &Engine, submissions: &[i64]) -> Result<Vec<Outcome>> {
+    in_round(engine, || send_each(engine, submissions))
+}
+
+fn send_each(engine: &Engine, submissions: &[i64]) -> Result<Vec<Outcome>> {
     let s = &engine.settings;
     let mut outcomes = Vec::new();
     for &id in submissions {
@@ -102,22 +121,19 @@ pub fn send_receipts(engine: &Engine, submissions: &[i64]) -> Result<Vec<Outcome
             &unit.email,
             &s.delivery.from,
         );
-        let to: Mailbox = unit
-            .email
-            .parse()
-            .with_context(|| format!("địa chỉ của {} không hợp lệ", unit.code))?;
         let verdict = if sub.accepted {
             "hợp lệ".to_string()
         } else {
             format!("cần sửa {errors} lỗi")
         };
-        let message = lettre::Message::builder()
-            .from(s.delivery.from.parse()?)
-            .to(to)
-            .subject(format!("Biên nhận {what} — {}: {verdict}", unit.name))
-            .message_id(Some(message_id.clone()))
-            .body(body)
-            .context("soạn biên nhận")?;
+        let message = plain_message(
+            &s.delivery.from,
+            &unit.email,
+            &format!("Biên nhận {what} — {}: {verdict}", unit.name),
+            body,
+            &message_id,
+        )
+        .with_context(|| format!("soạn biên nhận cho {}", unit.code))?;
         let batch = Batch {
             key: &key,
             version: 0,
@@ -134,9 +150,9 @@ pub fn send_receipts(engine: &Engine, submissions: &[i64]) -> Result<Vec<Outcome
                 message,
                 message_id,
             }],
-            false,
+            ClaimMode::Auto,
         )?;
-        let server_down = sent.iter().any(|o| o.status == "retry");
+        let server_down = sent.iter().any(|o| o.status == Status::Retry);
         outcomes.extend(sent);
         if server_down {
             // The rest are in the ledger already, due: they go with the

@@ -3,7 +3,7 @@
 //! workbook for it yet, an email with its prefilled template attached. A
 //! unit is reminded once per quarter.
 
-use super::{Batch, Letter, Outcome, deliver, stable_id};
+use super::{Batch, ClaimMode, Letter, Outcome, deliver, in_round, stable_id};
 use crate::domain::Period;
 use crate::pipeline::Engine;
 use crate::report::template::unit_template;
@@ -15,11 +15,13 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 /// Sends the reminders due on `today` (in the organisation's time zone).
 pub fn remind(engine: &Engine, today: NaiveDate) -> Result<Vec<Outcome>> {
     let here = Period::quarter_of(today, engine.settings.period.window);
-    let mut outcomes = Vec::new();
-    for period in [here.previous(), here] {
-        outcomes.extend(remind_period(engine, period, today, true)?);
-    }
-    Ok(outcomes)
+    in_round(engine, || {
+        let mut outcomes = Vec::new();
+        for period in [here.previous(), here] {
+            outcomes.extend(remind_period(engine, period, today, true)?);
+        }
+        Ok(outcomes)
+    })
 }
 
 /// Reminds the units of `period` that have no accepted workbook: only
@@ -108,5 +110,5 @@ pub fn remind_period(
         label: format!("thư nhắc nộp báo cáo {}", period.label_vi()),
         patient: true,
     };
-    deliver(engine, &batch, letters, false)
+    in_round(engine, || deliver(engine, &batch, letters, ClaimMode::Auto))
 }

@@ -265,7 +265,8 @@ fn work(engine: Engine, rx: mpsc::Receiver<Message>) -> Result<()> {
         if now >= next_check {
             next_check = now + RETRY_EVERY;
             if !engine.store.due_deliveries()?.is_empty()
-                || (engine.settings.smtp.is_some() && !engine.store.pending_notices()?.is_empty())
+                || (engine.settings.smtp.is_some()
+                    && !engine.store.pending_notices(true)?.is_empty())
             {
                 queue.push_back((Job::Retry, "retry"));
                 continue;

@@ -4,6 +4,7 @@
 //! recorded only after its file is safely on disk.
 
 mod archive;
+mod ledger;
 mod portal;
 mod schema;
 mod service;
@@ -11,6 +12,7 @@ mod service;
 pub use archive::{
     sha256_hex, sweep as archive_sweep, write as archive_write, write_all as archive_write_all,
 };
+pub use ledger::{Claim, ClaimMode, ClaimRequest, DeliveryRecord, DeliveryRow, Notice, Skip};
 pub use portal::{Account, AuditEntry, LedgerRow, Session};
 
 use chrono::{DateTime, FixedOffset};
@@ -58,20 +60,6 @@ pub struct StoredVersion {
     pub generated_at: String,
 }
 
-/// One delivery attempt of a report version to a recipient.
-#[derive(Debug, Clone)]
-pub struct DeliveryRecord<'a> {
-    pub period: &'a str,
-    pub version: i64,
-    pub recipient: &'a str,
-    /// "outbox" or "smtp".
-    pub channel: &'a str,
-    pub status: &'a str,
-    /// The file written, or the server's reply.
-    pub detail: String,
-    pub message_id: &'a str,
-}
-
 pub struct Store {
     conn: Connection,
     dir: PathBuf,
@@ -86,13 +74,15 @@ impl Store {
         })?;
         let conn = Connection::open(dir.join("tthc.sqlite3"))?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        set_wal(&conn)?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         schema::migrate(&conn)?;
-        Ok(Store {
+        let store = Store {
             conn,
             dir: dir.to_path_buf(),
-        })
+        };
+        store.replay_journal()?;
+        Ok(store)
     }
 
     pub fn dir(&self) -> &Path {
@@ -230,130 +220,43 @@ impl Store {
         Ok(self.versions(period)?.into_iter().next())
     }
 
-    pub fn insert_version(
+    /// The report version of `period` for results with `digest`: the
+    /// latest version if it has the same digest, else a new one numbered
+    /// after it, recorded with the JSON `results(version, generated_at)`
+    /// gives. Decided and recorded under the write lock, so two runs at
+    /// once agree on the number. Returns the version and whether it is new.
+    pub fn reserve_version(
         &self,
         period: &str,
-        v: &StoredVersion,
-        results_json: &str,
-    ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO report_versions (period, version, digest, generated_at, results) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![period, v.version, v.digest, v.generated_at, results_json],
-        )?;
-        Ok(())
-    }
-
-    /// Takes a delivery for sending, atomically, so that two processes on
-    /// one data dir never send the same version to the same recipient. A
-    /// row left "sending" by a process that died (its lease ran out) is
-    /// taken over and counted as uncertain: the server may have the mail.
-    pub fn claim_delivery(&self, c: &ClaimRequest) -> Result<Option<Claim>, StoreError> {
-        let now = chrono::Utc::now();
-        let lease = (now + chrono::Duration::seconds(c.lease_seconds as i64)).to_rfc3339();
-        // IMMEDIATE takes the write lock before reading, so a second
-        // process waits here rather than reading the same "free" row.
+        digest: &str,
+        generated_at: &str,
+        results: impl FnOnce(i64, &str) -> Result<String, StoreError>,
+    ) -> Result<(StoredVersion, bool), StoreError> {
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let result = self.claim_locked(c, now, &lease);
-        if result.is_ok() {
-            self.conn.execute_batch("COMMIT")?;
-        } else {
-            let _ = self.conn.execute_batch("ROLLBACK");
+        let result = (|| {
+            let last = self.latest_version(period)?;
+            if let Some(v) = last.as_ref().filter(|v| v.digest == digest) {
+                return Ok((v.clone(), false));
+            }
+            let v = StoredVersion {
+                version: last.map(|v| v.version + 1).unwrap_or(1),
+                digest: digest.to_string(),
+                generated_at: generated_at.to_string(),
+            };
+            let json = results(v.version, &v.generated_at)?;
+            self.conn.execute(
+                "INSERT INTO report_versions (period, version, digest, generated_at, results) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![period, v.version, v.digest, v.generated_at, json],
+            )?;
+            Ok((v, true))
+        })();
+        match &result {
+            Ok(_) => self.conn.execute_batch("COMMIT")?,
+            Err(_) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
         }
         result
-    }
-
-    fn claim_locked(
-        &self,
-        c: &ClaimRequest,
-        now: chrono::DateTime<chrono::Utc>,
-        lease: &str,
-    ) -> Result<Option<Claim>, StoreError> {
-        let tx = &self.conn;
-        let row: Option<(String, Option<String>, Option<String>, i64)> = tx
-            .query_row(
-                "SELECT status, next_attempt_at, lease_until, uncertain FROM deliveries WHERE period = ?1 AND version = ?2 AND recipient = ?3",
-                params![c.period, c.version, c.recipient],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
-        let expired = |t: &Option<String>| {
-            t.as_deref()
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                .is_none_or(|t| t <= now)
-        };
-        let (take, uncertain) = match &row {
-            None => (true, false),
-            Some((status, _, lease, _)) if status == "sending" => (expired(lease), expired(lease)),
-            Some(_) if c.force => (true, false),
-            Some((status, next, _, _)) if status == "retry" => (expired(next), false),
-            Some(_) => (false, false),
-        };
-        if !take {
-            return Ok(None);
-        }
-        tx.execute(
-            "INSERT INTO deliveries (period, version, recipient, channel, status, attempts, detail, message_id, updated_at, lease_until, uncertain)
-             VALUES (?1, ?2, ?3, ?4, 'sending', 0, '', ?5, ?6, ?7, ?8)
-             ON CONFLICT(period, version, recipient) DO UPDATE SET
-               channel = excluded.channel, status = 'sending', message_id = excluded.message_id,
-               updated_at = excluded.updated_at, lease_until = excluded.lease_until,
-               uncertain = deliveries.uncertain + excluded.uncertain",
-            params![c.period, c.version, c.recipient, c.channel, c.message_id, now.to_rfc3339(), lease, i64::from(uncertain)],
-        )?;
-        let prior_uncertain = row.as_ref().map(|r| r.3 > 0).unwrap_or(false) || uncertain;
-        Ok(Some(Claim {
-            uncertain: prior_uncertain,
-            previous: row.map(|r| r.0),
-        }))
-    }
-
-    /// Records one attempt's outcome: `sent`, `retry` (with when), `failed` or `written`.
-    pub fn finish_delivery(
-        &self,
-        d: &DeliveryRecord,
-        next_attempt_at: Option<&str>,
-    ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE deliveries SET status = ?4, detail = ?5, attempts = attempts + 1, next_attempt_at = ?6,
-               lease_until = NULL, updated_at = ?7, channel = ?8
-             WHERE period = ?1 AND version = ?2 AND recipient = ?3",
-            params![d.period, d.version, d.recipient, d.status, d.detail, next_attempt_at, chrono::Utc::now().to_rfc3339(), d.channel],
-        )?;
-        Ok(())
-    }
-
-    /// Notes a failed try of a delivery still held, and extends the hold.
-    pub fn note_attempt(&self, d: &DeliveryRecord, lease_seconds: u64) -> Result<(), StoreError> {
-        let lease =
-            (chrono::Utc::now() + chrono::Duration::seconds(lease_seconds as i64)).to_rfc3339();
-        self.conn.execute(
-            "UPDATE deliveries SET detail = ?4, attempts = attempts + 1, lease_until = ?5, updated_at = ?6
-             WHERE period = ?1 AND version = ?2 AND recipient = ?3",
-            params![d.period, d.version, d.recipient, d.detail, lease, chrono::Utc::now().to_rfc3339()],
-        )?;
-        Ok(())
-    }
-
-    /// Every delivery of a period, for `tthc send` and the office's view.
-    pub fn deliveries(&self, period: &str) -> Result<Vec<DeliveryRow>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT version, recipient, channel, status, attempts, detail, message_id, uncertain, updated_at
-             FROM deliveries WHERE period = ?1 ORDER BY version, recipient",
-        )?;
-        let rows = stmt.query_map(params![period], |r| {
-            Ok(DeliveryRow {
-                version: r.get(0)?,
-                recipient: r.get(1)?,
-                channel: r.get(2)?,
-                status: r.get(3)?,
-                attempts: r.get(4)?,
-                detail: r.get(5)?,
-                message_id: r.get(6)?,
-                uncertain: r.get::<_, i64>(7)? > 0,
-                updated_at: r.get(8)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Records that a job started; returns the run's id.
@@ -405,6 +308,32 @@ impl Store {
     }
 }
 
+/// Puts the database in WAL mode. Switching needs a moment alone with the
+/// file, which a second process opening a new data dir at the same time
+/// may hold: wait and try again rather than fail.
+fn set_wal(conn: &Connection) -> Result<(), StoreError> {
+    let mut tries = 0;
+    loop {
+        let mode: rusqlite::Result<String> =
+            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0));
+        match mode {
+            Ok(_) => return Ok(()),
+            Err(e) if tries < 100 && is_busy(&e) => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 fn insert_submission_row(
     tx: &Connection,
     s: &StoredSubmission,
@@ -438,8 +367,8 @@ fn queue_receipt(
     now: &str,
 ) -> Result<(), StoreError> {
     tx.prepare_cached(
-        "INSERT OR IGNORE INTO deliveries (period, version, recipient, channel, status, attempts, detail, message_id, updated_at, next_attempt_at)
-         VALUES (?1, 0, ?2, ?3, 'retry', 0, 'chờ gửi', '', ?4, ?4)",
+        "INSERT OR IGNORE INTO deliveries (period, version, recipient, channel, status, attempts, detail, message_id, updated_at, next_attempt_at, first_at)
+         VALUES (?1, 0, ?2, ?3, 'retry', 0, 'chờ gửi', '', ?4, ?4, ?4)",
     )?
     .execute(params![crate::deliver::receipt_key(id), recipient, channel, now])?;
     Ok(())
@@ -455,29 +384,6 @@ pub struct NewSubmission {
     pub receipt: Option<(String, String)>,
 }
 
-/// What a process asks for when it wants to send.
-#[derive(Debug, Clone)]
-pub struct ClaimRequest<'a> {
-    pub period: &'a str,
-    pub version: i64,
-    pub recipient: &'a str,
-    pub channel: &'a str,
-    pub message_id: &'a str,
-    /// How long the claim holds without news from its holder.
-    pub lease_seconds: u64,
-    /// Send again even when the ledger says it was sent (`--resend`).
-    pub force: bool,
-}
-
-/// A delivery this process now holds.
-#[derive(Debug, Clone)]
-pub struct Claim {
-    /// An earlier attempt may have reached the server without being recorded.
-    pub uncertain: bool,
-    /// The row's status before this claim, if there was a row.
-    pub previous: Option<String>,
-}
-
 /// A recorded run of a job.
 #[derive(Debug, Clone)]
 pub struct JobRun {
@@ -491,18 +397,4 @@ pub struct JobRun {
     /// `interrupted` (its process died); none while it runs.
     pub outcome: Option<String>,
     pub summary: String,
-}
-
-/// A ledger row.
-#[derive(Debug, Clone)]
-pub struct DeliveryRow {
-    pub version: i64,
-    pub recipient: String,
-    pub channel: String,
-    pub status: String,
-    pub attempts: i64,
-    pub detail: String,
-    pub message_id: String,
-    pub uncertain: bool,
-    pub updated_at: String,
 }

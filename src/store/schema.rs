@@ -107,15 +107,40 @@ CREATE TABLE audit (
 );
 CREATE INDEX submissions_unit ON submissions(unit, id);
 "#,
+    r#"
+ALTER TABLE deliveries ADD COLUMN first_at TEXT;
+ALTER TABLE deliveries ADD COLUMN notified INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE notices ADD COLUMN kind TEXT NOT NULL DEFAULT 'failed';
+ALTER TABLE notices ADD COLUMN next_attempt_at TEXT;
+ALTER TABLE notices ADD COLUMN gave_up_at TEXT;
+"#,
 ];
 
+/// Brings the schema up to date. Two processes may open a new data dir
+/// at the same moment: the version is read again under the write lock
+/// (`BEGIN IMMEDIATE`), so only one of them applies each migration and
+/// the other finds it done.
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    let done: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
-    for (i, m) in MIGRATIONS.iter().enumerate().skip(done) {
-        let tx = conn.unchecked_transaction()?;
-        tx.execute_batch(m)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
+    let version = |c: &Connection| -> rusqlite::Result<usize> {
+        Ok(c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize)
+    };
+    if version(conn)? >= MIGRATIONS.len() {
+        return Ok(());
     }
-    Ok(())
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let result = (|| {
+        let done = version(conn)?;
+        for (i, m) in MIGRATIONS.iter().enumerate().skip(done) {
+            conn.execute_batch(m)?;
+            conn.pragma_update(None, "user_version", (i + 1) as i64)?;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => conn.execute_batch("COMMIT"),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
 }

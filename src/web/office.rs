@@ -126,10 +126,7 @@ pub async fn remind(
     let sent = portal
         .with_engine(move |engine| {
             let outcomes = crate::deliver::remind_period(engine, period, day, false)?;
-            let sent = outcomes
-                .iter()
-                .filter(|o| matches!(o.status.as_str(), "sent" | "written"))
-                .count();
+            let sent = outcomes.iter().filter(|o| o.status.delivered()).count();
             engine
                 .store
                 .audit(&label, "gui_nhac", &format!("{period}: {sent} thư"), &addr)?;

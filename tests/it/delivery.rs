@@ -72,7 +72,7 @@ impl SmtpServer {
         n
     }
 
-    fn data_attempts(&self) -> usize {
+    pub(crate) fn data_attempts(&self) -> usize {
         std::fs::read_to_string(self.dir.join("attempts.log"))
             .map(|s| s.lines().count())
             .unwrap_or(0)
@@ -87,7 +87,7 @@ impl Drop for SmtpServer {
 }
 
 /// A copy of the sample config pointing at the test server.
-fn config(tmp: &Path, smtp: &str) -> PathBuf {
+pub(crate) fn config(tmp: &Path, smtp: &str) -> PathBuf {
     let src = std::fs::read_to_string(crate::sample_config())
         .unwrap()
         .replace(
@@ -102,7 +102,7 @@ fn config(tmp: &Path, smtp: &str) -> PathBuf {
 }
 
 /// Runs a tthc command on the sample district with folders in `tmp`.
-fn run_tthc(
+pub(crate) fn run_tthc(
     tmp: &Path,
     cfg: &Path,
     args: &[&str],
@@ -134,7 +134,11 @@ fn run_tthc(
 }
 
 /// `tthc run --period 2022-Q4 --send` on the sample district.
-fn run_and_send(tmp: &Path, cfg: &Path, password: Option<&str>) -> (i32, String, String) {
+pub(crate) fn run_and_send(
+    tmp: &Path,
+    cfg: &Path,
+    password: Option<&str>,
+) -> (i32, String, String) {
     run_tthc(
         tmp,
         cfg,
@@ -156,7 +160,7 @@ fn attachment(raw: &[u8], name: &str) -> Vec<u8> {
 }
 
 /// A plain server on loopback with `args`, and a config pointing at it.
-fn plain_server(tmp: &Path, args: &[&str]) -> (SmtpServer, PathBuf) {
+pub(crate) fn plain_server(tmp: &Path, args: &[&str]) -> (SmtpServer, PathBuf) {
     let port = free_port();
     let server = SmtpServer::start(&tmp.join("mail"), port, args);
     let cfg = config(
@@ -166,7 +170,7 @@ fn plain_server(tmp: &Path, args: &[&str]) -> (SmtpServer, PathBuf) {
     (server, cfg)
 }
 
-const FAST: &str = "timeout_seconds = 5\nmax_attempts = 3\nretry_seconds = 0";
+pub(crate) const FAST: &str = "timeout_seconds = 5\nmax_attempts = 3\nretry_seconds = 0";
 
 #[test]
 fn the_report_reaches_each_recipient_once_with_both_files_intact() {
@@ -206,10 +210,41 @@ fn the_report_reaches_each_recipient_once_with_both_files_intact() {
         None,
     );
     assert_eq!(code, 0);
-    assert_eq!(server.messages().len(), 4);
+    let mail = server.messages();
+    assert_eq!(mail.len(), 4);
+    // A deliberate resend is a new message that points to the first copy,
+    // so mail clients show it instead of folding it into the first.
+    let parse = |raw: &[u8]| {
+        let m = mail_parser::MessageParser::default().parse(raw).unwrap();
+        let to = m
+            .to()
+            .unwrap()
+            .first()
+            .unwrap()
+            .address()
+            .unwrap()
+            .to_string();
+        let id = m.message_id().unwrap().to_string();
+        let refs = m
+            .references()
+            .as_text_list()
+            .map(|v| v.iter().map(|r| r.to_string()).collect::<Vec<_>>())
+            .unwrap_or_default();
+        (to, id, refs)
+    };
+    let (first, again): (Vec<_>, Vec<_>) = mail
+        .iter()
+        .map(|m| parse(m))
+        .partition(|(_, _, refs)| refs.is_empty());
+    assert_eq!((first.len(), again.len()), (2, 2));
+    for (to, id, refs) in &again {
+        let original = first.iter().find(|f| &f.0 == to).unwrap();
+        assert_ne!(id, &original.1, "a new Message-ID");
+        assert_eq!(refs, &vec![original.1.clone()], "References the first copy");
+    }
 }
 
-fn tls_files(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+pub(crate) fn tls_files(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
     std::fs::create_dir_all(dir).unwrap();
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();

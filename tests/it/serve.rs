@@ -392,22 +392,20 @@ fn with_the_mail_server_down_the_report_and_the_failure_notices_go_once_it_is_up
             .iter()
             .all(|to| server.copies().contains_key(*to))
     });
-    wait_for(60, "the office told", || {
-        server
-            .copies()
-            .contains_key("vanphong@trucninh.namdinh.gov.vn")
-    });
-    std::thread::sleep(Duration::from_secs(2));
+    std::thread::sleep(Duration::from_secs(3));
     assert_eq!(service.stop(60), 0);
     let copies = server.copies();
     assert!(
         RECIPIENTS.iter().all(|to| copies.get(*to) == Some(&1)),
         "one copy each: {copies:?}"
     );
-    assert_eq!(
-        copies.get("vanphong@trucninh.namdinh.gov.vn"),
-        Some(&3),
-        "one notice per recipient that failed, sent when the server came back: {copies:?}"
+    // The failures went to the office as one digest, and their delivery
+    // as one follow-up — or, when the letters went before the office
+    // could be told, the notice was withdrawn: never one per letter.
+    let office = copies.get("vanphong@trucninh.namdinh.gov.vn").copied();
+    assert!(
+        matches!(office, None | Some(2)),
+        "a digest and its follow-up, or nothing: {copies:?}"
     );
     let (_, listed) = tthc_in(tmp, &cfg, &["jobs"]);
     assert!(

@@ -4,8 +4,9 @@
 Each accepted message is saved as <dir>/<n>.eml and listed with its
 recipients in <dir>/saved.log; every DATA attempt is counted in
 <dir>/attempts.log. Modes make it misbehave the way real
-servers do: answer 4xx to the first N messages, refuse a recipient with
-5xx, drop the connection during DATA, require a login, speak STARTTLS or
+servers do: answer 4xx to the first N messages or always to a recipient,
+refuse a recipient with 5xx, drop the connection during DATA, keep a
+message and lose (or delay) the answer, require a login, speak STARTTLS or
 implicit TLS with a given certificate. It prints READY when listening.
 """
 import argparse, asyncio, os, ssl, sys, itertools
@@ -25,6 +26,10 @@ def main():
     p.add_argument("--drop-first", type=int, default=0, help="drop the connection during the first N DATA")
     p.add_argument("--reject-rcpt", action="append", default=[], help="answer 550 to this recipient")
     p.add_argument("--delay", type=float, default=0, help="seconds to take over each message, as a slow server does")
+    p.add_argument("--fail-rcpt", action="append", default=[], help="answer 451 to this recipient, every time")
+    p.add_argument("--lose-reply-first", type=int, default=0, help="keep the first N messages, then cut the connection before answering")
+    p.add_argument("--slow-reply-first", type=int, default=0, help="keep the first N messages, then answer only after --slow-seconds")
+    p.add_argument("--slow-seconds", type=float, default=0)
     a = p.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     counter = itertools.count(1)
@@ -34,6 +39,8 @@ def main():
         async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
             if address in a.reject_rcpt:
                 return "550 5.1.1 Recipient rejected"
+            if address in a.fail_rcpt:
+                return "451 4.2.1 Mailbox busy, try later"
             envelope.rcpt_tos.append(address)
             return "250 OK"
 
@@ -56,6 +63,11 @@ def main():
             os.rename(tmp, os.path.join(a.dir, "%d.eml" % k))
             with open(os.path.join(a.dir, "saved.log"), "a") as f:
                 f.write("%d %s\n" % (k, ",".join(envelope.rcpt_tos)))
+            if k <= a.lose_reply_first:
+                server.transport.close()  # kept, but the answer is lost
+                return "421 closing"
+            if k <= a.slow_reply_first:
+                await asyncio.sleep(a.slow_seconds)
             return "250 2.0.0 Saved as %d" % k
 
     def authenticator(server, session, envelope, mechanism, auth_data):
