@@ -35,11 +35,26 @@ pub fn write_all(root: &Path, items: &[(&str, &[u8])]) -> Result<Vec<PathBuf>, S
     let io_pool = IO_POOL
         .as_ref()
         .ok_or_else(|| StoreError::Corrupt("không tạo được luồng ghi".into()))?;
+    // One write per content: a later item with the same hash gets the
+    // first one's path.
+    let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let unique: Vec<(&str, &[u8])> = items
+        .iter()
+        .filter(|(sha, _)| {
+            let n = first.len();
+            first.entry(sha).or_insert(n) == &n
+        })
+        .copied()
+        .collect();
     io_pool.install(|| {
-        let paths = items
+        let written = unique
             .par_iter()
             .map(|(sha, bytes)| put(root, sha, bytes, false))
             .collect::<Result<Vec<_>, _>>()?;
+        let paths: Vec<PathBuf> = items
+            .iter()
+            .map(|(sha, _)| written[first[sha]].clone())
+            .collect();
         let mut dirs: Vec<&Path> = paths.iter().filter_map(|p| p.parent()).collect();
         dirs.sort();
         dirs.dedup();
@@ -63,7 +78,13 @@ fn put(root: &Path, sha: &str, bytes: &[u8], sync_dir: bool) -> Result<PathBuf, 
         source,
     };
     std::fs::create_dir_all(dir).map_err(io)?;
-    let tmp = dir.join(format!(".{sha}.{}.tmp", std::process::id()));
+    // A name of this writer's own: two threads of one process writing the
+    // same content (the same workbook twice in an inbox, two uploads of one
+    // file) must not share a temporary file. The renames are then of equal
+    // bytes onto one name, which is harmless.
+    static WRITER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{sha}.{n}.{}.tmp", std::process::id()));
     {
         let mut f = std::fs::File::create(&tmp).map_err(io)?;
         f.write_all(bytes).map_err(io)?;
@@ -118,6 +139,39 @@ pub fn sweep(root: &Path) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_same_content_twice_in_one_batch_is_written_once_and_both_get_its_path() {
+        for _ in 0..10 {
+            let root = tempfile::tempdir().unwrap();
+            let bytes = b"PK same workbook".as_slice();
+            let sha = sha256_hex(bytes);
+            let items: Vec<(&str, &[u8])> = (0..5).map(|_| (sha.as_str(), bytes)).collect();
+            let paths = write_all(root.path(), &items).unwrap();
+            assert_eq!(paths.len(), 5);
+            assert!(paths.iter().all(|p| p == &paths[0]));
+            assert_eq!(std::fs::read(&paths[0]).unwrap(), bytes);
+            let files: Vec<_> = std::fs::read_dir(paths[0].parent().unwrap())
+                .unwrap()
+                .collect();
+            assert_eq!(files.len(), 1, "one archived file, no temporary left");
+        }
+    }
+
+    #[test]
+    fn two_threads_writing_one_content_at_once_both_succeed() {
+        for _ in 0..20 {
+            let root = tempfile::tempdir().unwrap();
+            let bytes = vec![7u8; 200_000];
+            let sha = sha256_hex(&bytes);
+            std::thread::scope(|s| {
+                let a = s.spawn(|| put(root.path(), &sha, &bytes, false));
+                let b = s.spawn(|| put(root.path(), &sha, &bytes, false));
+                a.join().unwrap().unwrap();
+                b.join().unwrap().unwrap();
+            });
+        }
+    }
 
     #[test]
     fn a_dead_process_s_temporary_file_is_swept_and_nothing_else() {

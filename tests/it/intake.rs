@@ -136,3 +136,28 @@ fn an_unknown_unit_code_is_refused_with_its_cell() {
         .expect("a finding");
     assert_eq!(f.cell.as_ref().unwrap().to_string(), "Thông tin!B2");
 }
+
+#[test]
+fn the_same_workbook_five_times_in_one_inbox_is_read_every_time_and_archived_once() {
+    let src = crate::sample_inbox().join("2022-Q4/XA01-2022-Q4.xlsx");
+    for round in 0..10 {
+        let tmp = tempfile::tempdir().unwrap();
+        let inbox = tmp.path().join("inbox");
+        std::fs::create_dir_all(&inbox).unwrap();
+        for n in 0..5 {
+            std::fs::copy(&src, inbox.join(format!("ban-sao-{n}-XA01-2022-Q4.xlsx"))).unwrap();
+        }
+        let engine = crate::sample_engine_with_inbox(tmp.path(), &inbox);
+        let summary = engine
+            .ingest()
+            .unwrap_or_else(|e| panic!("round {round}: {e:#}"));
+        assert_eq!(summary.new, 5, "round {round}");
+        let archive = tmp.path().join("data/archive");
+        assert_eq!(crate::count_files(&archive, "xlsx"), 0);
+        let stored: usize = std::fs::read_dir(&archive)
+            .unwrap()
+            .map(|d| std::fs::read_dir(d.unwrap().path()).unwrap().count())
+            .sum();
+        assert_eq!(stored, 1, "round {round}: one archived file");
+    }
+}
