@@ -264,6 +264,12 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+impl From<crate::store::StoreError> for Failure {
+    fn from(e: crate::store::StoreError) -> Self {
+        Failure::Other(e.into())
+    }
+}
+
 type Outcome = Result<Exit, Failure>;
 
 /// Runs a command and returns its exit code; errors are printed once, whole.
@@ -556,11 +562,8 @@ fn print_deliveries(e: &Engine, outcomes: &[crate::deliver::Outcome]) -> bool {
 fn ledger(cfg: &ConfigArgs, period: Option<Period>) -> Outcome {
     let e = engine(cfg)?;
     let rows = match period {
-        Some(p) => e
-            .store
-            .deliveries(&p.to_string())
-            .map_err(anyhow::Error::from)?,
-        None => e.store.all_deliveries(200).map_err(anyhow::Error::from)?,
+        Some(p) => e.store.deliveries(&p.to_string())?,
+        None => e.store.all_deliveries(200)?,
     };
     if rows.is_empty() {
         say!(
@@ -573,10 +576,7 @@ fn ledger(cfg: &ConfigArgs, period: Option<Period>) -> Outcome {
     for r in &rows {
         say!("{}", crate::deliver::ledger_line(&e, r));
     }
-    let notices = e
-        .store
-        .pending_notices(false)
-        .map_err(anyhow::Error::from)?;
+    let notices = e.store.pending_notices(false)?;
     if !notices.is_empty() {
         say!("{} thông báo cho văn phòng chưa gửi được:", notices.len());
         for n in notices {
@@ -647,17 +647,12 @@ fn jobs(cfg: &ConfigArgs, command: Option<JobsCommand>) -> Outcome {
             }
         };
     }
-    let tz = e.settings.time_zone();
-    let local = |t: &str| {
-        chrono::DateTime::parse_from_rfc3339(t)
-            .map(|t| t.with_timezone(&tz).format("%d/%m/%Y %H:%M:%S").to_string())
-            .unwrap_or_else(|_| t.to_string())
-    };
-    match e.store.lease("service").map_err(|e| anyhow!(e))? {
+    let local = |t: &str| e.settings.local_time(t, "%d/%m/%Y %H:%M:%S");
+    match e.store.lease("service")? {
         Some(l) => say!("Dịch vụ đang chạy: {} (từ {})", l.holder, local(&l.since)),
         None => say!("Dịch vụ không chạy."),
     }
-    let runs = e.store.job_runs(50).map_err(|e| anyhow!(e))?;
+    let runs = e.store.job_runs(50)?;
     if runs.is_empty() {
         say!("Chưa có lần chạy nào.");
     }

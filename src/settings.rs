@@ -594,6 +594,18 @@ impl Settings {
         })
     }
 
+    /// A stored RFC 3339 time in the organisation's time zone, written in
+    /// `format` (the text as it is, if it does not parse).
+    pub fn local_time(&self, t: &str, format: &str) -> String {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .map(|t| {
+                t.with_timezone(&self.time_zone())
+                    .format(format)
+                    .to_string()
+            })
+            .unwrap_or_else(|_| t.to_string())
+    }
+
     pub fn time_zone(&self) -> chrono_tz::Tz {
         self.organisation
             .time_zone

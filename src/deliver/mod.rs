@@ -14,7 +14,7 @@ mod smtp;
 pub use message::{plain_message, report_message, stable_id, stable_message_id};
 pub use receipt::{receipt_key, receipt_owed, receipt_submission, send_receipts};
 pub use remind::{remind, remind_period};
-pub use smtp::{SendError, send};
+pub use smtp::{SendError, send, send_formatted};
 
 use crate::pipeline::Engine;
 use crate::report::Results;
@@ -314,7 +314,6 @@ pub fn deliver(
 }
 
 /// A ledger row this process holds, and what it needs to record its fate.
-#[derive(Clone, Copy)]
 struct Held<'a> {
     engine: &'a Engine,
     batch: &'a Batch<'a>,
@@ -351,41 +350,42 @@ impl Held<'_> {
         format!("{} tới {}", self.batch.label, self.recipient)
     }
 
-    /// Queues a notice for the office, once per episode of failure.
-    fn tell_failed(&self, why: &str) {
-        if self.notified {
+    fn letter(&self) -> (&str, i64, &str) {
+        (self.batch.key, self.batch.version, self.recipient)
+    }
+
+    /// Queues a notice for the office, once per episode of failure unless
+    /// `even_if_told` (giving up is news even to an office told before).
+    fn tell_failed(&self, why: &str, even_if_told: bool) {
+        if self.notified && !even_if_told {
             return;
         }
         let store = &self.engine.store;
-        let done = store.add_notice("failed", &self.line(), why).and_then(|_| {
-            store.set_notified(self.batch.key, self.batch.version, self.recipient, true)
-        });
+        let (key, version, to) = self.letter();
+        let done = store
+            .add_notice("failed", self.letter(), &self.line(), why)
+            .and_then(|_| store.set_notified(key, version, to, true));
         if let Err(e) = done {
             tracing::error!(error = %e, "could not record a notice for the office");
         }
     }
 
     /// After a success: if the office was told of a failure, tell it the
-    /// letter has now gone.
+    /// letter has now gone; a failure it has not heard of yet is simply
+    /// withdrawn.
     fn tell_delivered(&self) {
         if !self.notified {
             return;
         }
         let store = &self.engine.store;
-        let line = self.line();
-        // A failure the office has not heard of yet is simply withdrawn.
+        let (key, version, to) = self.letter();
         let done = store
-            .withdraw_notice(&line)
-            .and_then(|withdrawn| {
-                if withdrawn {
-                    Ok(0)
-                } else {
-                    store.add_notice("delivered", &line, "")
-                }
+            .withdraw_notice(key, version, to)
+            .and_then(|withdrawn| match withdrawn {
+                true => Ok(0),
+                false => store.add_notice("delivered", self.letter(), &self.line(), ""),
             })
-            .and_then(|_| {
-                store.set_notified(self.batch.key, self.batch.version, self.recipient, false)
-            });
+            .and_then(|_| store.set_notified(key, version, to, false));
         if let Err(e) = done {
             tracing::error!(error = %e, "could not record a notice for the office");
         }
@@ -399,30 +399,27 @@ impl Held<'_> {
             .delivery_age(self.batch.key, self.batch.version, self.recipient)
             .ok()?;
         let tries = tries + 1;
-        let hours = first.map(|t| (chrono::Utc::now() - t).num_minutes() as f64 / 60.0);
         let since = first
             .map(|t| format!(" từ {}", local_time(self.engine, &t.to_rfc3339())))
             .unwrap_or_default();
-        if tries >= i64::from(s.give_up_after_attempts) {
-            Some(format!(
+        Some(match over_limit(s, tries, first)? {
+            Limit::Attempts => format!(
                 "đã thử {tries} lần{since} ([smtp] give_up_after_attempts = {}): ngừng thử",
                 s.give_up_after_attempts
-            ))
-        } else if hours.is_some_and(|h| h >= s.give_up_after_hours as f64) {
-            Some(format!(
+            ),
+            Limit::Age => format!(
                 "đã thử {tries} lần{since}, quá {} giờ ([smtp] give_up_after_hours): ngừng thử",
                 s.give_up_after_hours
-            ))
-        } else {
-            None
-        }
+            ),
+        })
     }
 
     /// Sends one message, trying again after temporary failures while the
     /// batch is patient.
     async fn send_with_retries(&self, s: &Smtp, message: &lettre::Message) -> Result<Outcome> {
         let recipient = self.recipient;
-        let size = message.formatted().len();
+        let (envelope, bytes) = (message.envelope(), message.formatted());
+        let size = bytes.len();
         let limit = s.max_attachment_mb * 1024.0 * 1024.0;
         if size as f64 > limit {
             let why = format!(
@@ -432,14 +429,14 @@ impl Held<'_> {
             );
             tracing::error!(%recipient, size, limit = s.max_attachment_mb, "email too large to send");
             self.record("failed", &why, None)?;
-            self.tell_failed(&why);
+            self.tell_failed(&why, false);
             return Ok(Outcome::new(recipient, Status::Failed, why));
         }
         let mut tries = 0;
         let mut uncertain = false;
         loop {
             tries += 1;
-            let error = match send(s, message).await {
+            let error = match send_formatted(s, envelope, &bytes).await {
                 Ok(reply) => {
                     self.record("sent", &reply, None)?;
                     self.tell_delivered();
@@ -471,19 +468,14 @@ impl Held<'_> {
             if error.permanent {
                 tracing::error!(%recipient, error = %text, "email refused");
                 self.record("failed", &text, None)?;
-                self.tell_failed(&text);
+                self.tell_failed(&text, false);
                 return Ok(done(Status::Failed, text));
             }
             if let Some(why) = self.used_up(s) {
                 let why = format!("{text} — {why}");
                 tracing::error!(%recipient, error = %why, "email given up");
                 self.record("failed", &why, None)?;
-                // Giving up is news even to an office told of the failure.
-                let told = Held {
-                    notified: false,
-                    ..*self
-                };
-                told.tell_failed(&why);
+                self.tell_failed(&why, true);
                 return Ok(done(Status::Failed, why));
             }
             if tries < s.max_attempts && self.batch.patient && !stopping() {
@@ -508,12 +500,31 @@ impl Held<'_> {
             let next = next.to_rfc3339();
             tracing::error!(%recipient, error = %text, tries, "email not sent; left for the next run");
             self.record("retry", &text, Some(&next))?;
-            self.tell_failed(&format!(
-                "{text} (sẽ thử lại lúc {})",
-                local_time(self.engine, &next)
-            ));
+            self.tell_failed(
+                &format!("{text} (sẽ thử lại lúc {})", local_time(self.engine, &next)),
+                false,
+            );
             return Ok(done(Status::Retry, text));
         }
+    }
+}
+
+/// Which overall limit a letter (or a notice) has reached.
+enum Limit {
+    Attempts,
+    Age,
+}
+
+/// The overall limit of `[smtp]` reached after `tries` tries in all, the
+/// first at `first`, if any is.
+fn over_limit(s: &Smtp, tries: i64, first: Option<chrono::DateTime<chrono::Utc>>) -> Option<Limit> {
+    let age_hours = first.map(|t| (chrono::Utc::now() - t).num_minutes() as f64 / 60.0);
+    if tries >= i64::from(s.give_up_after_attempts) {
+        Some(Limit::Attempts)
+    } else if age_hours.is_some_and(|h| h >= s.give_up_after_hours as f64) {
+        Some(Limit::Age)
+    } else {
+        None
     }
 }
 
@@ -522,15 +533,10 @@ fn megabytes(bytes: f64) -> String {
     format!("{:.1}", bytes / (1024.0 * 1024.0)).replace('.', ",")
 }
 
-/// A stored RFC 3339 time in the organisation's time zone, to the minute.
-pub fn local_time(engine: &Engine, t: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(t)
-        .map(|t| {
-            t.with_timezone(&engine.settings.time_zone())
-                .format("%H:%M ngày %d/%m/%Y")
-                .to_string()
-        })
-        .unwrap_or_else(|_| t.to_string())
+/// A stored RFC 3339 time as letters and the command line say it: the
+/// minute and the day, in the organisation's time zone.
+fn local_time(engine: &Engine, t: &str) -> String {
+    engine.settings.local_time(t, "%H:%M ngày %d/%m/%Y")
 }
 
 /// Sends the office, as one digest, every notice whose time has come:
@@ -599,12 +605,9 @@ pub fn flush_notices(engine: &Engine) -> Result<(usize, usize)> {
             let oldest = due
                 .iter()
                 .filter_map(|n| chrono::DateTime::parse_from_rfc3339(&n.created_at).ok())
+                .map(|t| t.with_timezone(&chrono::Utc))
                 .min();
-            let too_old = oldest.is_some_and(|t| {
-                (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_hours()
-                    >= s.give_up_after_hours as i64
-            });
-            let give_up = e.permanent || too_old || tries >= i64::from(s.give_up_after_attempts);
+            let give_up = e.permanent || over_limit(s, tries, oldest).is_some();
             let next = (!give_up).then(|| {
                 (chrono::Utc::now()
                     + chrono::Duration::from_std(wait(s, tries as u32)).unwrap_or_default())

@@ -12,6 +12,7 @@
 
 use crate::settings::{Security, Smtp};
 use lettre::Message;
+use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
@@ -119,6 +120,16 @@ async fn step<T>(
 
 /// Sends one message; the server's reply on success.
 pub async fn send(s: &Smtp, message: &Message) -> Result<String, SendError> {
+    send_formatted(s, message.envelope(), &message.formatted()).await
+}
+
+/// Sends a message already written out (`Message::formatted`), so that a
+/// caller that tries several times writes a large one out once.
+pub async fn send_formatted(
+    s: &Smtp,
+    envelope: &Envelope,
+    bytes: &[u8],
+) -> Result<String, SendError> {
     let hello = ClientId::default();
     let implicit = match s.security {
         Security::Tls => Some(tls_parameters(s)?),
@@ -136,7 +147,7 @@ pub async fn send(s: &Smtp, message: &Message) -> Result<String, SendError> {
         ),
     )
     .await?;
-    let result = converse(s, &mut conn, &hello, message).await;
+    let result = converse(s, &mut conn, &hello, envelope, bytes).await;
     // A polite goodbye, briefly, after a success (the message's fate is
     // known by then). After a failure the connection may be half torn
     // down — a failed TLS upgrade leaves no stream to write to — so it is
@@ -151,7 +162,8 @@ async fn converse(
     s: &Smtp,
     conn: &mut AsyncSmtpConnection,
     hello: &ClientId,
-    message: &Message,
+    envelope: &Envelope,
+    bytes: &[u8],
 ) -> Result<String, SendError> {
     if s.security == Security::Starttls {
         if !conn.can_starttls() {
@@ -177,8 +189,6 @@ async fn converse(
         )
         .await?;
     }
-    let envelope = message.envelope();
-    let bytes = message.formatted();
     let mut options = Vec::new();
     if !bytes.is_ascii() {
         if !conn.server_info().supports_feature(Extension::EightBitMime) {
@@ -207,7 +217,7 @@ async fn converse(
         })?;
     }
     step(s, Step::Data, conn.command(Data)).await?;
-    let reply = send_content(s, conn, &bytes).await?;
+    let reply = send_content(s, conn, bytes).await?;
     Ok(format!(
         "{} {}",
         reply.code(),
@@ -344,24 +354,26 @@ fn classify(s: &Smtp, which: Step, e: &lettre::transport::smtp::Error) -> SendEr
     ))
 }
 
-/// The certificate problem behind a TLS failure, if that is what it was.
-fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = next {
-        let inner = err
+/// Every error in `e`'s chain, with the error each `io::Error` wraps (its
+/// own `source()` skips it: that is where rustls's error sits).
+fn chain<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(e), |e| e.source()).flat_map(|e| {
+        let inner = e
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
             .map(|x| x as &(dyn std::error::Error + 'static));
-        for candidate in [Some(err), inner].into_iter().flatten() {
-            if let Some(rustls::Error::InvalidCertificate(c)) =
-                candidate.downcast_ref::<rustls::Error>()
-            {
-                return Some(certificate_words(c));
-            }
-        }
-        next = err.source();
-    }
-    None
+        std::iter::once(e).chain(inner)
+    })
+}
+
+/// The certificate problem behind a TLS failure, if that is what it was.
+fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    chain(e).find_map(|x| match x.downcast_ref::<rustls::Error>() {
+        Some(rustls::Error::InvalidCertificate(c)) => Some(certificate_words(c)),
+        _ => None,
+    })
 }
 
 fn certificate_words(c: &rustls::CertificateError) -> String {
@@ -379,14 +391,7 @@ fn certificate_words(c: &rustls::CertificateError) -> String {
 }
 
 fn io_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = next {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            return Some(io);
-        }
-        next = err.source();
-    }
-    None
+    chain(e).find_map(|x| x.downcast_ref::<std::io::Error>())
 }
 
 /// An I/O error in words for the office.

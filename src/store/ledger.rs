@@ -58,12 +58,19 @@ pub struct ClaimRequest<'a> {
 pub struct Claim {
     /// An earlier attempt may have reached the server without being recorded.
     pub uncertain: bool,
-    /// The row's status before this claim, if there was a row.
-    pub previous: Option<String>,
     /// The office was already told that this letter had not gone.
     pub notified: bool,
-    /// The Message-ID of the copy the row records, when there was one.
-    pub previous_message_id: Option<String>,
+}
+
+/// What a claim reads of a row that exists.
+struct Existing {
+    status: String,
+    next: Option<String>,
+    lease: Option<String>,
+    uncertain: bool,
+    notified: bool,
+    detail: String,
+    updated: String,
 }
 
 /// Why a claim was not given: what is true of the row.
@@ -153,33 +160,22 @@ impl Store {
         now: DateTime<Utc>,
         lease: &str,
     ) -> Result<Result<Claim, Skip>, StoreError> {
-        type Row = (
-            String,
-            Option<String>,
-            Option<String>,
-            i64,
-            i64,
-            String,
-            String,
-            String,
-        );
-        let row: Option<Row> = self
+        let row: Option<Existing> = self
             .conn
             .query_row(
-                "SELECT status, next_attempt_at, lease_until, uncertain, notified, detail, updated_at, message_id
+                "SELECT status, next_attempt_at, lease_until, uncertain, notified, detail, updated_at
                  FROM deliveries WHERE period = ?1 AND version = ?2 AND recipient = ?3",
                 params![c.period, c.version, c.recipient],
                 |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
-                    ))
+                    Ok(Existing {
+                        status: r.get(0)?,
+                        next: r.get(1)?,
+                        lease: r.get(2)?,
+                        uncertain: r.get::<_, i64>(3)? > 0,
+                        notified: r.get::<_, i64>(4)? > 0,
+                        detail: r.get(5)?,
+                        updated: r.get(6)?,
+                    })
                 },
             )
             .optional()?;
@@ -192,34 +188,34 @@ impl Store {
         // (take it, a dead sender may have delivered, start a fresh count)
         let decision: Result<(bool, bool), Skip> = match &row {
             None => Ok((false, false)),
-            Some((status, _, lease, ..)) if status == "sending" => {
-                if expired(lease) {
+            Some(r) if r.status == "sending" => {
+                if expired(&r.lease) {
                     Ok((true, false))
                 } else {
                     Err(Skip::InProgress)
                 }
             }
             Some(_) if c.mode == ClaimMode::Force => Ok((false, true)),
-            Some((status, next, ..)) if status == "retry" => {
-                if manual || expired(next) {
+            Some(r) if r.status == "retry" => {
+                if manual || expired(&r.next) {
                     Ok((false, false))
                 } else {
                     Err(Skip::NotDue {
-                        at: next.clone().unwrap_or_default(),
+                        at: r.next.clone().unwrap_or_default(),
                     })
                 }
             }
-            Some((status, _, _, _, _, detail, ..)) if status == "failed" => {
+            Some(r) if r.status == "failed" => {
                 if manual {
                     Ok((false, true))
                 } else {
                     Err(Skip::Failed {
-                        why: detail.clone(),
+                        why: r.detail.clone(),
                     })
                 }
             }
-            Some((.., updated, _)) => Err(Skip::Received {
-                at: updated.clone(),
+            Some(r) => Err(Skip::Received {
+                at: r.updated.clone(),
             }),
         };
         let (uncertain, fresh) = match decision {
@@ -248,12 +244,9 @@ impl Store {
                 fresh
             ],
         )?;
-        let prior_uncertain = row.as_ref().is_some_and(|r| r.3 > 0) || uncertain;
         Ok(Ok(Claim {
-            uncertain: prior_uncertain,
-            notified: row.as_ref().is_some_and(|r| r.4 > 0),
-            previous_message_id: row.as_ref().map(|r| r.7.clone()).filter(|m| !m.is_empty()),
-            previous: row.map(|r| r.0),
+            uncertain: uncertain || row.as_ref().is_some_and(|r| r.uncertain),
+            notified: row.is_some_and(|r| r.notified),
         }))
     }
 
@@ -550,22 +543,35 @@ impl Store {
         }))
     }
 
-    /// Records a line owed to the office before it is sent; returns its id.
-    pub fn add_notice(&self, kind: &str, subject: &str, body: &str) -> Result<i64, StoreError> {
+    /// Records a line owed to the office about the letter `key`, `version`
+    /// to `recipient`, before it is sent; returns its id.
+    pub fn add_notice(
+        &self,
+        kind: &str,
+        (key, version, recipient): (&str, i64, &str),
+        subject: &str,
+        body: &str,
+    ) -> Result<i64, StoreError> {
         self.conn.execute(
-            "INSERT INTO notices (kind, subject, body, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![kind, subject, body, Utc::now().to_rfc3339()],
+            "INSERT INTO notices (kind, period, version, recipient, subject, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![kind, key, version, recipient, subject, body, Utc::now().to_rfc3339()],
         )?;
         Ok(self.conn.last_insert_rowid())
     }
 
-    /// Withdraws a failure notice about `line` that has not gone yet (the
-    /// letter went before the office was told it had not); whether one was.
-    pub fn withdraw_notice(&self, line: &str) -> Result<bool, StoreError> {
+    /// Withdraws the failure notices about a letter that have not gone yet
+    /// (it went before the office was told it had not); whether any was.
+    pub fn withdraw_notice(
+        &self,
+        key: &str,
+        version: i64,
+        recipient: &str,
+    ) -> Result<bool, StoreError> {
         Ok(self.conn.execute(
-            "UPDATE notices SET gave_up_at = ?2, last_error = 'thư đã gửi được trước khi báo'
-             WHERE kind = 'failed' AND subject = ?1 AND sent_at IS NULL AND gave_up_at IS NULL",
-            params![line, Utc::now().to_rfc3339()],
+            "UPDATE notices SET gave_up_at = ?4, last_error = 'thư đã gửi được trước khi báo'
+             WHERE kind = 'failed' AND period = ?1 AND version = ?2 AND recipient = ?3
+               AND sent_at IS NULL AND gave_up_at IS NULL",
+            params![key, version, recipient, Utc::now().to_rfc3339()],
         )? > 0)
     }
 

@@ -113,6 +113,9 @@ ALTER TABLE deliveries ADD COLUMN notified INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE notices ADD COLUMN kind TEXT NOT NULL DEFAULT 'failed';
 ALTER TABLE notices ADD COLUMN next_attempt_at TEXT;
 ALTER TABLE notices ADD COLUMN gave_up_at TEXT;
+ALTER TABLE notices ADD COLUMN period TEXT;
+ALTER TABLE notices ADD COLUMN version INTEGER;
+ALTER TABLE notices ADD COLUMN recipient TEXT;
 "#,
 ];
 

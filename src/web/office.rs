@@ -358,13 +358,7 @@ pub async fn download_version(
 
 /// An RFC 3339 time as the office reads it, in the organisation's zone.
 fn local_time(portal: &Portal, t: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(t)
-        .map(|t| {
-            t.with_timezone(&portal.settings.time_zone())
-                .format("%d/%m/%Y %H:%M:%S")
-                .to_string()
-        })
-        .unwrap_or_else(|_| t.to_string())
+    portal.settings.local_time(t, "%d/%m/%Y %H:%M:%S")
 }
 
 /// Words for the codes the ledger and the job runs keep.

@@ -159,14 +159,20 @@ fn attachment(raw: &[u8], name: &str) -> Vec<u8> {
         .to_vec()
 }
 
+/// A config for a plain server on loopback at `port`, with these further
+/// `[smtp]` settings.
+pub(crate) fn plain_config(tmp: &Path, port: u16, settings: &str) -> PathBuf {
+    config(
+        tmp,
+        &format!("host = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\n{settings}"),
+    )
+}
+
 /// A plain server on loopback with `args`, and a config pointing at it.
 pub(crate) fn plain_server(tmp: &Path, args: &[&str]) -> (SmtpServer, PathBuf) {
     let port = free_port();
     let server = SmtpServer::start(&tmp.join("mail"), port, args);
-    let cfg = config(
-        tmp,
-        &format!("host = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\n{FAST}"),
-    );
+    let cfg = plain_config(tmp, port, FAST);
     (server, cfg)
 }
 
@@ -270,20 +276,21 @@ pub(crate) fn tls_files(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     paths
 }
 
+/// A server with a certificate from a test CA (STARTTLS, unless `args`
+/// ask for implicit TLS), on a free port; its port and the CA's file.
+pub(crate) fn tls_server(tmp: &Path, args: &[&str]) -> (SmtpServer, u16, PathBuf) {
+    let (ca, cert, key) = tls_files(&tmp.join("tls"));
+    let port = free_port();
+    let (cert, key) = (cert.to_string_lossy(), key.to_string_lossy());
+    let mut all = vec!["--cert", &cert, "--key", &key];
+    all.extend_from_slice(args);
+    (SmtpServer::start(&tmp.join("mail"), port, &all), port, ca)
+}
+
 /// A server speaking STARTTLS with a certificate from a test CA, asking
 /// for the login vanphong / mat-khau-dung, and a config pointing at it.
 fn starttls_with_login(tmp: &Path) -> (SmtpServer, PathBuf) {
-    let (ca, cert, key) = tls_files(&tmp.join("tls"));
-    let port = free_port();
-    let args = [
-        "--cert",
-        &cert.to_string_lossy(),
-        "--key",
-        &key.to_string_lossy(),
-        "--auth",
-        "vanphong:mat-khau-dung",
-    ];
-    let server = SmtpServer::start(&tmp.join("mail"), port, &args);
+    let (server, port, ca) = tls_server(tmp, &["--auth", "vanphong:mat-khau-dung"]);
     let smtp = format!(
         "host = \"localhost\"\nport = {port}\nsecurity = \"starttls\"\nusername = \"vanphong\"\nca_file = \"{}\"\n{FAST}",
         ca.display()
@@ -303,19 +310,7 @@ fn starttls_with_a_private_ca_and_a_login_delivers() {
 #[test]
 fn implicit_tls_delivers() {
     let tmp = tempfile::tempdir().unwrap();
-    let (ca, cert, key) = tls_files(&tmp.path().join("tls"));
-    let port = free_port();
-    let server = SmtpServer::start(
-        &tmp.path().join("mail"),
-        port,
-        &[
-            "--cert",
-            &cert.to_string_lossy(),
-            "--key",
-            &key.to_string_lossy(),
-            "--implicit-tls",
-        ],
-    );
+    let (server, port, ca) = tls_server(tmp.path(), &["--implicit-tls"]);
     let cfg = config(
         tmp.path(),
         &format!(
@@ -409,11 +404,10 @@ fn a_permanent_refusal_is_not_retried_and_the_office_is_told() {
 fn a_server_that_is_down_gets_the_report_once_it_is_up() {
     let tmp = tempfile::tempdir().unwrap();
     let port = free_port();
-    let cfg = config(
+    let cfg = plain_config(
         tmp.path(),
-        &format!(
-            "host = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\ntimeout_seconds = 5\nmax_attempts = 2\nretry_seconds = 0"
-        ),
+        port,
+        "timeout_seconds = 5\nmax_attempts = 2\nretry_seconds = 0",
     );
     let (code, out, _) = run_and_send(tmp.path(), &cfg, None);
     assert_eq!(code, 1, "{out}");
@@ -471,11 +465,10 @@ fn two_processes_sending_at_once_send_each_copy_once() {
 fn each_workbook_read_gets_one_receipt_even_if_the_server_was_down_then() {
     let tmp = tempfile::tempdir().unwrap();
     let port = free_port();
-    let cfg = config(
+    let cfg = plain_config(
         tmp.path(),
-        &format!(
-            "host = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\ntimeout_seconds = 5\nmax_attempts = 3\nretry_seconds = 0"
-        ),
+        port,
+        "timeout_seconds = 5\nmax_attempts = 3\nretry_seconds = 0",
     );
     let text = std::fs::read_to_string(&cfg)
         .unwrap()

@@ -5,7 +5,8 @@
 //! processes starting together on a new data dir.
 
 use crate::delivery::{
-    FAST, SmtpServer, config, free_port, plain_server, run_and_send, run_tthc, tls_files,
+    FAST, SmtpServer, config, free_port, plain_config, plain_server, run_and_send, run_tthc,
+    tls_server,
 };
 use crate::{copy_dir, sample_inbox};
 use std::path::Path;
@@ -79,11 +80,10 @@ fn a_slow_answer_is_cut_at_the_timeout_and_the_repeat_is_marked() {
         port,
         &["--slow-reply-first", "1", "--slow-seconds", "8"],
     );
-    let cfg = config(
+    let cfg = plain_config(
         tmp.path(),
-        &format!(
-            "host = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\ntimeout_seconds = 2\nmax_attempts = 3\nretry_seconds = 0"
-        ),
+        port,
+        "timeout_seconds = 2\nmax_attempts = 3\nretry_seconds = 0",
     );
     let (code, out, err) = run_and_send(tmp.path(), &cfg, None);
     assert_eq!(code, 0, "{out}{err}");
@@ -98,18 +98,8 @@ fn a_slow_answer_is_cut_at_the_timeout_and_the_repeat_is_marked() {
 #[test]
 fn a_certificate_from_a_private_ca_without_ca_file_fails_at_once_naming_ca_file() {
     let tmp = tempfile::tempdir().unwrap();
-    let (_, cert, key) = tls_files(&tmp.path().join("tls"));
-    let port = free_port();
-    let server = SmtpServer::start(
-        &tmp.path().join("mail"),
-        port,
-        &[
-            "--cert",
-            &cert.to_string_lossy(),
-            "--key",
-            &key.to_string_lossy(),
-        ],
-    );
+    // The server's certificate is from a private CA the config does not name.
+    let (server, port, _ca) = tls_server(tmp.path(), &[]);
     let cfg = config(
         tmp.path(),
         &format!("host = \"localhost\"\nport = {port}\nsecurity = \"starttls\"\n{FAST}"),
@@ -135,10 +125,7 @@ fn send_tries_again_only_the_recipient_that_failed_once_the_cause_is_fixed() {
         port,
         &["--reject-rcpt", PROVINCE],
     );
-    let cfg = config(
-        tmp.path(),
-        &format!("host = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\n{FAST}"),
-    );
+    let cfg = plain_config(tmp.path(), port, FAST);
     let (code, out, _) = run_and_send(tmp.path(), &cfg, None);
     assert_eq!(code, 1, "{out}");
     // The automatic runs leave a permanent failure alone…
@@ -181,11 +168,10 @@ fn a_letter_that_never_goes_is_given_up_with_one_notice_and_nothing_is_due_after
     let tmp = tempfile::tempdir().unwrap();
     let port = free_port();
     let server = SmtpServer::start(&tmp.path().join("mail"), port, &["--fail-rcpt", PROVINCE]);
-    let cfg = config(
+    let cfg = plain_config(
         tmp.path(),
-        &format!(
-            "host = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\ntimeout_seconds = 5\nmax_attempts = 2\nretry_seconds = 0\ngive_up_after_attempts = 3"
-        ),
+        port,
+        "timeout_seconds = 5\nmax_attempts = 2\nretry_seconds = 0\ngive_up_after_attempts = 3",
     );
     let (code, out, _) = run_and_send(tmp.path(), &cfg, None);
     assert_eq!(code, 1, "{out}");
@@ -302,11 +288,10 @@ fn run_without_send_mails_nothing_and_old_quarters_owe_no_receipts() {
 fn with_the_server_down_the_reason_is_in_vietnamese_and_local_time() {
     let tmp = tempfile::tempdir().unwrap();
     let port = free_port();
-    let cfg = config(
+    let cfg = plain_config(
         tmp.path(),
-        &format!(
-            "host = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\ntimeout_seconds = 2\nmax_attempts = 1\nretry_seconds = 60"
-        ),
+        port,
+        "timeout_seconds = 2\nmax_attempts = 1\nretry_seconds = 60",
     );
     let (code, out, err) = run_and_send(tmp.path(), &cfg, None);
     assert_eq!(code, 1, "{out}");

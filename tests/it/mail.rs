@@ -3,7 +3,7 @@
 //! the text part says `text/plain; charset=utf-8`, and the raw headers are
 //! plain ASCII (the subject encoded, not raw UTF-8).
 
-use crate::delivery::{SmtpServer, config, free_port, run_and_send};
+use crate::delivery::{SmtpServer, free_port, plain_config, run_and_send};
 use crate::sample_engine;
 use mail_parser::{MessageParser, MimeHeaders};
 use std::path::Path;
@@ -126,13 +126,7 @@ fn the_notice_to_the_office_is_well_formed_mime_too() {
         port,
         &["--reject-rcpt", "kiemsoattthc@namdinh.gov.vn"],
     );
-    let cfg = config(
-        tmp.path(),
-        &format!(
-            "host = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\n{}",
-            crate::delivery::FAST
-        ),
-    );
+    let cfg = plain_config(tmp.path(), port, crate::delivery::FAST);
     let (code, out, _) = run_and_send(tmp.path(), &cfg, None);
     assert_eq!(code, 1, "{out}");
     let notice = server
