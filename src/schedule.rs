@@ -118,14 +118,19 @@ fn due_period(engine: &Engine, now: DateTime<Utc>, yearly: bool) -> Result<Optio
 /// turns a recipient into the words for it: a unit's name for a receipt);
 /// an error if any copy is still owed.
 fn tally_named(what: &str, sent: &[Outcome], name: impl Fn(&str) -> String) -> Result<String> {
-    let names = |f: &dyn Fn(&Status) -> bool| -> Vec<String> {
-        let mut v: Vec<String> = sent
-            .iter()
-            .filter(|o| f(&o.status))
-            .map(|o| name(&o.recipient))
-            .collect();
-        v.dedup();
-        v
+    // How many letters, and to whom: each name once, in the order met
+    // (a unit that sent three workbooks gets three receipts, named once).
+    let letters = |f: &dyn Fn(&Status) -> bool| -> (usize, Vec<String>) {
+        let mut names: Vec<String> = Vec::new();
+        let mut count = 0;
+        for o in sent.iter().filter(|o| f(&o.status)) {
+            count += 1;
+            let n = name(&o.recipient);
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        (count, names)
     };
     let list = |v: &[String]| {
         const SHOWN: usize = 10;
@@ -135,23 +140,22 @@ fn tally_named(what: &str, sent: &[Outcome], name: impl Fn(&str) -> String) -> R
         }
         t
     };
-    let done = names(&|s| s.delivered());
-    let before = names(&|s| matches!(s, Status::Skipped(Skip::Received { .. })));
-    let owed = names(&|s| !s.settled());
-    let mut text = format!("{what}: gửi {}", done.len());
-    if !done.is_empty() {
-        text.push_str(&format!(" ({})", list(&done)));
+    let (done, to) = letters(&|s| s.delivered());
+    let (before, _) = letters(&|s| matches!(s, Status::Skipped(Skip::Received { .. })));
+    let (owed, owed_to) = letters(&|s| !s.settled());
+    let mut text = format!("{what}: gửi {done}");
+    if done > 0 {
+        text.push_str(&format!(" ({})", list(&to)));
     }
-    if !before.is_empty() {
-        text.push_str(&format!(", {} đã nhận từ trước", before.len()));
+    if before > 0 {
+        text.push_str(&format!(", {before} đã nhận từ trước"));
     }
-    if owed.is_empty() {
+    if owed == 0 {
         Ok(text)
     } else {
         Err(anyhow!(
-            "{text}; chưa gửi được {}: {} (xem: tthc ledger)",
-            owed.len(),
-            list(&owed)
+            "{text}; chưa gửi được {owed}: {} (xem: tthc ledger)",
+            list(&owed_to)
         ))
     }
 }
@@ -160,16 +164,19 @@ fn tally(what: &str, sent: &[Outcome]) -> Result<String> {
     tally_named(what, sent, str::to_string)
 }
 
-/// The unit a receipt or reminder went to, by its address.
+/// The unit a receipt or reminder went to, by its address (looked up in
+/// a map built once: a retry round may name thousands of receipts).
 fn unit_named(engine: &Engine) -> impl Fn(&str) -> String + '_ {
-    |address: &str| {
-        engine
-            .settings
-            .units
-            .iter()
-            .find(|u| u.email == address)
-            .map(|u| u.code.0.clone())
-            .unwrap_or_else(|| address.to_string())
+    let by_address: std::collections::HashMap<&str, &str> = engine
+        .settings
+        .units
+        .iter()
+        .map(|u| (u.email.as_str(), u.code.0.as_str()))
+        .collect();
+    move |address: &str| {
+        by_address
+            .get(address)
+            .map_or_else(|| address.to_string(), |c| c.to_string())
     }
 }
 
@@ -407,4 +414,39 @@ pub fn run_job(engine: &Engine, job: Job, trigger: &str, now: DateTime<Utc>) -> 
         }
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(to: &str, status: Status) -> Outcome {
+        Outcome {
+            recipient: to.into(),
+            status,
+            detail: String::new(),
+            uncertain: false,
+            file: None,
+        }
+    }
+
+    #[test]
+    fn a_tally_counts_letters_and_names_each_recipient_once() {
+        let sent = [
+            outcome("a@x.vn", Status::Sent),
+            outcome("a@x.vn", Status::Sent),
+            outcome("b@x.vn", Status::Sent),
+            outcome("a@x.vn", Status::Sent),
+            outcome("c@x.vn", Status::Retry),
+            outcome("c@x.vn", Status::Retry),
+        ];
+        let name = |to: &str| to.split('@').next().unwrap().to_uppercase();
+        let err = tally_named("biên nhận", &sent, name)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "biên nhận: gửi 4 (A, B); chưa gửi được 2: C (xem: tthc ledger)"
+        );
+    }
 }
