@@ -498,6 +498,9 @@ fn print_ingest(summary: &crate::pipeline::IngestSummary) {
         summary.accepted,
         summary.rejected.len()
     );
+    for w in &summary.warnings {
+        say!("  Cảnh báo: {w}");
+    }
     for (file, unit, findings) in &summary.rejected {
         let errors: Vec<_> = findings.iter().filter(|f| f.is_error()).collect();
         say!(

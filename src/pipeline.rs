@@ -39,6 +39,10 @@ pub struct IngestSummary {
     pub recorded: Vec<i64>,
     /// Bytes of workbook read.
     pub bytes: u64,
+    /// What the office should know about this read that is not a file's
+    /// finding (a register line that matches no file, a total row left
+    /// uncalculated is a finding, not this).
+    pub warnings: Vec<String>,
     /// How long each step took, for the benchmark.
     pub timings: Vec<(&'static str, std::time::Duration)>,
 }
@@ -112,21 +116,21 @@ impl Engine {
             .with_context(|| format!("đọc thư mục nhận {}", inbox.display()))?;
         files.sort();
         let tz = self.settings.time_zone();
-        let mut registers: HashMap<PathBuf, HashMap<String, DateTime<FixedOffset>>> =
-            HashMap::new();
+        let mut registers: BTreeMap<PathBuf, Register> = BTreeMap::new();
         let mut listed = Vec::with_capacity(files.len());
         for path in files {
             let dir = path.parent().unwrap_or(inbox).to_path_buf();
             if !registers.contains_key(&dir) {
-                let reg = read_register(&dir.join(REGISTER_FILE), tz)?;
+                let reg = Register::read(&dir.join(REGISTER_FILE), tz)?;
                 registers.insert(dir.clone(), reg);
             }
             let base = path
                 .file_name()
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_default();
-            let received_at = match registers.get(&dir).and_then(|r| r.get(&base)) {
-                Some(t) => *t,
+            let registered = registers.get_mut(&dir).and_then(|r| r.take(&base));
+            let received_at = match registered {
+                Some(t) => t,
                 None => mtime(&path, tz)?,
             };
             let rel = path
@@ -135,6 +139,11 @@ impl Engine {
                 .to_string_lossy()
                 .to_string();
             listed.push((path, rel, base, received_at));
+        }
+        for (dir, reg) in &registers {
+            summary
+                .warnings
+                .extend(reg.warnings(&dir.join(REGISTER_FILE)));
         }
         summary.seen = listed.len();
 
@@ -641,49 +650,117 @@ fn mtime(path: &Path, tz: chrono_tz::Tz) -> Result<DateTime<FixedOffset>> {
     Ok(utc.with_timezone(&tz).fixed_offset())
 }
 
-/// Reads `so-nhan.csv`: a header row, then file name and the time it was
-/// received ("2022-12-15 08:30" or "15/12/2022 08:30", local time).
-pub fn read_register(
-    path: &Path,
-    tz: chrono_tz::Tz,
-) -> Result<HashMap<String, DateTime<FixedOffset>>> {
-    let mut out = HashMap::new();
-    if !path.exists() {
-        return Ok(out);
+/// An inbox folder's `so-nhan.csv`: when each file was received, by file
+/// name. Names are compared through the project's text folding, so a name
+/// written in NFD on disk (as a Mac writes it) matches the same name typed
+/// in NFC in the register.
+#[derive(Debug, Default)]
+pub struct Register {
+    /// Folded file name → the line that registers it.
+    lines: HashMap<String, RegisterLine>,
+    /// Lines naming a file an earlier line named (the later line counts).
+    repeated: Vec<String>,
+}
+
+#[derive(Debug)]
+struct RegisterLine {
+    line: usize,
+    name: String,
+    at: DateTime<FixedOffset>,
+    matched: usize,
+}
+
+impl Register {
+    /// Reads the register: a header row, then file name and the time it
+    /// was received ("2022-12-15 08:30" or "15/12/2022 08:30", local time).
+    /// A folder without one has an empty register.
+    pub fn read(path: &Path, tz: chrono_tz::Tz) -> Result<Register> {
+        let mut out = Register::default();
+        if !path.exists() {
+            return Ok(out);
+        }
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_path(path)
+            .with_context(|| format!("mở sổ nhận {}", path.display()))?;
+        for (i, rec) in rdr.records().enumerate() {
+            let line = i + 2;
+            let rec = rec.with_context(|| format!("{}: dòng {line}", path.display()))?;
+            let (Some(name), Some(at)) = (rec.get(0), rec.get(1)) else {
+                continue;
+            };
+            let name = name.trim();
+            if name.is_empty() {
+                continue;
+            }
+            let at = parse_received_at(at.trim(), tz)
+                .map_err(|why| anyhow!("{}: dòng {line}: {why}", path.display()))?;
+            let key = crate::domain::fold(name);
+            if let Some(earlier) = out.lines.get(&key) {
+                out.repeated.push(format!(
+                    "{}: dòng {line}: tệp \"{name}\" đã ghi ở dòng {}; dùng thời điểm của dòng {line}",
+                    path.display(),
+                    earlier.line
+                ));
+            }
+            out.lines.insert(
+                key,
+                RegisterLine {
+                    line,
+                    name: name.to_string(),
+                    at: at.fixed_offset(),
+                    matched: 0,
+                },
+            );
+        }
+        Ok(out)
     }
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .with_context(|| format!("mở sổ nhận {}", path.display()))?;
-    for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.with_context(|| format!("{}: dòng {}", path.display(), i + 2))?;
-        let (Some(name), Some(at)) = (rec.get(0), rec.get(1)) else {
-            continue;
-        };
-        let at = at.trim();
-        let naive = [
-            "%Y-%m-%d %H:%M:%S",
-            "%Y-%m-%d %H:%M",
-            "%d/%m/%Y %H:%M:%S",
-            "%d/%m/%Y %H:%M",
-        ]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(at, f).ok())
-        .ok_or_else(|| {
-            anyhow!(
-                "{}: dòng {}: thời điểm nhận \"{at}\" không đúng dạng \"2022-12-15 08:30\"",
-                path.display(),
-                i + 2
-            )
-        })?;
-        let local = tz.from_local_datetime(&naive).earliest().ok_or_else(|| {
-            anyhow!(
-                "{}: dòng {}: thời điểm không tồn tại theo giờ địa phương",
-                path.display(),
-                i + 2
-            )
-        })?;
-        out.insert(name.trim().to_string(), local.fixed_offset());
+
+    /// The time registered for this file name, if any; counts the match.
+    pub fn take(&mut self, file_name: &str) -> Option<DateTime<FixedOffset>> {
+        let line = self.lines.get_mut(&crate::domain::fold(file_name))?;
+        line.matched += 1;
+        Some(line.at)
     }
-    Ok(out)
+
+    /// A line that matched no file, or more than one, after the inbox was
+    /// listed: said in the run's summary, since a unit's lateness then
+    /// comes from the file's modification time or is shared.
+    pub fn warnings(&self, path: &Path) -> Vec<String> {
+        let mut lines: Vec<&RegisterLine> = self.lines.values().collect();
+        lines.sort_by_key(|l| l.line);
+        let mut out = self.repeated.clone();
+        out.extend(lines.into_iter().filter_map(|l| match l.matched {
+                1 => None,
+                0 => Some(format!(
+                    "{}: dòng {}: không có tệp nào tên \"{}\" trong thư mục",
+                    path.display(),
+                    l.line,
+                    l.name
+                )),
+                n => Some(format!(
+                    "{}: dòng {}: \"{}\" khớp {n} tệp trong thư mục; thời điểm nhận được dùng cho cả {n}",
+                    path.display(),
+                    l.line,
+                    l.name
+                )),
+            }));
+        out
+    }
+}
+
+/// A register's time of receipt, local time, in one of the forms offices type.
+fn parse_received_at(at: &str, tz: chrono_tz::Tz) -> Result<DateTime<chrono_tz::Tz>, String> {
+    let naive = [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%d/%m/%Y %H:%M:%S",
+        "%d/%m/%Y %H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(at, f).ok())
+    .ok_or_else(|| format!("thời điểm nhận \"{at}\" không đúng dạng \"2022-12-15 08:30\""))?;
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .ok_or_else(|| "thời điểm không tồn tại theo giờ địa phương".to_string())
 }

@@ -326,12 +326,19 @@ fn run(engine: &Engine, job: Job, now: DateTime<Utc>) -> Result<String> {
         Job::Collect => {
             let s = engine.ingest()?;
             engine.send_receipts(&s.recorded);
-            Ok(format!(
+            let mut text = format!(
                 "{} tệp mới: {} hợp lệ, {} bị từ chối",
                 s.new,
                 s.accepted,
                 s.rejected.len()
-            ))
+            );
+            for w in &s.warnings {
+                tracing::warn!("{w}");
+            }
+            if !s.warnings.is_empty() {
+                text.push_str(&format!("; {} cảnh báo sổ nhận", s.warnings.len()));
+            }
+            Ok(text)
         }
         Job::Remind => {
             let s = engine.ingest()?;

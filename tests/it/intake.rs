@@ -161,3 +161,47 @@ fn the_same_workbook_five_times_in_one_inbox_is_read_every_time_and_archived_onc
         assert_eq!(stored, 1, "round {round}: one archived file");
     }
 }
+
+#[test]
+fn a_register_names_files_in_nfc_while_the_disk_holds_nfd_and_says_which_lines_matched_nothing() {
+    use unicode_normalization::UnicodeNormalization;
+    let tmp = tempfile::tempdir().unwrap();
+    let inbox = tmp.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let name = "Báo cáo quý IV Xã Trực Đại.xlsx";
+    let on_disk: String = name.nfd().collect();
+    assert_ne!(on_disk, name, "the two forms differ byte for byte");
+    std::fs::copy(
+        crate::sample_inbox().join("2022-Q4/XA01-2022-Q4.xlsx"),
+        inbox.join(&on_disk),
+    )
+    .unwrap();
+    let register: String = name.nfc().collect();
+    std::fs::write(
+        inbox.join("so-nhan.csv"),
+        format!(
+            "Tên tệp,Thời điểm nhận\n{register},2022-12-15 08:30\nXA99-khong-co.xlsx,2022-12-16 09:00\n"
+        ),
+    )
+    .unwrap();
+    let engine = crate::sample_engine_with_inbox(tmp.path(), &inbox);
+    let summary = engine.ingest().unwrap();
+    assert_eq!(summary.accepted, 1, "{:?}", summary.rejected);
+    assert_eq!(summary.warnings.len(), 1, "{:?}", summary.warnings);
+    assert!(
+        summary.warnings[0].contains("dòng 3") && summary.warnings[0].contains("XA99-khong-co.xlsx"),
+        "{:?}",
+        summary.warnings
+    );
+    let results = engine
+        .results(Period::quarter(2022, 4), false)
+        .unwrap()
+        .unwrap();
+    let xa01 = results.units().find(|u| u.code == "XA01").unwrap();
+    assert_eq!(
+        xa01.received_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()),
+        Some("2022-12-15 08:30".to_string()),
+        "the register's time counts, not the file's"
+    );
+    assert_eq!(xa01.days_late, None);
+}
