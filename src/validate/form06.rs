@@ -137,8 +137,32 @@ fn check_sum(
     what: &str,
     findings: &mut Vec<Finding>,
 ) {
+    // A row that is only checked may hold formulas a program wrote without
+    // computing them (a template filled by a script): those cells are
+    // treated as blank, with one warning for the row. A cell whose value is
+    // used (a lĩnh vực row, or a total standing alone) is still refused.
+    let uncached: Vec<(u32, &str)> = total
+        .values
+        .iter()
+        .filter_map(|(col, cell)| match cell {
+            RawCell::Uncached(f) => Some((*col, f.as_str())),
+            _ => None,
+        })
+        .collect();
+    if let Some((col, formula)) = uncached.first() {
+        findings.push(Finding::warning(
+            "tong_chua_tinh",
+            Some(CellRef::new(&t.sheet, total.row, *col)),
+            Some(format!("={}", formula.trim_start_matches('='))),
+            format!(
+                "{what} (dòng {}) có {} công thức chưa có giá trị đã tính (tệp được lưu bởi một chương trình không tính công thức), nên không được đối chiếu với các lĩnh vực. Số liệu lấy từ các dòng lĩnh vực. Để dòng này được đối chiếu, mở tệp bằng Excel hoặc LibreOffice và lưu lại.",
+                total.row + 1,
+                uncached.len()
+            ),
+        ));
+    }
     for (i, (col, cell)) in total.values.iter().enumerate() {
-        if matches!(cell, RawCell::Empty) {
+        if matches!(cell, RawCell::Empty | RawCell::Uncached(_)) {
             continue;
         }
         let at = CellRef::new(&t.sheet, total.row, *col);

@@ -205,3 +205,89 @@ fn a_register_names_files_in_nfc_while_the_disk_holds_nfd_and_says_which_lines_m
     );
     assert_eq!(xa01.days_late, None);
 }
+
+/// The workbook with each worksheet's XML passed through `edit`.
+fn edit_sheets(xlsx: &[u8], edit: impl Fn(&str, String) -> String) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..zin.len() {
+        let mut f = zin.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).unwrap();
+        if name.starts_with("xl/worksheets/") {
+            bytes = edit(&name, String::from_utf8(bytes).unwrap()).into_bytes();
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(&bytes).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+/// `<f>…</f><v>…</v>` becomes `<f>…</f><v></v>`, as a program that writes
+/// formulas without computing them (openpyxl filling a template) saves it.
+fn without_formula_values(_: &str, xml: String) -> String {
+    let mut out = String::with_capacity(xml.len());
+    let mut rest = xml.as_str();
+    while let Some(at) = rest.find("</f><v>") {
+        let (head, tail) = rest.split_at(at + "</f><v>".len());
+        out.push_str(head);
+        rest = &tail[tail.find("</v>").unwrap()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The first lĩnh vực row's (3), cell C9 of Biểu 06, becomes a formula with
+/// no saved value.
+fn uncalculated_c9(name: &str, xml: String) -> String {
+    if name != "xl/worksheets/sheet1.xml" {
+        return xml;
+    }
+    let start = xml.find("<c r=\"C9\"").expect("C9 is written");
+    let end = start + xml[start..].find("</c>").unwrap() + "</c>".len();
+    format!(
+        "{}<c r=\"C9\"><f>D9+E9+F9</f><v></v></c>{}",
+        &xml[..start],
+        &xml[end..]
+    )
+}
+
+#[test]
+fn an_uncalculated_total_row_is_set_aside_with_one_warning_but_an_uncalculated_figure_is_refused() {
+    let s = settings();
+    let mut c = content(&s, "XA03");
+    c.total_formulas = true;
+    let good = tthc::report::template::write_workbook(&c).unwrap();
+    let checked = check_bytes(&edit_sheets(&good, without_formula_values), &ctx(&s));
+    let errors: Vec<_> = checked.findings.iter().filter(|f| f.is_error()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let warned: Vec<_> = checked
+        .findings
+        .iter()
+        .filter(|f| f.code == "tong_chua_tinh")
+        .collect();
+    assert_eq!(warned.len(), 1, "one warning for the row: {:?}", checked.findings);
+    assert!(warned[0].message.contains("11 công thức"), "{}", warned[0].message);
+    let read = checked.submission.expect("accepted");
+    let direct = check_bytes(&good, &ctx(&s)).submission.unwrap();
+    assert_eq!(read.rows, direct.rows, "the figures come from the lĩnh vực rows");
+
+    // A lĩnh vực cell whose formula has no value is a figure that would be
+    // used: still refused, at its cell.
+    let mut c = content(&s, "XA03");
+    c.total_formulas = false;
+    let bytes = tthc::report::template::write_workbook(&c).unwrap();
+    let checked = check_bytes(&edit_sheets(&bytes, uncalculated_c9), &ctx(&s));
+    assert!(
+        checked
+            .findings
+            .iter()
+            .any(|f| f.is_error() && f.code == "cong_thuc_chua_tinh"),
+        "{:?}",
+        checked.findings
+    );
+    assert!(checked.submission.is_none());
+}
