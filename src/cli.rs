@@ -258,9 +258,27 @@ enum Failure {
     Other(anyhow::Error),
 }
 
+/// The exit code follows the error's type, wherever it was raised: a
+/// located problem in the config or a rule file, or a period no ruleset is
+/// in force for, is a config failure (3); anything else is 1.
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
-        Failure::Other(e)
+        let config = e.chain().any(|c| {
+            c.is::<crate::located::FileErrors>()
+                || c.is::<crate::located::FileError>()
+                || c.is::<crate::rules::NotInForce>()
+        });
+        if config {
+            Failure::Config(e)
+        } else {
+            Failure::Other(e)
+        }
+    }
+}
+
+impl From<crate::located::FileErrors> for Failure {
+    fn from(e: crate::located::FileErrors) -> Self {
+        Failure::Config(e.into())
     }
 }
 
@@ -351,15 +369,15 @@ pub fn run(cli: Cli) -> Exit {
 }
 
 fn settings(cfg: &ConfigArgs) -> Result<Settings, Failure> {
-    Settings::load(&cfg.config, &cfg.overrides()).map_err(|e| Failure::Config(anyhow!(e)))
+    Ok(Settings::load(&cfg.config, &cfg.overrides())?)
 }
 
 fn engine(cfg: &ConfigArgs) -> Result<Engine, Failure> {
     let s = settings(cfg)?;
-    let rules = crate::rules::load_dir(&s.rules_dir).map_err(|e| Failure::Config(anyhow!(e)))?;
+    let rules = crate::rules::load_dir(&s.rules_dir)?;
     let leagues = rules.league_codes();
     s.check_leagues(leagues.iter().map(String::as_str))
-        .map_err(|e| Failure::Config(anyhow!(e)))?;
+        ?;
     Ok(Engine::open(s)?)
 }
 
@@ -371,7 +389,7 @@ fn progress(msg: &str) {
 
 fn template(cfg: &ConfigArgs, unit: &str, period: Period, file: Option<PathBuf>) -> Outcome {
     let s = settings(cfg)?;
-    let rules = crate::rules::load_dir(&s.rules_dir).map_err(|e| Failure::Config(anyhow!(e)))?;
+    let rules = crate::rules::load_dir(&s.rules_dir)?;
     let u = s
         .unit(unit)
         .ok_or_else(|| anyhow!("không có đơn vị mã \"{unit}\" trong {}", s.file.display()))?;
@@ -409,7 +427,7 @@ fn check(
     let settings = match &config {
         Some(c) => Some(
             Settings::load(c, &PathOverrides::default())
-                .map_err(|e| Failure::Config(anyhow!(e)))?,
+                ?,
         ),
         None => None,
     };
@@ -892,7 +910,7 @@ fn bench(
 
 fn generate(cfg: &ConfigArgs, year: i32, seed: u64) -> Outcome {
     let s = settings(cfg)?;
-    let rules = crate::rules::load_dir(&s.rules_dir).map_err(|e| Failure::Config(anyhow!(e)))?;
+    let rules = crate::rules::load_dir(&s.rules_dir)?;
     let written = crate::synth::write_year(&s, &rules, year, seed)?;
     say!(
         "Đã tạo {written} tệp báo cáo mẫu trong {}",

@@ -427,11 +427,11 @@ impl Engine {
     /// `with_previous`, also the period before, for each unit's change.
     pub fn results(&self, period: Period, with_previous: bool) -> Result<Option<Results>> {
         let Some(ruleset) = self.rules.ruleset_for(period) else {
-            return Err(anyhow!(
-                "không có bộ quy tắc nào có hiệu lực cho {} trong {} — thêm một tệp kind = \"ruleset\" có effective_from phù hợp",
-                period.label_vi(),
-                self.settings.rules_dir.display()
-            ));
+            return Err(crate::rules::NotInForce {
+                period,
+                dir: self.settings.rules_dir.clone(),
+            }
+            .into());
         };
         let targets = self.rules.targets_for(period);
         let tasks = self.rules.tasks_for(period);

@@ -11,6 +11,27 @@ mod model;
 
 pub use expr::{CompiledExpr, compile_expression};
 pub use load::{RuleBook, load_dir};
+/// No ruleset is in force for a period: a problem of the rules (exit 3),
+/// wherever it is found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotInForce {
+    pub period: crate::domain::Period,
+    pub dir: std::path::PathBuf,
+}
+
+impl std::fmt::Display for NotInForce {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "không có bộ quy tắc nào có hiệu lực cho {} trong {} — thêm một tệp kind = \"ruleset\" có effective_from phù hợp",
+            self.period.label_vi(),
+            self.dir.display()
+        )
+    }
+}
+
+impl std::error::Error for NotInForce {}
+
 pub use model::{
     Band, Comparison, Criterion, Due, Group, League, Measure, Ruleset, Shape, Step, StepBound,
     Target, TargetSet, Task, TaskSet, ZeroPolicy,

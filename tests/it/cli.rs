@@ -185,3 +185,22 @@ fn a_file_named_for_another_unit_is_refused() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("ten_tep_khac_don_vi"), "{out}");
 }
+
+#[test]
+fn a_quarter_no_ruleset_is_in_force_for_is_a_rules_problem_and_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = tthc(&[
+        "run",
+        "--config",
+        CONFIG,
+        "--period",
+        "2019-Q1",
+        "--data",
+        dir.path().join("data").to_str().unwrap(),
+        "--out",
+        dir.path().join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(err.contains("Lỗi cấu hình hoặc quy tắc"), "{err}");
+    assert!(err.contains("Quý I/2019"), "{err}");
+}
