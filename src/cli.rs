@@ -376,8 +376,7 @@ fn engine(cfg: &ConfigArgs) -> Result<Engine, Failure> {
     let s = settings(cfg)?;
     let rules = crate::rules::load_dir(&s.rules_dir)?;
     let leagues = rules.league_codes();
-    s.check_leagues(leagues.iter().map(String::as_str))
-        ?;
+    s.check_leagues(leagues.iter().map(String::as_str))?;
     Ok(Engine::open(s)?)
 }
 
@@ -410,6 +409,20 @@ fn template(cfg: &ConfigArgs, unit: &str, period: Period, file: Option<PathBuf>)
         u.name,
         path.display()
     );
+    match rules.tasks_for(period) {
+        None => say!(
+            "Lưu ý: không có tệp nhiệm vụ (kind = \"tasks\") nào có hiệu lực cho {} trong {}, nên sheet nhiệm vụ của mẫu để trống. Nếu kế hoạch năm có nhiệm vụ, thêm tệp nhiệm vụ rồi lập lại mẫu.",
+            period.label_vi(),
+            s.rules_dir.display()
+        ),
+        Some(set) if !set.tasks.iter().any(|t| t.leagues.contains(&u.league.0)) => say!(
+            "Lưu ý: {} \"{}\" không có nhiệm vụ nào cho khối của {}, nên sheet nhiệm vụ của mẫu để trống.",
+            set.file.display(),
+            set.name,
+            u.name
+        ),
+        Some(_) => {}
+    }
     Ok(Exit::Ok)
 }
 
@@ -425,10 +438,7 @@ fn check(
         .map(Path::to_path_buf)
         .or_else(|| Some(PathBuf::from("tthc.toml")).filter(|p| p.exists()));
     let settings = match &config {
-        Some(c) => Some(
-            Settings::load(c, &PathOverrides::default())
-                ?,
-        ),
+        Some(c) => Some(Settings::load(c, &PathOverrides::default())?),
         None => None,
     };
     let bytes = std::fs::read(file).with_context(|| format!("đọc {}", file.display()))?;
@@ -819,7 +829,52 @@ fn rules_check(cfg: &ConfigArgs, dir: Option<PathBuf>) -> Outcome {
                     t.tasks.len()
                 );
             }
-            say!("Các tệp quy tắc hợp lệ.");
+            say!("Hiệu lực theo quý:");
+            for span in crate::rules::coverage::spans(&book) {
+                let c = span.cover;
+                let named = |what: &str, name: Option<(&str, &str)>| match name {
+                    Some((n, v)) => format!("{what} \"{n}\" {v}"),
+                    None => format!("không có {what}"),
+                };
+                say!(
+                    "  {}: {}; {}; {}",
+                    span.label(),
+                    named(
+                        "bộ chỉ số",
+                        c.ruleset.map(|r| (r.name.as_str(), r.version.as_str()))
+                    ),
+                    named(
+                        "mục tiêu",
+                        c.targets.map(|r| (r.name.as_str(), r.version.as_str()))
+                    ),
+                    named(
+                        "nhiệm vụ",
+                        c.tasks.map(|r| (r.name.as_str(), r.version.as_str()))
+                    ),
+                );
+            }
+            let spans = crate::rules::coverage::spans(&book);
+            if let (Some(first), Some(last)) = (spans.first(), spans.last())
+                && !last.open
+            {
+                say!(
+                    "  Trước {} và sau {}: không có quy tắc nào; các quý đó không chấm được.",
+                    first.from.label_vi(),
+                    last.to.label_vi()
+                );
+            }
+            let warnings = crate::rules::coverage::warnings(&book);
+            for w in &warnings {
+                say!("Cảnh báo: {w}");
+            }
+            if warnings.is_empty() {
+                say!("Các tệp quy tắc hợp lệ.");
+            } else {
+                say!(
+                    "Các tệp quy tắc hợp lệ, có {} cảnh báo cần xem lại.",
+                    warnings.len()
+                );
+            }
             Ok(Exit::Ok)
         }
         Err(e) => Err(Failure::Config(anyhow!(e))),

@@ -5,6 +5,7 @@
 //! names the file, line and column, and a criterion that uses a field that
 //! does not exist is refused here, never found out while scoring.
 
+pub mod coverage;
 mod expr;
 mod load;
 mod model;

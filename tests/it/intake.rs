@@ -189,7 +189,8 @@ fn a_register_names_files_in_nfc_while_the_disk_holds_nfd_and_says_which_lines_m
     assert_eq!(summary.accepted, 1, "{:?}", summary.rejected);
     assert_eq!(summary.warnings.len(), 1, "{:?}", summary.warnings);
     assert!(
-        summary.warnings[0].contains("dòng 3") && summary.warnings[0].contains("XA99-khong-co.xlsx"),
+        summary.warnings[0].contains("dòng 3")
+            && summary.warnings[0].contains("XA99-khong-co.xlsx"),
         "{:?}",
         summary.warnings
     );
@@ -199,7 +200,8 @@ fn a_register_names_files_in_nfc_while_the_disk_holds_nfd_and_says_which_lines_m
         .unwrap();
     let xa01 = results.units().find(|u| u.code == "XA01").unwrap();
     assert_eq!(
-        xa01.received_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()),
+        xa01.received_at
+            .map(|t| t.format("%Y-%m-%d %H:%M").to_string()),
         Some("2022-12-15 08:30".to_string()),
         "the register's time counts, not the file's"
     );
@@ -269,11 +271,23 @@ fn an_uncalculated_total_row_is_set_aside_with_one_warning_but_an_uncalculated_f
         .iter()
         .filter(|f| f.code == "tong_chua_tinh")
         .collect();
-    assert_eq!(warned.len(), 1, "one warning for the row: {:?}", checked.findings);
-    assert!(warned[0].message.contains("11 công thức"), "{}", warned[0].message);
+    assert_eq!(
+        warned.len(),
+        1,
+        "one warning for the row: {:?}",
+        checked.findings
+    );
+    assert!(
+        warned[0].message.contains("11 công thức"),
+        "{}",
+        warned[0].message
+    );
     let read = checked.submission.expect("accepted");
     let direct = check_bytes(&good, &ctx(&s)).submission.unwrap();
-    assert_eq!(read.rows, direct.rows, "the figures come from the lĩnh vực rows");
+    assert_eq!(
+        read.rows, direct.rows,
+        "the figures come from the lĩnh vực rows"
+    );
 
     // A lĩnh vực cell whose formula has no value is a figure that would be
     // used: still refused, at its cell.

@@ -60,3 +60,125 @@ fn an_unknown_key_in_a_rule_file_is_located() {
     let line = src.lines().position(|l| l.contains("percnt")).unwrap() + 1;
     assert_eq!(err.0[0].line, line, "{err}");
 }
+
+/// Rule files as an office copies them for a new year: the ruleset kept in
+/// force with no end, the targets still 2022's, the tasks file moved to
+/// 2023 with 2022's due dates left in it.
+fn copied_rules(dir: &std::path::Path) {
+    let rules = crate::repo().join("rules");
+    let read = |f: &str| std::fs::read_to_string(rules.join(f)).unwrap();
+    let ruleset = read("chi-so-2022.toml").replace("effective_to = \"2022-Q4\"\n", "");
+    assert!(!ruleset.contains("effective_to"));
+    std::fs::write(dir.join("chi-so.toml"), ruleset).unwrap();
+    std::fs::write(dir.join("muc-tieu-2022.toml"), read("muc-tieu-2022.toml")).unwrap();
+    let tasks = read("nhiem-vu-2022.toml")
+        .replace(
+            "effective_from = \"2022-Q1\"",
+            "effective_from = \"2023-Q1\"",
+        )
+        .replace("effective_to = \"2022-Q4\"", "effective_to = \"2023-Q4\"");
+    std::fs::write(dir.join("nhiem-vu-2023.toml"), tasks).unwrap();
+}
+
+#[test]
+fn rules_check_says_what_each_quarter_has_in_force_and_warns_of_gaps_and_copied_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    copied_rules(dir.path());
+    let (code, out, err) = crate::tthc(&[
+        "rules",
+        "check",
+        "--config",
+        "samples/truc-ninh/tthc.toml",
+        "--dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "warnings do not fail the check: {out}{err}");
+    let line = |start: &str| {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(start))
+            .unwrap_or_else(|| panic!("no line starting {start:?}: {out}"))
+            .to_string()
+    };
+    let y2022 = line("Quý I/2022 – Quý IV/2022:");
+    assert!(
+        y2022.contains("mục tiêu \"Mục tiêu kiểm soát TTHC năm 2022\""),
+        "{y2022}"
+    );
+    assert!(y2022.contains("không có nhiệm vụ"), "{y2022}");
+    let y2023 = line("Quý I/2023 – Quý IV/2023:");
+    assert!(y2023.contains("không có mục tiêu"), "{y2023}");
+    assert!(
+        y2023.contains("nhiệm vụ \"Nhiệm vụ kiểm soát TTHC năm 2022\""),
+        "{y2023}"
+    );
+    let later = line("từ Quý I/2024:");
+    assert!(
+        later.contains("bộ chỉ số") && later.contains("không có nhiệm vụ"),
+        "{later}"
+    );
+    let warnings: Vec<&str> = out.lines().filter(|l| l.starts_with("Cảnh báo:")).collect();
+    let about = |what: &str| warnings.iter().filter(|w| w.contains(what)).count();
+    assert_eq!(
+        about("không có tệp nhiệm vụ"),
+        2,
+        "2022 and from 2024: {warnings:#?}"
+    );
+    assert_eq!(
+        about("không có tệp mục tiêu"),
+        2,
+        "2023 and from 2024: {warnings:#?}"
+    );
+    // The four dated tasks still carry 2022's dates in a 2023 file.
+    assert_eq!(about("nằm ngoài thời gian hiệu lực"), 4, "{warnings:#?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("10/01/2022") && w.contains("năm 2023")),
+        "{warnings:#?}"
+    );
+    assert!(out.contains("có 8 cảnh báo"), "{out}");
+
+    // The shipped rules: one year, everything in force, nothing to warn of.
+    let (code, out, _) =
+        crate::tthc(&["rules", "check", "--config", "samples/truc-ninh/tthc.toml"]);
+    assert_eq!(code, 0);
+    assert!(!out.contains("Cảnh báo"), "{out}");
+    assert!(out.contains("Trước Quý I/2022 và sau Quý IV/2022"), "{out}");
+}
+
+#[test]
+fn a_template_for_a_quarter_with_no_tasks_in_force_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    copied_rules(&rules);
+    let config = std::fs::read_to_string(crate::sample_config())
+        .unwrap()
+        .replace(
+            "dir = \"../../rules\"",
+            &format!("dir = {:?}", rules.display().to_string()),
+        );
+    let config_path = dir.path().join("tthc.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let file = dir.path().join("mau.xlsx");
+    let template = |period: &str| {
+        crate::tthc(&[
+            "template",
+            "--config",
+            config_path.to_str().unwrap(),
+            "--unit",
+            "XA01",
+            "--period",
+            period,
+            "--file",
+            file.to_str().unwrap(),
+        ])
+    };
+    let (code, out, err) = template("2022-Q4");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("không có tệp nhiệm vụ"), "{out}");
+    assert!(out.contains("Quý IV/2022"), "{out}");
+    let (code, out, err) = template("2023-Q2");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!out.contains("Lưu ý"), "tasks are in force in 2023: {out}");
+}
