@@ -27,12 +27,24 @@ pub fn looks_like_spreadsheet(bytes: &[u8]) -> bool {
     bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
 }
 
+/// Characters that reorder the text around them (bidirectional embeddings,
+/// overrides and isolates, and the marks): in a file name they can make
+/// "hsoa.xlsx" show as "hs.xlsx" + hidden text, so they are dropped.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
 /// The client's file name as it may be shown: the last part of any path,
-/// without control characters, at most 120 characters. Never used to name
-/// a stored file (those are named by their hash).
+/// without control or bidirectional-control characters, at most 120
+/// characters. Never used to name a stored file (those are named by their
+/// hash).
 pub fn display_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let clean: String = base.chars().filter(|c| !c.is_control()).take(120).collect();
+    let clean: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !is_bidi_control(*c))
+        .take(120)
+        .collect();
     let clean = clean.trim().trim_start_matches('.').to_string();
     if clean.is_empty() {
         "bao-cao.xlsx".into()
@@ -78,6 +90,40 @@ pub fn prepare_upload(
         path,
         size: bytes.len() as u64,
     })
+}
+
+/// Why one more upload of `size` bytes from `unit` for `period` is over
+/// the unit's quota (`[web] upload_quota_files`, `upload_quota_mb`), if it is.
+pub fn over_quota(
+    engine: &Engine,
+    unit: &str,
+    period: Period,
+    size: u64,
+) -> Result<Option<String>> {
+    let web = &engine.settings.web;
+    let (files, bytes) = engine.store.portal_uploads(unit, &period.to_string())?;
+    let mb = |b: u64| (b as f64 / (1024.0 * 1024.0) * 10.0).round() / 10.0;
+    let limits = format!(
+        "mỗi đơn vị gửi tối đa {} tệp, tổng {} MB cho một kỳ",
+        web.upload_quota_files,
+        mb(web.upload_quota_bytes)
+    );
+    let why = if files >= web.upload_quota_files {
+        format!(
+            "Đơn vị đã gửi {files} tệp cho {}: {limits}. Nếu thật sự cần gửi thêm, liên hệ văn phòng.",
+            period.label_vi()
+        )
+    } else if bytes + size > web.upload_quota_bytes {
+        format!(
+            "Đơn vị đã gửi {} MB cho {}, thêm tệp này ({} MB) sẽ vượt giới hạn: {limits}. Nếu thật sự cần gửi thêm, liên hệ văn phòng.",
+            mb(bytes),
+            period.label_vi(),
+            mb(size)
+        )
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(why))
 }
 
 /// Commits a prepared upload to SQLite; only when this returns is the
@@ -254,4 +300,23 @@ pub fn code_opens(account: Option<&Account>, code: &str) -> bool {
         "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$cHJldGVuZHByZXRlbmRwcmV0ZW5kcHJldGVuZA",
     );
     verify_secret(&normalise_code(code), hash) && account.is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shown_file_name_has_no_path_no_controls_and_no_reordering_characters() {
+        assert_eq!(display_name("C:\\Users\\a\\bao-cao.xlsx"), "bao-cao.xlsx");
+        assert_eq!(display_name("../../etc/passwd"), "passwd");
+        // "bao-cao-\u{202E}xslx.exe" shows as "bao-cao-exe.xlsx" in a browser.
+        assert_eq!(display_name("bao-cao-\u{202E}xslx.exe"), "bao-cao-xslx.exe");
+        let every: String = ('\u{202A}'..='\u{202E}')
+            .chain('\u{2066}'..='\u{2069}')
+            .chain(['\u{200E}', '\u{200F}', '\u{061C}', '\u{7}'])
+            .collect();
+        assert_eq!(display_name(&format!("Xã{every}01.xlsx")), "Xã01.xlsx");
+        assert_eq!(display_name("\u{202E}"), "bao-cao.xlsx");
+    }
 }

@@ -151,6 +151,10 @@ struct RawWeb {
     period: Option<Spanned<String>>,
     max_upload_mb: Option<u32>,
     session_hours: Option<u32>,
+    #[serde(default)]
+    trusted_proxies: Vec<Spanned<String>>,
+    upload_quota_files: Option<u32>,
+    upload_quota_mb: Option<u32>,
 }
 
 /// The web portal of `tthc serve`.
@@ -168,6 +172,57 @@ pub struct Web {
     pub max_upload: usize,
     /// How long a sign-in lasts.
     pub session_hours: u32,
+    /// The reverse proxies in front of the portal (addresses or networks):
+    /// for a request from one of them, the client is the last address in
+    /// `X-Forwarded-For` that is not a proxy too.
+    pub trusted_proxies: Vec<Network>,
+    /// How many files a unit may upload for one quarter, and how many
+    /// bytes in all (the office is not limited).
+    pub upload_quota_files: u32,
+    pub upload_quota_bytes: u64,
+}
+
+/// An address or a network (`10.0.0.0/8`, `::1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Network {
+    pub addr: std::net::IpAddr,
+    pub prefix: u8,
+}
+
+impl Network {
+    pub fn parse(s: &str) -> Option<Network> {
+        let (addr, prefix) = match s.trim().split_once('/') {
+            Some((a, p)) => (a.parse().ok()?, Some(p.parse::<u8>().ok()?)),
+            None => (s.trim().parse().ok()?, None),
+        };
+        let max = match addr {
+            std::net::IpAddr::V4(_) => 32,
+            std::net::IpAddr::V6(_) => 128,
+        };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(Network { addr, prefix })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr::{V4, V6};
+        let ip = match ip {
+            V6(v6) => v6.to_ipv4_mapped().map(V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        let bits = |a: std::net::IpAddr| -> (u128, u8) {
+            match a {
+                V4(v) => (u128::from(u32::from(v)), 32),
+                V6(v) => (u128::from(v), 128),
+            }
+        };
+        let ((net, width), (got, got_width)) = (bits(self.addr), bits(ip));
+        if width != got_width {
+            return false;
+        }
+        let shift = u32::from(width - self.prefix);
+        let mask = if shift >= 128 { 0 } else { u128::MAX << shift };
+        (net & mask) == (got & mask)
+    }
 }
 
 impl Web {
@@ -545,6 +600,23 @@ impl Settings {
             }),
             max_upload: raw.web.max_upload_mb.unwrap_or(10) as usize * 1024 * 1024,
             session_hours: raw.web.session_hours.unwrap_or(8).max(1),
+            trusted_proxies: raw
+                .web
+                .trusted_proxies
+                .iter()
+                .filter_map(|p| match Network::parse(p.get_ref()) {
+                    Some(n) => Some(n),
+                    None => {
+                        web_error(
+                            p.span(),
+                            format!("[web] trusted_proxies: \"{}\" không phải địa chỉ IP hay mạng, ví dụ \"127.0.0.1\" hoặc \"10.0.0.0/8\"", p.get_ref()),
+                        );
+                        None
+                    }
+                })
+                .collect(),
+            upload_quota_files: raw.web.upload_quota_files.unwrap_or(30).max(1),
+            upload_quota_bytes: u64::from(raw.web.upload_quota_mb.unwrap_or(100).max(1)) * 1024 * 1024,
         };
         if units.is_empty() {
             errors.push(FileError::at(
@@ -694,6 +766,32 @@ fn find_key(source: &str, key: &str) -> Option<std::ops::Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proxy_networks_match_their_addresses() {
+        let n = Network::parse("10.0.0.0/8").unwrap();
+        assert!(n.contains("10.20.30.40".parse().unwrap()));
+        assert!(!n.contains("11.0.0.1".parse().unwrap()));
+        assert!(
+            n.contains("::ffff:10.1.2.3".parse().unwrap()),
+            "IPv4 seen as IPv6"
+        );
+        let one = Network::parse("127.0.0.1").unwrap();
+        assert!(one.contains("127.0.0.1".parse().unwrap()));
+        assert!(!one.contains("127.0.0.2".parse().unwrap()));
+        assert!(
+            Network::parse("::1")
+                .unwrap()
+                .contains("::1".parse().unwrap())
+        );
+        assert!(
+            Network::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
+        assert_eq!(Network::parse("10.0.0.0/33"), None);
+        assert_eq!(Network::parse("proxy"), None);
+    }
 
     const MINIMAL: &str = r#"
 [organisation]

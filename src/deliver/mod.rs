@@ -6,11 +6,13 @@
 //! with a growing wait up to an overall limit, permanent ones are not, and
 //! the failures of a round reach the office's own address as one digest.
 
+mod access;
 mod message;
 mod receipt;
 mod remind;
 mod smtp;
 
+pub use access::send_access_code;
 pub use message::{plain_message, report_message, stable_id, stable_message_id};
 pub use receipt::{receipt_key, receipt_owed, receipt_submission, send_receipts};
 pub use remind::{remind, remind_period};

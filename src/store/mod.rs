@@ -8,12 +8,14 @@ mod ledger;
 mod portal;
 mod schema;
 mod service;
+mod sign_in;
 
 pub use archive::{
     sha256_hex, sweep as archive_sweep, write as archive_write, write_all as archive_write_all,
 };
 pub use ledger::{Claim, ClaimMode, ClaimRequest, DeliveryRecord, DeliveryRow, Notice, Skip};
 pub use portal::{Account, AuditEntry, LedgerRow, Session};
+pub use sign_in::{Attempt, Refused, SignInPolicy};
 
 use chrono::{DateTime, FixedOffset};
 use rusqlite::{Connection, OptionalExtension, params};

@@ -151,6 +151,18 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// How many files a unit uploaded through the portal for a quarter, and
+    /// their bytes (each upload counts, a repeat too): what its quota holds.
+    pub fn portal_uploads(&self, unit: &str, period: &str) -> Result<(u32, u64), StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(f.size), 0) FROM submissions s
+             JOIN files f ON f.sha256 = s.sha256
+             WHERE s.source = ?1 AND s.period = ?2",
+            params![format!("web:{unit}"), period],
+            |r| Ok((r.get::<_, i64>(0)? as u32, r.get::<_, i64>(1)? as u64)),
+        )?)
+    }
+
     /// A unit's submissions, newest first.
     pub fn submissions_of(
         &self,

@@ -117,6 +117,15 @@ ALTER TABLE notices ADD COLUMN period TEXT;
 ALTER TABLE notices ADD COLUMN version INTEGER;
 ALTER TABLE notices ADD COLUMN recipient TEXT;
 "#,
+    r#"
+CREATE TABLE sign_in_counters (
+    key TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    last_at TEXT NOT NULL,
+    next_at TEXT,
+    locked_until TEXT
+);
+"#,
 ];
 
 /// Brings the schema up to date. Two processes may open a new data dir

@@ -1,6 +1,6 @@
 //! Who is asking: sessions kept in SQLite behind an HttpOnly, SameSite=Strict
 //! cookie (Secure behind https), a CSRF token on every form, and sign-in
-//! attempts throttled per account and per address.
+//! attempts limited per account and per address (see `store::sign_in`).
 
 use super::{Failure, Portal};
 use crate::store::Session;
@@ -10,18 +10,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use serde::Deserialize;
-use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 const SESSION_COOKIE: &str = "tthc_phien";
 const FORM_COOKIE: &str = "tthc_bieu_mau";
-/// Failed sign-ins counted over this long.
-const WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Failures allowed per account, then per address, within the window.
-const PER_ACCOUNT: usize = 5;
-const PER_ADDRESS: usize = 20;
 
 /// The account behind a request.
 #[derive(Debug, Clone)]
@@ -148,62 +141,79 @@ impl FromRequestParts<Arc<Portal>> for Who {
     }
 }
 
-/// The client's address, for throttling and the audit log.
+/// The client's address, for throttling and the audit log. Behind a
+/// reverse proxy named in `[web] trusted_proxies`, it is the last address
+/// of `X-Forwarded-For` that is not a trusted proxy itself; a request from
+/// anywhere else is taken at its connection's address, whatever headers
+/// it carries.
 #[derive(Debug, Clone)]
 pub struct ClientAddr(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<Arc<Portal>> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<ClientAddr, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_else(|| "?".into()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        portal: &Arc<Portal>,
+    ) -> Result<ClientAddr, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(ClientAddr(match peer {
+            Some(ip) => {
+                client_ip(ip, &parts.headers, &portal.settings.web.trusted_proxies).to_string()
+            }
+            None => "?".into(),
+        }))
     }
 }
 
-/// Failed sign-ins per account and per address.
-#[derive(Debug, Default)]
-pub struct Throttle {
-    failures: HashMap<String, Vec<Instant>>,
-}
-
-impl Throttle {
-    fn keys(login: &str, addr: &str) -> [(String, usize); 2] {
-        [
-            (format!("tk:{}", login.trim().to_uppercase()), PER_ACCOUNT),
-            (format!("dc:{addr}"), PER_ADDRESS),
-        ]
+/// Who is behind `peer`: itself, unless it is a trusted proxy.
+pub fn client_ip(
+    peer: IpAddr,
+    headers: &HeaderMap,
+    trusted: &[crate::settings::Network],
+) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
     }
-
-    /// Minutes until the next attempt is allowed, when one is not now.
-    pub fn blocked(&mut self, login: &str, addr: &str, now: Instant) -> Option<u64> {
-        Self::keys(login, addr)
-            .iter()
-            .filter_map(|(k, limit)| {
-                let list = self.failures.get_mut(k)?;
-                list.retain(|t| now.duration_since(*t) < WINDOW);
-                (list.len() >= *limit).then(|| {
-                    let oldest = list[list.len() - limit];
-                    (WINDOW.saturating_sub(now.duration_since(oldest)).as_secs() / 60) + 1
-                })
-            })
-            .max()
-    }
-
-    pub fn fail(&mut self, login: &str, addr: &str, now: Instant) {
-        for (k, _) in Self::keys(login, addr) {
-            self.failures.entry(k).or_default().push(now);
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .map(|a| {
+            a.parse::<IpAddr>()
+                .or_else(|_| a.parse::<SocketAddr>().map(|s| s.ip()))
+        })
+        .collect::<Result<_, _>>()
+        // A header that does not parse is not trusted at all.
+        .unwrap_or_default();
+    let mut client = peer;
+    for ip in forwarded.into_iter().rev() {
+        client = ip;
+        if !is_trusted(ip) {
+            break;
         }
     }
+    client
+}
 
-    pub fn succeed(&mut self, login: &str, addr: &str) {
-        let [(account, _), _] = Self::keys(login, addr);
-        self.failures.remove(&account);
+/// Why a sign-in was not checked, for the person at the form.
+fn refusal_words(refused: crate::store::Refused, now: chrono::DateTime<Utc>) -> String {
+    let wait = |until: chrono::DateTime<Utc>| (until - now).num_seconds().max(1);
+    match refused {
+        crate::store::Refused::Locked { until } => format!(
+            "Tài khoản này đang tạm khóa vì đăng nhập sai nhiều lần. Thử lại sau {} phút, hoặc đề nghị văn phòng mở khóa.",
+            (wait(until) + 59) / 60
+        ),
+        crate::store::Refused::Slowed { until } => format!(
+            "Có nhiều lần đăng nhập sai từ địa chỉ này. Thử lại sau {} giây.",
+            wait(until)
+        ),
     }
 }
 
@@ -279,23 +289,32 @@ pub async fn sign_in(
     ) {
         return Err(Failure::BadForm);
     }
-    let now = Instant::now();
-    let wait = portal
-        .throttle
-        .lock()
-        .map_err(|_| anyhow::anyhow!("khóa hỏng"))?
-        .blocked(&form.login, &addr, now);
-    if let Some(minutes) = wait {
-        let (login, a) = (form.login.clone(), addr.clone());
-        portal
-            .with_engine(move |e| Ok(e.store.audit(&login, "dang_nhap_bi_khoa", "", &a)?))
-            .await?;
-        return Err(Failure::Throttled(minutes));
-    }
-    let login = form.login.clone();
-    let account = portal
-        .with_engine(move |engine| crate::portal::find_account(engine, &login))
+    let policy = crate::store::SignInPolicy::default();
+    let now = Utc::now();
+    let (login, a) = (form.login.clone(), addr.clone());
+    // The attempt is counted before its code is checked, in one write: of
+    // many sent at once, only as many as allowed are checked at all.
+    let begun = portal
+        .with_engine(move |engine| {
+            let begun = engine.store.begin_sign_in(&login, &a, now, &policy)?;
+            let account = match &begun {
+                Ok(_) => crate::portal::find_account(engine, &login)?,
+                Err(refused) => {
+                    let action = match refused {
+                        crate::store::Refused::Locked { .. } => "dang_nhap_bi_khoa",
+                        crate::store::Refused::Slowed { .. } => "dang_nhap_bi_cham",
+                    };
+                    engine.store.audit(&login, action, "", &a)?;
+                    None
+                }
+            };
+            Ok((begun, account))
+        })
         .await?;
+    let (attempt, account) = match begun {
+        (Ok(attempt), account) => (attempt, account),
+        (Err(refused), _) => return Err(Failure::Throttled(refusal_words(refused, now))),
+    };
     // The slow hash check runs outside the store's lock.
     let code = form.code.clone();
     let account = super::blocking(move || {
@@ -306,12 +325,14 @@ pub async fn sign_in(
     .await?;
     let (login, a) = (form.login.clone(), addr.clone());
     let hours = portal.settings.web.session_hours;
-    let session = portal
+    let outcome = portal
         .with_engine(move |engine| {
             let Some(account) = account else {
+                let left = engine.store.sign_in_failed(&attempt, now, &policy)?;
                 engine.store.audit(&login, "dang_nhap_sai", "", &a)?;
-                return Ok(None);
+                return Ok(Err(left));
             };
+            engine.store.sign_in_succeeded(&attempt)?;
             let session = Session {
                 id: crate::portal::new_token()?,
                 login: account.login.clone(),
@@ -320,25 +341,24 @@ pub async fn sign_in(
             };
             engine.store.create_session(&session)?;
             engine.store.audit(&account.login, "dang_nhap", "", &a)?;
-            Ok(Some((session, account.kind)))
+            Ok(Ok((session, account.kind)))
         })
         .await?;
-    let mut throttle = portal
-        .throttle
-        .lock()
-        .map_err(|_| anyhow::anyhow!("khóa hỏng"))?;
-    let Some((session, kind)) = session else {
-        throttle.fail(&form.login, &addr, now);
-        drop(throttle);
-        return sign_in_form(
-            &portal,
-            &form.login,
-            Some("Mã đơn vị hoặc mã truy cập không đúng."),
-            StatusCode::UNAUTHORIZED,
-        );
+    let (session, kind) = match outcome {
+        Ok(signed_in) => signed_in,
+        Err(left) => {
+            let minutes = policy.lock.num_minutes();
+            let flash = match left {
+                0 => format!(
+                    "Mã đơn vị hoặc mã truy cập không đúng. Tài khoản này tạm khóa {minutes} phút; văn phòng có thể mở khóa sớm hơn."
+                ),
+                n => format!(
+                    "Mã đơn vị hoặc mã truy cập không đúng. Còn {n} lần thử; sai tiếp thì tài khoản tạm khóa {minutes} phút."
+                ),
+            };
+            return sign_in_form(&portal, &form.login, Some(&flash), StatusCode::UNAUTHORIZED);
+        }
     };
-    throttle.succeed(&form.login, &addr);
-    drop(throttle);
     let secure = portal.settings.web.secure_cookies();
     let to = if kind == "office" {
         "/van-phong"

@@ -22,7 +22,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use minijinja::Environment;
 use std::sync::{Arc, Mutex};
 
-pub use auth::{ClientAddr, Throttle, Who};
+pub use auth::{ClientAddr, Who, client_ip};
 
 /// What every request shares.
 pub struct Portal {
@@ -31,7 +31,6 @@ pub struct Portal {
     /// outside it.
     engine: Mutex<Engine>,
     pages: Environment<'static>,
-    throttle: Mutex<Throttle>,
 }
 
 impl Portal {
@@ -41,7 +40,6 @@ impl Portal {
             settings: Arc::new(settings),
             engine: Mutex::new(engine),
             pages: pages()?,
-            throttle: Mutex::new(Throttle::default()),
         }))
     }
 
@@ -127,6 +125,10 @@ fn pages() -> Result<Environment<'static>> {
             include_str!("../../templates/web/van-phong.html"),
         ),
         (
+            "cap-ma.html",
+            include_str!("../../templates/web/cap-ma.html"),
+        ),
+        (
             "ma-truy-cap.html",
             include_str!("../../templates/web/ma-truy-cap.html"),
         ),
@@ -187,7 +189,11 @@ pub fn router(portal: Arc<Portal>) -> Router {
         .route("/don-vi/nop/{id}/tep-danh-dau", get(unit::annotated))
         .route("/van-phong", get(office::board))
         .route("/van-phong/nhac-nop", post(office::remind))
-        .route("/van-phong/ma-truy-cap/{unit}", post(office::issue_code))
+        .route(
+            "/van-phong/ma-truy-cap/{unit}",
+            get(office::confirm_code).post(office::issue_code),
+        )
+        .route("/van-phong/mo-khoa/{login}", post(office::unlock))
         .route("/van-phong/xep-hang", get(office::ranking))
         .route(
             "/van-phong/bao-cao",
@@ -226,7 +232,10 @@ pub enum Failure {
     BadForm,
     TooLarge(usize),
     NotSpreadsheet,
-    Throttled(u64),
+    /// The unit's upload quota for the quarter is used up: why.
+    Quota(String),
+    /// Sign-in not checked: why, and when to come back.
+    Throttled(String),
     Bad(String),
     Internal(anyhow::Error),
 }
@@ -263,10 +272,15 @@ impl IntoResponse for Failure {
                 "Không phải bảng tính",
                 "Tệp gửi lên không phải bảng tính. Hãy gửi tệp báo cáo theo mẫu của kỳ (.xlsx, .xls hoặc .ods).".to_string(),
             ),
-            Failure::Throttled(minutes) => (
+            Failure::Quota(message) => (
                 StatusCode::TOO_MANY_REQUESTS,
-                "Tạm khóa đăng nhập",
-                format!("Đăng nhập sai quá nhiều lần. Thử lại sau {minutes} phút."),
+                "Đã đạt giới hạn gửi tệp",
+                message,
+            ),
+            Failure::Throttled(message) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Tạm dừng đăng nhập",
+                message,
             ),
             Failure::Bad(m) => (StatusCode::BAD_REQUEST, "Yêu cầu không hợp lệ", m),
             Failure::Internal(e) => {

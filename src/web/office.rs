@@ -98,11 +98,27 @@ pub async fn board(
                     }
                 })
                 .collect();
-            Ok(minijinja::context! { period_label => period.label_vi(), counts, leagues, league, rows })
+            let now = chrono::Utc::now();
+            let locked: Vec<minijinja::Value> = engine
+                .store
+                .locked_sign_ins(now)?
+                .into_iter()
+                .map(|(login, until)| {
+                    let name = engine
+                        .settings
+                        .unit(&login)
+                        .map(|u| u.name.clone())
+                        .unwrap_or_else(|| format!("tài khoản {login}"));
+                    let until = me.minute(&until.fixed_offset());
+                    minijinja::context! { login, name, until }
+                })
+                .collect();
+            Ok(minijinja::context! { period_label => period.label_vi(), counts, leagues, league, rows, locked })
         })
         .await?;
     let flash = match q.tb.as_str() {
         "nhac" => Some(format!("Đã gửi {} thư nhắc.", q.n)),
+        "mo-khoa" => Some("Đã mở khóa đăng nhập.".to_string()),
         _ => None,
     };
     portal.render(
@@ -136,12 +152,77 @@ pub async fn remind(
     Ok(Redirect::to(&format!("/van-phong?tb=nhac&n={sent}")).into_response())
 }
 
+/// Lifts a sign-in lock before it ends by itself ("Mở khóa").
+pub async fn unlock(
+    State(portal): State<Arc<Portal>>,
+    who: Who,
+    ClientAddr(addr): ClientAddr,
+    Path(login): Path<String>,
+    Form(form): Form<Token>,
+) -> Result<Response, Failure> {
+    who.office()?;
+    let label = who.label();
+    who.check_csrf(&form._csrf)?;
+    portal
+        .with_engine(move |engine| {
+            if engine.store.unlock_sign_in(&login)? {
+                engine.store.audit(&label, "mo_khoa", &login, &addr)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(Redirect::to("/van-phong?tb=mo-khoa").into_response())
+}
+
+/// Asks before a code is issued: a new one voids the unit's current code.
+pub async fn confirm_code(
+    State(portal): State<Arc<Portal>>,
+    who: Who,
+    Path(unit): Path<String>,
+) -> Result<Response, Failure> {
+    who.office()?;
+    let found = portal
+        .settings
+        .unit(&unit)
+        .cloned()
+        .ok_or(Failure::NotFound)?;
+    let code = found.code.0.clone();
+    let has_code = portal
+        .with_engine(move |engine| {
+            Ok(engine
+                .store
+                .unit_codes_issued()?
+                .iter()
+                .any(|(u, _)| *u == code))
+        })
+        .await?;
+    portal.render(
+        "cap-ma.html",
+        &who,
+        minijinja::context! {
+            unit_name => found.name,
+            unit_code => found.code.0,
+            email => found.email.trim(),
+            has_code,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct IssueForm {
+    #[serde(default)]
+    _csrf: String,
+    /// "1" to mail the new code to the unit.
+    #[serde(default)]
+    gui_thu: String,
+}
+
 pub async fn issue_code(
     State(portal): State<Arc<Portal>>,
     who: Who,
     ClientAddr(addr): ClientAddr,
     Path(unit): Path<String>,
-    Form(form): Form<Token>,
+    Form(form): Form<IssueForm>,
 ) -> Result<Response, Failure> {
     who.office()?;
     let label = who.label();
@@ -152,17 +233,44 @@ pub async fn issue_code(
         .cloned()
         .ok_or(Failure::NotFound)?;
     let u = found.clone();
+    let (l, a) = (label.clone(), addr.clone());
     let code = portal
         .with_engine(move |engine| {
             let code = crate::portal::issue_unit_code(engine, &u)?;
-            engine.store.audit(&label, "cap_ma", &u.code.0, &addr)?;
+            engine.store.audit(&l, "cap_ma", &u.code.0, &a)?;
             Ok(code)
         })
         .await?;
+    let (mut mailed, mut mail_failed) = (None, None);
+    if form.gui_thu == "1" {
+        let (s, u, c) = (portal.settings.clone(), found.clone(), code.clone());
+        let sent =
+            super::blocking(move || Ok(crate::deliver::send_access_code(&s, &u, &c))).await?;
+        let (detail, action) = match &sent {
+            Ok(where_) => (where_.clone(), "gui_ma"),
+            Err(e) => (format!("{e:#}"), "gui_ma_loi"),
+        };
+        let unit_code = found.code.0.clone();
+        portal
+            .with_engine(move |engine| {
+                Ok(engine
+                    .store
+                    .audit(&label, action, &format!("{unit_code}: {detail}"), &addr)?)
+            })
+            .await?;
+        match sent {
+            Ok(where_) => mailed = Some(format!("Mã mới {where_}.")),
+            Err(e) => {
+                mail_failed = Some(format!(
+                    "Không gửi được thư ({e:#}). Hãy báo mã dưới đây cho đơn vị bằng cách khác."
+                ))
+            }
+        }
+    }
     let mut page = portal.render(
         "ma-truy-cap.html",
         &who,
-        minijinja::context! { unit_name => found.name, unit_code => found.code.0, code },
+        minijinja::context! { unit_name => found.name, unit_code => found.code.0, code, mailed, mail_failed },
     )?;
     page.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,

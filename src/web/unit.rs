@@ -228,11 +228,31 @@ pub async fn upload(
     let period = portal.open_period();
     let unit = s.unit(&code).cloned().ok_or(Failure::Forbidden)?;
     let size = bytes.len();
+    // The quota is looked at before the file is archived, and again as it
+    // is recorded (under the store's lock), so uploads sent at once cannot
+    // pass it together.
+    let (c, a) = (code.clone(), addr.clone());
+    let over = portal
+        .with_engine(move |engine| {
+            let over = portal::over_quota(engine, &c, period, size as u64)?;
+            if over.is_some() {
+                engine.store.audit(&c, "vuot_han_muc", "", &a)?;
+            }
+            Ok(over)
+        })
+        .await?;
+    if let Some(why) = over {
+        return Err(Failure::Quota(why));
+    }
     let (u, n) = (unit.clone(), name.clone());
     let prepared =
         super::blocking(move || portal::prepare_upload(&s, &u, period, &n, &bytes)).await?;
     let id = portal
         .with_engine(move |engine| {
+            if let Some(why) = portal::over_quota(engine, &code, period, size as u64)? {
+                engine.store.audit(&code, "vuot_han_muc", "", &addr)?;
+                return Ok(Err(why));
+            }
             let id = portal::record_upload(engine, &unit, period, &name, &prepared, now)?;
             let verdict = if prepared.checked.accepted() {
                 "hợp lệ"
@@ -245,9 +265,10 @@ pub async fn upload(
                 &format!("#{id} {name} ({size} byte): {verdict}"),
                 &addr,
             )?;
-            Ok(id)
+            Ok(Ok(id))
         })
-        .await?;
+        .await?
+        .map_err(Failure::Quota)?;
     Ok(Redirect::to(&format!("/don-vi/nop/{id}")).into_response())
 }
 

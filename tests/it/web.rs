@@ -269,7 +269,9 @@ async fn every_route_answers_each_account_only_what_it_may_see() {
         ("GET", "/van-phong".into(), "office"),
         ("GET", "/van-phong?khoi=xa".into(), "office"),
         ("POST", "/van-phong/nhac-nop".into(), "office"),
+        ("GET", "/van-phong/ma-truy-cap/XA03".into(), "office"),
         ("POST", "/van-phong/ma-truy-cap/XA03".into(), "office"),
+        ("POST", "/van-phong/mo-khoa/XA09".into(), "office"),
         ("GET", "/van-phong/xep-hang".into(), "office"),
         ("GET", "/van-phong/bao-cao".into(), "office"),
         ("GET", "/van-phong/bao-cao/2022-Q4/1/xlsx".into(), "office"),
@@ -584,4 +586,257 @@ pub fn http_upload(base: &str, unit: &str, code: &str, bytes: &[u8]) -> Result<u
         Err(ureq::Error::Status(s, _)) => Ok(s),
         Err(e) => Err(fail("upload", e)),
     }
+}
+
+/// A sign-in as it arrives through the reverse proxy at 127.0.0.1 from
+/// `client` (in `X-Forwarded-For`).
+async fn sign_in_via_proxy(app: &Router, client: &str, login: &str, code: &str) -> Reply {
+    use axum::extract::ConnectInfo;
+    let proxy: std::net::SocketAddr = "127.0.0.1:41000".parse().unwrap();
+    let mut get = Request::get("/dang-nhap").body(Body::empty()).unwrap();
+    get.extensions_mut().insert(ConnectInfo(proxy));
+    let page = send(app, get).await;
+    let form_cookie = cookie_pair(&page.cookies[0]);
+    let body = format!("_csrf={}&login={login}&code={code}", csrf_in(&page.body));
+    let mut post = Request::post("/dang-nhap")
+        .header(header::COOKIE, form_cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("x-forwarded-for", format!("{client}, 127.0.0.1"))
+        .body(Body::from(body))
+        .unwrap();
+    post.extensions_mut().insert(ConnectInfo(proxy));
+    send(app, post).await
+}
+
+fn site_behind_proxy(tmp: &Path) -> Site {
+    let mut site = site(tmp);
+    site.settings.web.trusted_proxies = vec![tthc::settings::Network::parse("127.0.0.1").unwrap()];
+    site
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_trying_made_up_logins_slows_only_themself_and_locks_no_one_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = site_behind_proxy(tmp.path());
+    let app = tthc::web::router(tthc::web::Portal::new(site.settings.clone()).unwrap());
+    let attacker = "203.0.113.7";
+    let mut refused = 0;
+    for n in 0..20 {
+        let r = sign_in_via_proxy(&app, attacker, &format!("BIA{n:02}"), "SAI-SAI-SAI").await;
+        match r.status {
+            StatusCode::UNAUTHORIZED => {}
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert!(r.body.contains("từ địa chỉ này"), "{}", r.body);
+                refused += 1;
+            }
+            s => panic!("attempt {n}: {s}: {}", r.body),
+        }
+    }
+    assert!(
+        refused >= 5,
+        "the address is slowed after its free tries: {refused}"
+    );
+    // Everyone else, behind the same proxy, signs in at once: the office
+    // and a unit, with their right codes.
+    let office = sign_in_via_proxy(&app, "198.51.100.2", "vanphong", &site.office_password).await;
+    assert_eq!(office.status, StatusCode::SEE_OTHER, "{}", office.body);
+    let unit = sign_in_via_proxy(&app, "198.51.100.3", "XA01", &site.codes["XA01"]).await;
+    assert_eq!(unit.status, StatusCode::SEE_OTHER, "{}", unit.body);
+    // Even the office from the attacker's own address is only asked to wait.
+    let r = sign_in_via_proxy(&app, attacker, "vanphong", &site.office_password).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.body.contains("giây"), "{}", r.body);
+
+    // Without the proxy trusted, the header is ignored: an address cannot
+    // be made up by a client.
+    let peer: std::net::IpAddr = "192.0.2.9".parse().unwrap();
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert("x-forwarded-for", "10.1.1.1".parse().unwrap());
+    assert_eq!(
+        tthc::web::client_ip(peer, &headers, &site.settings.web.trusted_proxies),
+        peer
+    );
+    let proxy: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+    headers.insert("x-forwarded-for", "10.1.1.1, 127.0.0.1".parse().unwrap());
+    assert_eq!(
+        tthc::web::client_ip(proxy, &headers, &site.settings.web.trusted_proxies),
+        "10.1.1.1".parse::<std::net::IpAddr>().unwrap()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_wrong_codes_at_once_are_checked_only_up_to_the_limit_and_the_office_unlocks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = site_behind_proxy(tmp.path());
+    let app = tthc::web::router(tthc::web::Portal::new(site.settings.clone()).unwrap());
+
+    // The first wrong code says how many tries are left.
+    let r = sign_in_via_proxy(&app, "198.51.100.50", "XA05", "SAI-0000-0000").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.body.contains("Còn 4 lần thử"), "{}", r.body);
+
+    // Sixty more at once, each from its own address.
+    let tries: Vec<_> = (0..60)
+        .map(|n| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                sign_in_via_proxy(&app, &format!("198.51.100.{n}"), "XA05", "SAI-1111-1111")
+                    .await
+                    .status
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    for t in tries {
+        match t.await.unwrap() {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            s => panic!("{s}"),
+        }
+    }
+    assert_eq!(checked, 4, "only the four tries left are checked");
+    let office = browser(&app, "vanphong", &site.office_password, "/van-phong").await;
+    let log = request(&app, &office, "GET", "/van-phong/nhat-ky").await;
+    assert_eq!(
+        log.body.matches("dang_nhap_sai").count(),
+        5,
+        "five codes checked in all"
+    );
+
+    // Locked: even the right code waits, and the page says who can help.
+    let r = sign_in_via_proxy(&app, "198.51.100.99", "XA05", &site.codes["XA05"]).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.body.contains("văn phòng mở khóa"), "{}", r.body);
+
+    // The board lists the lock with its button; the office lifts it.
+    let board = request(&app, &office, "GET", "/van-phong").await;
+    assert!(
+        board.body.contains("/van-phong/mo-khoa/XA05"),
+        "{}",
+        board.body
+    );
+    let unlock = request(&app, &office, "POST", "/van-phong/mo-khoa/XA05").await;
+    assert_eq!(unlock.status, StatusCode::SEE_OTHER, "{}", unlock.body);
+    let board = request(&app, &office, "GET", "/van-phong").await;
+    assert!(!board.body.contains("/van-phong/mo-khoa/XA05"));
+    let r = sign_in_via_proxy(&app, "198.51.100.99", "XA05", &site.codes["XA05"]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    // The counts are in the store: a new portal on the same data still
+    // refuses an account locked before it started.
+    for _ in 0..5 {
+        sign_in_via_proxy(&app, "198.51.100.60", "XA06", "SAI-2222-2222").await;
+    }
+    let app = tthc::web::router(tthc::web::Portal::new(site.settings.clone()).unwrap());
+    let r = sign_in_via_proxy(&app, "198.51.100.61", "XA06", &site.codes["XA06"]).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_units_uploads_stop_at_its_quota_with_a_vietnamese_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut site = site(tmp.path());
+    site.settings.web.upload_quota_files = 3;
+    site.settings.web.upload_quota_bytes = 1024 * 1024;
+    let app = tthc::web::router(tthc::web::Portal::new(site.settings.clone()).unwrap());
+    let a = browser(&app, "XA01", &site.codes["XA01"], "/don-vi").await;
+    // Bytes: two files of 600 KB do not fit in 1 MB.
+    let mut big = b"PK\x03\x04".to_vec();
+    big.resize(600 * 1024, 7);
+    let r = upload(&app, &a, Some(&a.csrf), "lon-1.xlsx", &big).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = upload(&app, &a, Some(&a.csrf), "lon-2.xlsx", &big).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert!(
+        r.body.contains("vượt giới hạn") && r.body.contains("MB"),
+        "{}",
+        r.body
+    );
+    // Files: the third fits, the fourth does not.
+    let wb = workbook(&site.settings, "XA01", false);
+    for n in 2..=3 {
+        let r = upload(&app, &a, Some(&a.csrf), &format!("XA01-{n}.xlsx"), &wb).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "upload {n}: {}", r.body);
+    }
+    let r = upload(&app, &a, Some(&a.csrf), "XA01-4.xlsx", &wb).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert!(r.body.contains("Đơn vị đã gửi 3 tệp"), "{}", r.body);
+    assert!(r.body.contains("liên hệ văn phòng"), "{}", r.body);
+    // Another unit is not touched by this one's quota.
+    let b = browser(&app, "XA02", &site.codes["XA02"], "/don-vi").await;
+    let r = upload(
+        &app,
+        &b,
+        Some(&b.csrf),
+        "XA02.xlsx",
+        &workbook(&site.settings, "XA02", false),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reissuing_a_code_asks_first_and_can_mail_the_new_one_to_the_unit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = site(tmp.path());
+    let app = tthc::web::router(tthc::web::Portal::new(site.settings.clone()).unwrap());
+    let office = browser(&app, "vanphong", &site.office_password, "/van-phong").await;
+    let board = request(&app, &office, "GET", "/van-phong").await;
+    assert!(
+        !board
+            .body
+            .contains("method=\"post\" action=\"/van-phong/ma-truy-cap/"),
+        "no one-tap reissue on the board"
+    );
+    let ask = request(&app, &office, "GET", "/van-phong/ma-truy-cap/XA03").await;
+    assert_eq!(ask.status, StatusCode::OK);
+    assert!(ask.body.contains("mất hiệu lực ngay"), "{}", ask.body);
+    let email = &site.settings.unit("XA03").unwrap().email;
+    assert!(
+        ask.body.contains(email.as_str()),
+        "offers the unit's address"
+    );
+    // Looking at the question changes nothing: the old code still opens.
+    let still = sign_in(&app, "XA03", &site.codes["XA03"]).await;
+    assert_eq!(still.status, StatusCode::SEE_OTHER);
+
+    let r = send(
+        &app,
+        Request::post("/van-phong/ma-truy-cap/XA03")
+            .header(header::COOKIE, &office.cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("_csrf={}&gui_thu=1", office.csrf)))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("thư mục thư đi"), "{}", r.body);
+    let code = r
+        .body
+        .split("class=\"code\">")
+        .nth(1)
+        .and_then(|t| t.split('<').next())
+        .unwrap()
+        .to_string();
+    let outbox = site.settings.paths.outbox.join("ma-truy-cap");
+    let letters: Vec<_> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    let raw = std::fs::read(&letters[0]).unwrap();
+    let mail = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let body = mail.body_text(0).unwrap();
+    assert!(
+        body.contains(&code),
+        "the letter carries the new code: {body}"
+    );
+    assert_eq!(
+        mail.to().unwrap().first().unwrap().address().unwrap(),
+        email.as_str()
+    );
+    let old = sign_in(&app, "XA03", &site.codes["XA03"]).await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED, "the old code is void");
+    let new = sign_in(&app, "XA03", &code).await;
+    assert_eq!(new.status, StatusCode::SEE_OTHER, "{}", new.body);
 }
