@@ -8,6 +8,7 @@ mod cfb;
 mod form06;
 mod ods;
 mod tables;
+mod words;
 mod workbook;
 mod xlsx;
 

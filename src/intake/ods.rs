@@ -27,7 +27,7 @@ fn has_value(e: &quick_xml::events::BytesStart) -> bool {
 
 /// Counts the cells `content.xml` expands to; errors past the bounds.
 pub fn check(bytes: &[u8]) -> Result<(), String> {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(super::words::reader_error)?;
     let Ok(entry) = zip.by_name("content.xml") else {
         return Ok(());
     };
@@ -35,7 +35,7 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
     entry
         .take(64 * 1024 * 1024)
         .read_to_end(&mut xml)
-        .map_err(|e| e.to_string())?;
+        .map_err(super::words::reader_error)?;
     let mut reader = Reader::from_reader(xml.as_slice());
     let mut buf = Vec::new();
     let (mut total, mut row_repeat, mut row_cells, mut pending, mut in_cell_repeat) =
@@ -43,7 +43,7 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
     loop {
         let ev = reader
             .read_event_into(&mut buf)
-            .map_err(|e| format!("content.xml: {e}"))?;
+            .map_err(|e| format!("content.xml: {}", super::words::reader_error(e)))?;
         match &ev {
             Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
                 "table:table-row" => {

@@ -154,9 +154,9 @@ fn read_sheets(kind: &Kind, bytes: &[u8]) -> Result<RawWorkbook, IntakeError> {
     let mut book: Sheets<Cursor<Vec<u8>>> = match kind {
         Kind::Ole => calamine::open_workbook_from_rs::<calamine::Xls<_>, _>(cursor)
             .map(Sheets::Xls)
-            .map_err(|e| IntakeError::Unreadable(e.to_string()))?,
+            .map_err(|e| IntakeError::Unreadable(super::words::reader_error(e)))?,
         Kind::Zip => calamine::open_workbook_auto_from_rs(cursor)
-            .map_err(|e| IntakeError::Unreadable(e.to_string()))?,
+            .map_err(|e| IntakeError::Unreadable(super::words::reader_error(e)))?,
     };
     let mut sheets = Vec::new();
     for name in book.sheet_names() {
@@ -208,7 +208,7 @@ fn read_sheets(kind: &Kind, bytes: &[u8]) -> Result<RawWorkbook, IntakeError> {
 /// Refuses a zip whose entries would unpack to more than any workbook needs.
 fn check_zip(bytes: &[u8]) -> Result<(), IntakeError> {
     let mut z = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| IntakeError::Unreadable(e.to_string()))?;
+        .map_err(|e| IntakeError::Unreadable(super::words::reader_error(e)))?;
     if z.len() > MAX_ENTRIES {
         return Err(IntakeError::Unreadable(format!(
             "{} tệp con trong tệp nén",
@@ -219,7 +219,7 @@ fn check_zip(bytes: &[u8]) -> Result<(), IntakeError> {
     for i in 0..z.len() {
         let entry = z
             .by_index_raw(i)
-            .map_err(|e| IntakeError::Unreadable(e.to_string()))?;
+            .map_err(|e| IntakeError::Unreadable(super::words::reader_error(e)))?;
         let size = entry.size();
         total = total.saturating_add(size);
         if size > MAX_ENTRY_BYTES || total > MAX_UNPACKED_BYTES {

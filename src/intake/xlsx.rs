@@ -51,7 +51,7 @@ fn check_sheet(xml: &[u8], name: &str) -> Result<(), String> {
                 }
             }
             Ok(Event::Eof) => break,
-            Err(e) => return Err(format!("{name}: {e}")),
+            Err(e) => return Err(format!("{name}: {}", super::words::reader_error(e))),
             _ => {}
         }
         buf.clear();
@@ -68,7 +68,7 @@ fn check_sheet(xml: &[u8], name: &str) -> Result<(), String> {
 
 /// Checks every worksheet of an `.xlsx`; other zips pass untouched.
 pub fn check(bytes: &[u8]) -> Result<(), String> {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(super::words::reader_error)?;
     let names: Vec<String> = zip
         .file_names()
         .flatten()
@@ -77,11 +77,11 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
         .collect();
     for name in names {
         let mut xml = Vec::new();
-        let entry = zip.by_name(&name).map_err(|e| e.to_string())?;
+        let entry = zip.by_name(&name).map_err(super::words::reader_error)?;
         entry
             .take(16 * 1024 * 1024)
             .read_to_end(&mut xml)
-            .map_err(|e| format!("{name}: {e}"))?;
+            .map_err(|e| format!("{name}: {}", super::words::reader_error(e)))?;
         check_sheet(&xml, &name)?;
     }
     Ok(())
