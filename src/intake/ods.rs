@@ -27,7 +27,8 @@ fn has_value(e: &quick_xml::events::BytesStart) -> bool {
 
 /// Counts the cells `content.xml` expands to; errors past the bounds.
 pub fn check(bytes: &[u8]) -> Result<(), String> {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(super::words::reader_error)?;
+    let mut zip =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(super::words::reader_error)?;
     let Ok(entry) = zip.by_name("content.xml") else {
         return Ok(());
     };

@@ -34,7 +34,14 @@ pub fn reader_error(e: impl std::fmt::Display) -> String {
         "tệp bị cắt cụt (thiếu phần cuối), có thể do tải lên hoặc sao chép chưa xong"
     } else if has(&["corrupt deflate", "invalid deflate", "deflate", "inflate"]) {
         "dữ liệu nén bên trong tệp bị hỏng"
-    } else if has(&["xml", "syntax", "ill-formed", "unclosed", "mismatch", "attribute"]) {
+    } else if has(&[
+        "xml",
+        "syntax",
+        "ill-formed",
+        "unclosed",
+        "mismatch",
+        "attribute",
+    ]) {
         "nội dung bên trong tệp (XML) bị hỏng"
     } else if has(&["not found", "cannot find", "missing", "no such"]) {
         "thiếu một phần bắt buộc của bảng tính"
@@ -61,7 +68,10 @@ mod tests {
                 "File is larger than its declared uncompressed size",
                 "dài hơn kích thước",
             ),
-            ("invalid Zip archive: Could not find EOCD", "cắt cụt hoặc hỏng"),
+            (
+                "invalid Zip archive: Could not find EOCD",
+                "cắt cụt hoặc hỏng",
+            ),
             ("Invalid checksum", "mã kiểm tra"),
             ("failed to fill whole buffer", "thiếu phần cuối"),
             ("something nobody foresaw", "không hợp lệ"),
@@ -70,6 +80,9 @@ mod tests {
             assert!(said.contains(expect), "{english} → {said}");
             assert!(said.chars().any(|c| !c.is_ascii()), "{said}");
         }
-        assert_eq!(reader_error("chuỗi sector không hợp lệ"), "chuỗi sector không hợp lệ");
+        assert_eq!(
+            reader_error("chuỗi sector không hợp lệ"),
+            "chuỗi sector không hợp lệ"
+        );
     }
 }

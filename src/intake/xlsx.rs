@@ -68,7 +68,8 @@ fn check_sheet(xml: &[u8], name: &str) -> Result<(), String> {
 
 /// Checks every worksheet of an `.xlsx`; other zips pass untouched.
 pub fn check(bytes: &[u8]) -> Result<(), String> {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(super::words::reader_error)?;
+    let mut zip =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(super::words::reader_error)?;
     let names: Vec<String> = zip
         .file_names()
         .flatten()

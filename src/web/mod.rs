@@ -208,7 +208,41 @@ pub fn router(portal: Arc<Portal>) -> Router {
         .route("/van-phong/nhat-ky", get(office::audit))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(axum::middleware::map_response(in_vietnamese))
         .with_state(portal)
+}
+
+/// The framework's own refusals (a malformed address, form or upload, a
+/// method a page does not take) are plain English text: each becomes the
+/// portal's error page, in Vietnamese, with the same status.
+async fn in_vietnamese(r: Response) -> Response {
+    let status = r.status();
+    let plain = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !plain {
+        return r;
+    }
+    let failure = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => Failure::TooLarge(usize::MAX),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Failure::Refused(
+            status,
+            "Biểu mẫu gửi lên không đúng dạng. Tải lại trang, chọn tệp rồi bấm gửi từ chính trang đó.",
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => Failure::Refused(
+            status,
+            "Trang này không nhận yêu cầu gửi theo cách này. Mở trang từ các liên kết của cổng thông tin.",
+        ),
+        StatusCode::NOT_FOUND => Failure::NotFound,
+        s if s.is_server_error() => Failure::Internal(anyhow!("{s}")),
+        _ => Failure::Refused(
+            StatusCode::BAD_REQUEST,
+            "Địa chỉ hoặc biểu mẫu gửi lên không hợp lệ. Quay lại trang trước, tải lại trang rồi thử lại.",
+        ),
+    };
+    failure.into_response()
 }
 
 async fn style() -> Response {
@@ -232,6 +266,9 @@ pub enum Failure {
     BadForm,
     TooLarge(usize),
     NotSpreadsheet,
+    /// A request the framework could not take (a malformed address or
+    /// form): its status and what to do.
+    Refused(StatusCode, &'static str),
     /// The unit's upload quota for the quarter is used up: why.
     Quota(String),
     /// Sign-in not checked: why, and when to come back.
@@ -263,8 +300,12 @@ impl IntoResponse for Failure {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Tệp quá lớn",
                 format!(
-                    "Tệp vượt quá {} MB. Xóa các dòng, cột, sheet thừa hoặc chép số liệu sang mẫu báo cáo của kỳ rồi gửi lại.",
-                    max / (1024 * 1024)
+                    "Tệp vượt quá {}. Xóa các dòng, cột, sheet thừa hoặc chép số liệu sang mẫu báo cáo của kỳ rồi gửi lại.",
+                    if max == usize::MAX {
+                        "cỡ cho phép".to_string()
+                    } else {
+                        format!("{} MB", max / (1024 * 1024))
+                    }
                 ),
             ),
             Failure::NotSpreadsheet => (
@@ -272,6 +313,9 @@ impl IntoResponse for Failure {
                 "Không phải bảng tính",
                 "Tệp gửi lên không phải bảng tính. Hãy gửi tệp báo cáo theo mẫu của kỳ (.xlsx, .xls hoặc .ods).".to_string(),
             ),
+            Failure::Refused(status, message) => {
+                (status, "Yêu cầu không hợp lệ", message.to_string())
+            }
             Failure::Quota(message) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "Đã đạt giới hạn gửi tệp",

@@ -190,7 +190,13 @@ pub async fn upload(
             Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                 return Err(Failure::TooLarge(max));
             }
-            Err(e) => return Err(Failure::Bad(format!("Biểu mẫu gửi lên bị hỏng: {e}"))),
+            Err(e) => {
+                tracing::debug!(error = %e, "malformed upload form");
+                return Err(Failure::Bad(
+                    "Biểu mẫu gửi lên bị hỏng hoặc chưa gửi hết. Tải lại trang rồi gửi lại tệp."
+                        .into(),
+                ));
+            }
         };
         match field.name() {
             Some("_csrf") => token = field.text().await.unwrap_or_default(),
@@ -201,7 +207,12 @@ pub async fn upload(
                     Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                         return Err(Failure::TooLarge(max));
                     }
-                    Err(e) => return Err(Failure::Bad(format!("Tệp gửi lên bị hỏng: {e}"))),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "upload cut short");
+                        return Err(Failure::Bad(
+                            "Tệp gửi lên chưa đến đủ (đường truyền bị ngắt?). Gửi lại tệp.".into(),
+                        ));
+                    }
                 };
                 file = Some((name, bytes));
             }

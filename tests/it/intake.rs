@@ -309,7 +309,16 @@ fn an_uncalculated_total_row_is_set_aside_with_one_warning_but_an_uncalculated_f
 /// ASCII words of four letters or more that are not names of formats or
 /// programs: English left in a message meant for a unit.
 fn english_words(message: &str) -> Vec<String> {
-    const NAMES: [&str; 8] = ["xlsx", "Excel", "LibreOffice", "sheet", "worksheets", "Biểu", "bieu", "content"];
+    const NAMES: [&str; 8] = [
+        "xlsx",
+        "Excel",
+        "LibreOffice",
+        "sheet",
+        "worksheets",
+        "Biểu",
+        "bieu",
+        "content",
+    ];
     message
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.len() >= 4 && w.chars().all(|c| c.is_ascii_alphabetic()))
@@ -327,8 +336,8 @@ fn a_broken_zip_is_explained_in_vietnamese() {
     // One part unpacks to more than its header says: the declared sizes
     // (local header and central directory) of a stored entry made smaller.
     let mut zw = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let stored = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     zw.start_file("[Content_Types].xml", stored).unwrap();
     std::io::Write::write_all(&mut zw, &[b'x'; 4000]).unwrap();
     let mut lying = zw.finish().unwrap().into_inner();
@@ -336,7 +345,10 @@ fn a_broken_zip_is_explained_in_vietnamese() {
     let smaller = 100u32.to_le_bytes();
     let mut at = 0;
     let mut patched = 0;
-    while let Some(i) = lying[at..].windows(8).position(|w| w == [size, size].concat()) {
+    while let Some(i) = lying[at..]
+        .windows(8)
+        .position(|w| w == [size, size].concat())
+    {
         let i = at + i;
         lying[i + 4..i + 8].copy_from_slice(&smaller);
         at = i + 8;

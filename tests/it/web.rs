@@ -840,3 +840,68 @@ async fn reissuing_a_code_asks_first_and_can_mail_the_new_one_to_the_unit() {
     let new = sign_in(&app, "XA03", &code).await;
     assert_eq!(new.status, StatusCode::SEE_OTHER, "{}", new.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_frameworks_refusals_are_the_portals_own_pages_in_vietnamese() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = site(tmp.path());
+    let app = tthc::web::router(tthc::web::Portal::new(site.settings.clone()).unwrap());
+    let a = browser(&app, "XA01", &site.codes["XA01"], "/don-vi").await;
+    let english = [
+        "Invalid",
+        "Cannot",
+        "Expected",
+        "Failed",
+        "Content-Type",
+        "deserialize",
+    ];
+    let cases: Vec<(&str, Request<Body>, StatusCode)> = vec![
+        (
+            "an address that does not parse",
+            Request::get("/don-vi/nop/khong-phai-so")
+                .header(header::COOKIE, &a.cookie)
+                .body(Body::empty())
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "a sign-in that is not a form",
+            Request::post("/dang-nhap")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{}"))
+                .unwrap(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "an upload that is not multipart",
+            Request::post("/don-vi/nop")
+                .header(header::COOKIE, &a.cookie)
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from("x"))
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "a method the page does not take",
+            Request::delete("/don-vi").body(Body::empty()).unwrap(),
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+    ];
+    for (what, req, status) in cases {
+        let r = send(&app, req).await;
+        assert_eq!(r.status, status, "{what}: {}", r.body);
+        assert!(
+            r.body.contains("<html"),
+            "{what}: the portal's page: {}",
+            r.body
+        );
+        assert!(
+            r.body.contains("Yêu cầu không hợp lệ"),
+            "{what}: {}",
+            r.body
+        );
+        for w in english {
+            assert!(!r.body.contains(w), "{what}: {w} in {}", r.body);
+        }
+    }
+}
