@@ -50,7 +50,7 @@ impl FileError {
 /// instead. A message already in Vietnamese (from the project's own value
 /// types) is kept; one not foreseen becomes a plain "không hợp lệ".
 fn toml_words(detail: &str) -> String {
-    if detail.chars().any(|c| !c.is_ascii()) {
+    if !detail.is_ascii() {
         return format!("giá trị không hợp lệ: {detail}");
     }
     if let Some(rest) = detail.strip_prefix("invalid type: ") {

@@ -47,7 +47,7 @@ pub fn reader_error(e: impl std::fmt::Display) -> String {
         "thiếu một phần bắt buộc của bảng tính"
     } else if has(&["utf", "encoding", "decode"]) {
         "chữ trong tệp không đọc được (sai bảng mã)"
-    } else if text.chars().any(|c| !c.is_ascii()) {
+    } else if !text.is_ascii() {
         // Already ours (the compound-file checks speak Vietnamese).
         return text;
     } else {
