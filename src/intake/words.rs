@@ -78,7 +78,7 @@ mod tests {
         ] {
             let said = reader_error(english);
             assert!(said.contains(expect), "{english} → {said}");
-            assert!(said.chars().any(|c| !c.is_ascii()), "{said}");
+            assert!(!said.is_ascii(), "{said}");
         }
         assert_eq!(
             reader_error("chuỗi sector không hợp lệ"),
