@@ -135,11 +135,24 @@ impl Narrative {
             all.len()
         );
         if !late.is_empty() {
+            // The penalty said is the one the late units' cards carry: a
+            // year applies none, whatever the ruleset's quarterly penalty.
+            let mut applied: Vec<f64> = all
+                .iter()
+                .filter(|u| u.status == Status::Late)
+                .filter_map(|u| u.card.as_ref().map(|c| c.penalty))
+                .filter(|p| *p > 0.0)
+                .collect();
+            applied.dedup();
+            let penalty = match applied.as_slice() {
+                [] => String::new(),
+                [p] => format!(" (bị trừ {} điểm)", dec_vi(*p)),
+                _ => " (bị trừ điểm theo quy định)".to_string(),
+            };
             reporting.push_str(&format!(
-                " {} đơn vị nộp muộn: {} (bị trừ {} điểm).",
+                " {} đơn vị nộp muộn: {}{penalty}.",
                 late.len(),
                 names_capped(&late, "Phụ lục II"),
-                dec_vi(r.ruleset.late_penalty)
             ));
         }
         if !rejected.is_empty() {
@@ -196,6 +209,35 @@ impl Narrative {
             leagues,
         }
     }
+}
+
+/// The leagues as a sentence names them, from the rules' labels: "các cơ
+/// quan, đơn vị và UBND xã, thị trấn". A label that starts with an acronym
+/// (UBND) keeps its capitals; another starts in lower case.
+pub fn leagues_phrase(r: &Results) -> String {
+    let labels: Vec<String> = r
+        .leagues
+        .iter()
+        .map(|l| {
+            let first = l.label.split_whitespace().next().unwrap_or_default();
+            let acronym = first.chars().filter(|c| c.is_alphabetic()).count() > 1
+                && first.chars().all(|c| !c.is_lowercase());
+            if acronym {
+                l.label.clone()
+            } else {
+                let mut c = l.label.chars();
+                c.next()
+                    .map(|f| f.to_lowercase().chain(c).collect())
+                    .unwrap_or_default()
+            }
+        })
+        .collect();
+    let joined = match labels.as_slice() {
+        [] => "đơn vị".to_string(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} và {last}", init.join("; ")),
+    };
+    format!("các {joined}")
 }
 
 /// The headline figures as short lines, for the email body.

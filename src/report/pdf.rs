@@ -50,8 +50,9 @@ pub fn template_data(r: &Results) -> Value {
     });
     let date = date_line(&org.place, &generated);
     let n = Narrative::from_results(r);
+    let who = super::narrative::leagues_phrase(r);
     let summary = format!(
-        "Kết quả đánh giá, xếp hạng giải quyết thủ tục hành chính {} của các cơ quan, đơn vị và UBND các xã, thị trấn",
+        "Kết quả đánh giá, xếp hạng giải quyết thủ tục hành chính {} của {who}",
         r.period.label_vi()
     );
     let short_org = short_name(&org.name);
@@ -118,8 +119,28 @@ pub fn template_data(r: &Results) -> Value {
             json!({ "label": l.label, "text": n.leagues.get(i), "rows": cells, "heights": heights, "full_note": full_note, "chart": chart, "chart_title": chart_title })
         })
         .collect();
+    let late_rule = match r.period {
+        crate::domain::Period::Year { .. } => {
+            "; điểm năm tính trên số liệu cả năm, không trừ điểm nộp muộn".to_string()
+        }
+        _ if r.ruleset.late_penalty > 0.0 => format!(
+            "; đơn vị nộp báo cáo muộn bị trừ {} điểm",
+            dec_vi(r.ruleset.late_penalty)
+        ),
+        _ => String::new(),
+    };
+    let separately = if r.leagues.len() > 1 {
+        let mut c = who.chars();
+        let who = c
+            .next()
+            .map(|f| f.to_uppercase().chain(c).collect::<String>())
+            .unwrap_or_default();
+        format!(" {who} được xếp hạng riêng.")
+    } else {
+        String::new()
+    };
     let method = format!(
-        "Các đơn vị được chấm điểm theo {} (phiên bản {}), thang điểm 100 gồm các nhóm: {}. Tiêu chí không phát sinh (mẫu số bằng 0) được loại khỏi thang điểm và tổng điểm được quy đổi về thang 100; đơn vị nộp báo cáo muộn bị trừ {} điểm. Các cơ quan, đơn vị và UBND các xã, thị trấn được xếp hạng riêng.",
+        "Các đơn vị được chấm điểm theo {} (phiên bản {}), thang điểm 100 gồm các nhóm: {}. Tiêu chí không phát sinh (mẫu số bằng 0) được loại khỏi thang điểm và tổng điểm được quy đổi về thang 100{late_rule}.{separately}",
         r.ruleset.name,
         r.ruleset.version,
         r.ruleset
@@ -132,7 +153,6 @@ pub fn template_data(r: &Results) -> Value {
             ))
             .collect::<Vec<_>>()
             .join("; "),
-        dec_vi(r.ruleset.late_penalty)
     );
     let mut closing = vec![format!(
         "Nhìn chung, các đơn vị đã quan tâm thực hiện công tác kiểm soát thủ tục hành chính và cập nhật, giải quyết hồ sơ trên hệ thống. {}",
@@ -146,14 +166,14 @@ pub fn template_data(r: &Results) -> Value {
     json!({
         "title": format!("Báo cáo kết quả giải quyết TTHC {}", r.period.label_vi()),
         "org": {
-            "name": org.name, "superior": org.superior, "superior_short": short_name(&org.superior), "prefix": org.document_prefix, "distribution": org.distribution,
+            "name": org.name, "name_lines": header_lines(&org.name), "superior": org.superior, "superior_short": short_name(&org.superior), "prefix": org.document_prefix, "distribution": org.distribution,
             "archive": org.archive, "on_behalf": org.signer_on_behalf, "signer_title": org.signer_title, "signer_name": org.signer_name,
         },
         "date_line": date,
         "previous_word": r.previous_word(),
         "summary": summary,
         "intro": format!(
-            "Thực hiện Kế hoạch kiểm soát thủ tục hành chính năm {}, {} báo cáo kết quả giải quyết thủ tục hành chính và đánh giá, xếp hạng các cơ quan, đơn vị, UBND các xã, thị trấn {} (số liệu từ ngày {} đến ngày {}) như sau:",
+            "Thực hiện Kế hoạch kiểm soát thủ tục hành chính năm {}, {} báo cáo kết quả giải quyết thủ tục hành chính và đánh giá, xếp hạng {who} {} (số liệu từ ngày {} đến ngày {}) như sau:",
             r.period.year(), short_org, r.period.label_vi(), r.window.0.format("%d/%m/%Y"), r.window.1.format("%d/%m/%Y")
         ),
         "narrative": { "dossiers": n.dossiers, "reporting": n.reporting },
@@ -321,6 +341,39 @@ fn chart(league: &str, totals: &[(&str, f64)]) -> (String, Vec<Value>) {
 }
 
 /// "Ủy ban nhân dân huyện Trực Ninh" → "UBND huyện Trực Ninh".
+/// An issuing body's name as its header sets it: the body on one line and
+/// the place on the next ("Ủy ban nhân dân" / "tỉnh Ninh Bình"), so that a
+/// line never breaks inside the place's name. The place starts at its
+/// level word (tỉnh, thành phố, huyện, xã, phường …); a name without one
+/// stays whole.
+pub fn header_lines(name: &str) -> Vec<String> {
+    const LEVELS: [&str; 10] = [
+        "tỉnh",
+        "thành phố",
+        "huyện",
+        "quận",
+        "thị xã",
+        "thị trấn",
+        "xã",
+        "phường",
+        "đặc khu",
+        "khu vực",
+    ];
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+    let starts_level = |i: usize| {
+        LEVELS.iter().any(|level| {
+            let parts: Vec<&str> = level.split(' ').collect();
+            parts.len() <= lower.len() - i
+                && parts.iter().enumerate().all(|(k, p)| lower[i + k] == *p)
+        })
+    };
+    match (1..words.len()).find(|&i| starts_level(i)) {
+        Some(i) => vec![words[..i].join(" "), words[i..].join(" ")],
+        None => vec![words.join(" ")],
+    }
+}
+
 fn short_name(name: &str) -> String {
     name.replacen("Ủy ban nhân dân", "UBND", 1)
         .replacen("Uỷ ban nhân dân", "UBND", 1)
@@ -502,7 +555,12 @@ fn appendix_form06(r: &Results) -> Value {
 
 /// Typesets the report.
 pub fn write(r: &Results) -> Result<Vec<u8>, ReportError> {
-    let data = serde_json::to_string(&template_data(r))?;
+    write_data(&template_data(r))
+}
+
+/// Typesets the report from its template data (`template_data`).
+pub fn write_data(data: &Value) -> Result<Vec<u8>, ReportError> {
+    let data = serde_json::to_string(data)?;
     let mut inputs = Dict::new();
     inputs.insert("data".into(), data.into_value());
     let doc: typst_layout::PagedDocument = engine()

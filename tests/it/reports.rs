@@ -85,3 +85,114 @@ fn the_submission_sheet_shows_days_late() {
         .collect();
     assert_eq!(late, [("CQ09".to_string(), 3.0), ("XA08".to_string(), 1.0)]);
 }
+
+/// The lines of a PDF page's text, trimmed, without blanks or the page number.
+fn page_lines(page: &str) -> Vec<&str> {
+    page.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.chars().all(|c| c.is_ascii_digit()))
+        .collect()
+}
+
+#[test]
+fn a_league_table_never_starts_at_a_page_foot_with_a_single_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let engine = crate::sample_engine(tmp.path());
+    engine.ingest().unwrap();
+    let results = engine
+        .results("2022-Q4".parse().unwrap(), true)
+        .unwrap()
+        .unwrap();
+    let base = tthc::report::pdf::template_data(&results);
+    let intro = base["intro"].as_str().unwrap().to_string();
+    let filler = " Nội dung thêm để đẩy bảng xếp hạng xuống dần cuối trang.";
+    let mut splits = 0;
+    // Each step pushes the tables a little further down, so that in some
+    // steps a table starts near a page's foot.
+    for step in 0..14 {
+        let mut data = base.clone();
+        data["intro"] = format!("{intro}{}", filler.repeat(step * 2)).into();
+        let pdf = tthc::report::pdf::write_data(&data).unwrap();
+        let pages: Vec<Vec<String>> = pdf_extract::extract_text_from_mem_by_pages(&pdf)
+            .unwrap()
+            .iter()
+            .map(|p| page_lines(p).into_iter().map(str::to_string).collect())
+            .collect();
+        for n in 0..pages.len().saturating_sub(1) {
+            let (page, next) = (&pages[n], &pages[n + 1]);
+            // A table that goes on to the next page repeats its header there.
+            if !next.first().is_some_and(|l| l.starts_with("Hạng")) {
+                continue;
+            }
+            let Some(h) = page.iter().rposition(|l| l.starts_with("Hạng")) else {
+                continue;
+            };
+            if h == 0 {
+                continue; // the table started on an earlier page
+            }
+            splits += 1;
+            let below = page.len() - h - 1;
+            assert!(
+                below >= 2,
+                "step {step}, page {}: the table starts at the foot with one row: {:?}",
+                n + 1,
+                &page[h..]
+            );
+        }
+    }
+    assert!(
+        splits > 0,
+        "some step starts a table on one page and goes on to the next"
+    );
+}
+
+#[test]
+fn the_issuing_body_breaks_between_the_body_and_the_place() {
+    use tthc::report::pdf::header_lines;
+    assert_eq!(
+        header_lines("Ủy ban nhân dân tỉnh Ninh Bình"),
+        ["Ủy ban nhân dân", "tỉnh Ninh Bình"]
+    );
+    assert_eq!(
+        header_lines("Ủy ban nhân dân thành phố Hồ Chí Minh"),
+        ["Ủy ban nhân dân", "thành phố Hồ Chí Minh"]
+    );
+    assert_eq!(
+        header_lines("Văn phòng Ủy ban nhân dân tỉnh Ninh Bình"),
+        ["Văn phòng Ủy ban nhân dân", "tỉnh Ninh Bình"]
+    );
+    assert_eq!(
+        header_lines("Ủy ban nhân dân xã Trực Đại"),
+        ["Ủy ban nhân dân", "xã Trực Đại"]
+    );
+    assert_eq!(header_lines("Ban Quản lý"), ["Ban Quản lý"]);
+}
+
+#[test]
+fn a_province_report_names_its_leagues_from_the_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut engine = crate::sample_engine(tmp.path());
+    engine.settings.organisation.name = "Ủy ban nhân dân tỉnh Ninh Bình".into();
+    engine.settings.organisation.distribution = vec!["Bộ Nội vụ (để báo cáo)".into()];
+    for r in &mut engine.rules.rulesets {
+        for l in &mut r.leagues {
+            l.label = if l.code == "xa" {
+                "UBND xã, phường".into()
+            } else {
+                "Sở, ban, ngành".into()
+            };
+        }
+    }
+    let (_, outcome) = engine.run("2022-Q4".parse().unwrap()).unwrap();
+    let text = crate::pdf_text(&outcome.dir.join("bao-cao-2022-Q4.pdf"));
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        !flat.contains("xã, thị trấn"),
+        "no league the rules do not name: {flat}"
+    );
+    assert!(
+        flat.contains("các sở, ban, ngành và UBND xã, phường"),
+        "{flat}"
+    );
+    assert!(flat.contains("ỦY BAN NHÂN DÂN TỈNH NINH BÌNH"), "{flat}");
+}
