@@ -830,7 +830,8 @@ fn rules_check(cfg: &ConfigArgs, dir: Option<PathBuf>) -> Outcome {
                 );
             }
             say!("Hiệu lực theo quý:");
-            for span in crate::rules::coverage::spans(&book) {
+            let spans = crate::rules::coverage::spans(&book);
+            for span in &spans {
                 let c = span.cover;
                 let named = |what: &str, name: Option<(&str, &str)>| match name {
                     Some((n, v)) => format!("{what} \"{n}\" {v}"),
@@ -853,7 +854,6 @@ fn rules_check(cfg: &ConfigArgs, dir: Option<PathBuf>) -> Outcome {
                     ),
                 );
             }
-            let spans = crate::rules::coverage::spans(&book);
             if let (Some(first), Some(last)) = (spans.first(), spans.last())
                 && !last.open
             {
@@ -863,7 +863,7 @@ fn rules_check(cfg: &ConfigArgs, dir: Option<PathBuf>) -> Outcome {
                     last.to.label_vi()
                 );
             }
-            let warnings = crate::rules::coverage::warnings(&book);
+            let warnings = crate::rules::coverage::warnings(&book, &spans);
             for w in &warnings {
                 say!("Cảnh báo: {w}");
             }

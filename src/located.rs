@@ -130,8 +130,9 @@ fn toml_value_words(got: &str) -> String {
 /// What a field wants, from serde's "expected …".
 fn toml_type_words(want: &str) -> &'static str {
     match want {
-        w if w.starts_with('i')
-            || w.starts_with('u') && w[1..].chars().all(|c| c.is_ascii_digit()) =>
+        w if (w.starts_with('i') || w.starts_with('u'))
+            && w.len() > 1
+            && w[1..].chars().all(|c| c.is_ascii_digit()) =>
         {
             "một số nguyên"
         }

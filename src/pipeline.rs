@@ -39,9 +39,8 @@ pub struct IngestSummary {
     pub recorded: Vec<i64>,
     /// Bytes of workbook read.
     pub bytes: u64,
-    /// What the office should know about this read that is not a file's
-    /// finding (a register line that matches no file, a total row left
-    /// uncalculated is a finding, not this).
+    /// What the office should know about this read beyond each file's
+    /// findings: register lines that match no file, or several.
     pub warnings: Vec<String>,
     /// How long each step took, for the benchmark.
     pub timings: Vec<(&'static str, std::time::Duration)>,

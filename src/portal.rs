@@ -103,6 +103,9 @@ pub fn over_quota(
     let web = &engine.settings.web;
     let (files, bytes) = engine.store.portal_uploads(unit, &period.to_string())?;
     let mb = |b: u64| (b as f64 / (1024.0 * 1024.0) * 10.0).round() / 10.0;
+    if files < web.upload_quota_files && bytes + size <= web.upload_quota_bytes {
+        return Ok(None);
+    }
     let limits = format!(
         "mỗi đơn vị gửi tối đa {} tệp, tổng {} MB cho một kỳ",
         web.upload_quota_files,
@@ -113,15 +116,13 @@ pub fn over_quota(
             "Đơn vị đã gửi {files} tệp cho {}: {limits}. Nếu thật sự cần gửi thêm, liên hệ văn phòng.",
             period.label_vi()
         )
-    } else if bytes + size > web.upload_quota_bytes {
+    } else {
         format!(
             "Đơn vị đã gửi {} MB cho {}, thêm tệp này ({} MB) sẽ vượt giới hạn: {limits}. Nếu thật sự cần gửi thêm, liên hệ văn phòng.",
             mb(bytes),
             period.label_vi(),
             mb(size)
         )
-    } else {
-        return Ok(None);
     };
     Ok(Some(why))
 }

@@ -3,10 +3,10 @@
 //! keeps its hash), so the letter is sent once, now, outside the ledger: a
 //! failure is told to the office at once, which still has the code.
 
-use super::{plain_message, stable_id, write_outbox};
+use super::{plain_message, send_now, stable_id, write_outbox};
 use crate::domain::Unit;
 use crate::settings::Settings;
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 
 /// Sends `code` to the unit's address; says where it went.
 pub fn send_access_code(s: &Settings, unit: &Unit, code: &str) -> Result<String> {
@@ -39,13 +39,7 @@ pub fn send_access_code(s: &Settings, unit: &Unit, code: &str) -> Result<String>
     )?;
     match &s.smtp {
         Some(smtp) => {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .context("khởi động gửi thư")?;
-            runtime
-                .block_on(super::send(smtp, &message))
-                .map_err(|e| anyhow!("{}", e.text()))?;
+            send_now(smtp, &message)?.map_err(|e| anyhow!("{}", e.text()))?;
             Ok(format!("đã gửi đến {}", unit.email))
         }
         None => {

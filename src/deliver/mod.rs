@@ -593,11 +593,7 @@ pub fn flush_notices(engine: &Engine) -> Result<(usize, usize)> {
         body,
         &id,
     )?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("khởi động gửi thư")?;
-    match rt.block_on(send(s, &message)) {
+    match send_now(s, &message)? {
         Ok(_) => {
             engine.store.notices_tried(&ids, None, None)?;
             Ok((ids.len(), 0))
@@ -626,6 +622,16 @@ pub fn flush_notices(engine: &Engine) -> Result<(usize, usize)> {
             Ok((0, ids.len()))
         }
     }
+}
+
+/// Sends one message at once, from code that is not async, on a runtime of
+/// its own; the outer error is only failing to start that runtime.
+fn send_now(s: &Smtp, message: &lettre::Message) -> Result<Result<String, SendError>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("khởi động gửi thư")?;
+    Ok(runtime.block_on(send(s, message)))
 }
 
 fn write_outbox(outbox: &Path, stem: &str, recipient: &str, bytes: &[u8]) -> Result<PathBuf> {

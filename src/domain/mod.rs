@@ -17,5 +17,5 @@ pub use fields::{
 pub use finding::{Finding, Severity};
 pub use period::{Period, PeriodError, WindowMode};
 pub use submission::{Form06Row, Form06Values, Submission, TaskReport, TaskStatus, combine_year};
-pub use text::{ascii_fold, fold};
+pub use text::{ascii_fold, capitalise, decapitalise, fold};
 pub use unit::{LeagueCode, Registry, Unit, UnitCode, name_core};

@@ -38,6 +38,29 @@ pub fn ascii_fold(s: &str) -> String {
         .collect()
 }
 
+/// The text with its first letter in upper case: a phrase that opens a sentence.
+pub fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// The text with its first letter in lower case (a label inside a
+/// sentence), unless its first word is an acronym such as "UBND".
+pub fn decapitalise(s: &str) -> String {
+    let first = s.split_whitespace().next().unwrap_or_default();
+    let acronym = first.chars().filter(|c| c.is_alphabetic()).count() > 1
+        && first.chars().all(|c| !c.is_lowercase());
+    if acronym {
+        return s.to_string();
+    }
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_lowercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 /// The old ("oà", "uỷ") and new ("òa", "ủy") tone placements name the same
 /// syllable; this rewrites the old style into the new one.
 fn modern_tone_placement(s: &str) -> String {

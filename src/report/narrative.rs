@@ -218,19 +218,7 @@ pub fn leagues_phrase(r: &Results) -> String {
     let labels: Vec<String> = r
         .leagues
         .iter()
-        .map(|l| {
-            let first = l.label.split_whitespace().next().unwrap_or_default();
-            let acronym = first.chars().filter(|c| c.is_alphabetic()).count() > 1
-                && first.chars().all(|c| !c.is_lowercase());
-            if acronym {
-                l.label.clone()
-            } else {
-                let mut c = l.label.chars();
-                c.next()
-                    .map(|f| f.to_lowercase().chain(c).collect())
-                    .unwrap_or_default()
-            }
-        })
+        .map(|l| crate::domain::decapitalise(&l.label))
         .collect();
     let joined = match labels.as_slice() {
         [] => "đơn vị".to_string(),

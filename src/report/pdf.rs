@@ -130,12 +130,7 @@ pub fn template_data(r: &Results) -> Value {
         _ => String::new(),
     };
     let separately = if r.leagues.len() > 1 {
-        let mut c = who.chars();
-        let who = c
-            .next()
-            .map(|f| f.to_uppercase().chain(c).collect::<String>())
-            .unwrap_or_default();
-        format!(" {who} được xếp hạng riêng.")
+        format!(" {} được xếp hạng riêng.", crate::domain::capitalise(&who))
     } else {
         String::new()
     };

@@ -104,10 +104,11 @@ pub fn spans(book: &RuleBook) -> Vec<Span<'_>> {
     out
 }
 
-/// What deserves a second look before the quarter is scored.
-pub fn warnings(book: &RuleBook) -> Vec<String> {
+/// What deserves a second look before the quarter is scored, from the
+/// book and its `spans`.
+pub fn warnings(book: &RuleBook, spans: &[Span<'_>]) -> Vec<String> {
     let mut out = Vec::new();
-    for s in spans(book) {
+    for s in spans {
         let c = s.cover;
         let when = s.label();
         match (c.ruleset, c.targets, c.tasks) {

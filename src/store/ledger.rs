@@ -142,16 +142,8 @@ impl Store {
         self.replay_journal()?;
         let now = Utc::now();
         let lease = (now + chrono::Duration::seconds(c.lease_seconds as i64)).to_rfc3339();
-        // IMMEDIATE takes the write lock before reading, so a second
-        // process waits here rather than reading the same "free" row.
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let result = self.claim_locked(c, now, &lease);
-        if result.is_ok() {
-            self.conn.execute_batch("COMMIT")?;
-        } else {
-            let _ = self.conn.execute_batch("ROLLBACK");
-        }
-        result
+        // A second process waits here rather than reading the same "free" row.
+        self.immediate(|| self.claim_locked(c, now, &lease))
     }
 
     fn claim_locked(

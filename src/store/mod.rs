@@ -227,6 +227,24 @@ impl Store {
     /// after it, recorded with the JSON `results(version, generated_at)`
     /// gives. Decided and recorded under the write lock, so two runs at
     /// once agree on the number. Returns the version and whether it is new.
+    /// Runs `f` in a transaction that takes the write lock before it reads
+    /// (`BEGIN IMMEDIATE`), so a second process waits rather than reading
+    /// the same rows: committed when `f` succeeds, rolled back when it fails.
+    pub(crate) fn immediate<T>(
+        &self,
+        f: impl FnOnce() -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let result = f();
+        match &result {
+            Ok(_) => self.conn.execute_batch("COMMIT")?,
+            Err(_) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+        }
+        result
+    }
+
     pub fn reserve_version(
         &self,
         period: &str,
@@ -234,8 +252,7 @@ impl Store {
         generated_at: &str,
         results: impl FnOnce(i64, &str) -> Result<String, StoreError>,
     ) -> Result<(StoredVersion, bool), StoreError> {
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let result = (|| {
+        self.immediate(|| {
             let last = self.latest_version(period)?;
             if let Some(v) = last.as_ref().filter(|v| v.digest == digest) {
                 return Ok((v.clone(), false));
@@ -251,14 +268,7 @@ impl Store {
                 params![period, v.version, v.digest, v.generated_at, json],
             )?;
             Ok((v, true))
-        })();
-        match &result {
-            Ok(_) => self.conn.execute_batch("COMMIT")?,
-            Err(_) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
-            }
-        }
-        result
+        })
     }
 
     /// Records that a job started; returns the run's id.

@@ -27,8 +27,7 @@ impl Store {
     ) -> Result<LeaseHolder, StoreError> {
         let now = Utc::now();
         let until = (now + chrono::Duration::seconds(seconds as i64)).to_rfc3339();
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let result = (|| {
+        self.immediate(|| {
             let current = self.lease_row(name)?;
             let free = match &current {
                 None => true,
@@ -55,14 +54,7 @@ impl Store {
                 until,
                 since,
             })
-        })();
-        match &result {
-            Ok(_) => self.conn.execute_batch("COMMIT")?,
-            Err(_) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
-            }
-        }
-        result
+        })
     }
 
     /// Gives a lease back, if `holder` still has it.

@@ -95,6 +95,25 @@ impl Store {
             .optional()?)
     }
 
+    /// Writes a counter: its failures, the last one's time and, for an
+    /// address, when its next try may come; any lock is lifted (a lock is
+    /// set only after a failed try, by `sign_in_failed`).
+    fn set_counter(
+        &self,
+        key: &str,
+        failures: u32,
+        now: DateTime<Utc>,
+        next_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO sign_in_counters (key, failures, last_at, next_at, locked_until)
+             VALUES (?1, ?2, ?3, ?4, NULL)
+             ON CONFLICT(key) DO UPDATE SET failures = ?2, last_at = ?3, next_at = ?4, locked_until = NULL",
+            params![key, failures, now.to_rfc3339(), next_at.map(|t| t.to_rfc3339())],
+        )?;
+        Ok(())
+    }
+
     /// Counts an attempt to sign in as `login` from `address` as a failure
     /// before its code is checked, or says why it may not be made now.
     pub fn begin_sign_in(
@@ -104,15 +123,7 @@ impl Store {
         now: DateTime<Utc>,
         p: &SignInPolicy,
     ) -> Result<Result<Attempt, Refused>, StoreError> {
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let result = self.begin_locked(login, address, now, p);
-        match &result {
-            Ok(Ok(_)) => self.conn.execute_batch("COMMIT")?,
-            _ => {
-                let _ = self.conn.execute_batch("ROLLBACK");
-            }
-        }
-        result
+        self.immediate(|| self.begin_locked(login, address, now, p))
     }
 
     fn begin_locked(
@@ -154,21 +165,15 @@ impl Store {
             return Ok(Err(Refused::Slowed { until }));
         }
         failures += 1;
-        self.conn.execute(
-            "INSERT INTO sign_in_counters (key, failures, last_at, next_at, locked_until)
-             VALUES (?1, ?2, ?3, NULL, NULL)
-             ON CONFLICT(key) DO UPDATE SET failures = ?2, last_at = ?3, locked_until = NULL",
-            params![account, failures, stamp],
-        )?;
+        self.set_counter(&account, failures, now, None)?;
         // An address within its free tries is counted only when a try
         // fails, so that fifty units signing in at once from one office
         // network are not slowed. Past them, each try takes the next slot
         // at once, so tries sent together wait their turn.
-        let address_counted = from_here
-            .as_ref()
-            .is_some_and(|c| c.failures >= p.address_free);
+        let here = from_here.map_or(0, |c| c.failures);
+        let address_counted = here >= p.address_free;
         if address_counted {
-            self.count_address_failure(&addr, now, p)?;
+            self.count_address_failure(&addr, here, now, p)?;
         }
         Ok(Ok(Attempt {
             account,
@@ -178,26 +183,21 @@ impl Store {
         }))
     }
 
-    /// One more failure from an address; past its free tries, its next
-    /// try waits 1 s, then 2 s, 4 s … up to the longest delay.
+    /// One more failure from an address that had `before`; past its free
+    /// tries, its next try waits 1 s, then 2 s, 4 s … up to the longest delay.
     fn count_address_failure(
         &self,
         key: &str,
+        before: u32,
         now: DateTime<Utc>,
         p: &SignInPolicy,
     ) -> Result<(), StoreError> {
-        let here = self.counter(key)?.map_or(0, |c| c.failures) + 1;
+        let here = before + 1;
         let next_at = (here > p.address_free).then(|| {
             let doublings = (here - p.address_free - 1).min(20);
             now + Duration::seconds(1i64 << doublings).min(p.address_max_delay)
         });
-        self.conn.execute(
-            "INSERT INTO sign_in_counters (key, failures, last_at, next_at, locked_until)
-             VALUES (?1, ?2, ?3, ?4, NULL)
-             ON CONFLICT(key) DO UPDATE SET failures = ?2, last_at = ?3, next_at = ?4",
-            params![key, here, now.to_rfc3339(), next_at.map(|t| t.to_rfc3339())],
-        )?;
-        Ok(())
+        self.set_counter(key, here, now, next_at)
     }
 
     /// The code was wrong: the account is locked when that was its last
@@ -216,7 +216,8 @@ impl Store {
             )?;
         }
         if !a.address_counted {
-            self.count_address_failure(&a.address, now, p)?;
+            let before = self.counter(&a.address)?.map_or(0, |c| c.failures);
+            self.count_address_failure(&a.address, before, now, p)?;
         }
         tx.commit()?;
         Ok(p.account_limit.saturating_sub(a.failures))

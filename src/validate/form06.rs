@@ -119,7 +119,7 @@ fn check_identities(t: &Form06Table, r: &TableRow, v: &[i64; 11], findings: &mut
                 Some(lv.to_string()),
                 format!(
                     "{}: {what} ({left}) là {lv} nhưng {} = {sum}. Sửa lại để ({left}) = {}.",
-                    capitalise(&row_name(r)),
+                    crate::domain::capitalise(&row_name(r)),
                     parts.join(" + "),
                     parts.join(" + ")
                 ),
@@ -182,13 +182,5 @@ fn check_sum(
             )),
             Err(p) => findings.push(Finding::error(p.code(), Some(at), Some(cell.display()), p.message(&format!("Ô cột ({}) của {what} (dòng {})", FORM06_FIELDS[i].column, total.row + 1)))),
         }
-    }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
     }
 }

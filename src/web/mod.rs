@@ -59,6 +59,11 @@ impl Portal {
         .await
     }
 
+    /// A registered unit by its code, or "not found".
+    fn unit(&self, code: &str) -> Result<crate::domain::Unit, Failure> {
+        self.settings.unit(code).cloned().ok_or(Failure::NotFound)
+    }
+
     /// Today in the organisation's time zone.
     fn today(&self) -> NaiveDate {
         Utc::now()
@@ -226,7 +231,7 @@ async fn in_vietnamese(r: Response) -> Response {
         return r;
     }
     let failure = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => Failure::TooLarge(usize::MAX),
+        StatusCode::PAYLOAD_TOO_LARGE => Failure::TooLarge(None),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => Failure::Refused(
             status,
             "Biểu mẫu gửi lên không đúng dạng. Tải lại trang, chọn tệp rồi bấm gửi từ chính trang đó.",
@@ -264,7 +269,8 @@ pub enum Failure {
     NotFound,
     /// The form's CSRF token is missing or wrong.
     BadForm,
-    TooLarge(usize),
+    /// A body past its limit: the upload limit in bytes, when that is the one.
+    TooLarge(Option<usize>),
     NotSpreadsheet,
     /// A request the framework could not take (a malformed address or
     /// form): its status and what to do.
@@ -301,10 +307,9 @@ impl IntoResponse for Failure {
                 "Tệp quá lớn",
                 format!(
                     "Tệp vượt quá {}. Xóa các dòng, cột, sheet thừa hoặc chép số liệu sang mẫu báo cáo của kỳ rồi gửi lại.",
-                    if max == usize::MAX {
-                        "cỡ cho phép".to_string()
-                    } else {
-                        format!("{} MB", max / (1024 * 1024))
+                    match max {
+                        Some(max) => format!("{} MB", max / (1024 * 1024)),
+                        None => "cỡ cho phép".to_string(),
                     }
                 ),
             ),

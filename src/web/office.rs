@@ -181,20 +181,10 @@ pub async fn confirm_code(
     Path(unit): Path<String>,
 ) -> Result<Response, Failure> {
     who.office()?;
-    let found = portal
-        .settings
-        .unit(&unit)
-        .cloned()
-        .ok_or(Failure::NotFound)?;
-    let code = found.code.0.clone();
+    let found = portal.unit(&unit)?;
+    let login = found.code.0.clone();
     let has_code = portal
-        .with_engine(move |engine| {
-            Ok(engine
-                .store
-                .unit_codes_issued()?
-                .iter()
-                .any(|(u, _)| *u == code))
-        })
+        .with_engine(move |engine| Ok(engine.store.account(&login)?.is_some()))
         .await?;
     portal.render(
         "cap-ma.html",
@@ -227,11 +217,7 @@ pub async fn issue_code(
     who.office()?;
     let label = who.label();
     who.check_csrf(&form._csrf)?;
-    let found = portal
-        .settings
-        .unit(&unit)
-        .cloned()
-        .ok_or(Failure::NotFound)?;
+    let found = portal.unit(&unit)?;
     let u = found.clone();
     let (l, a) = (label.clone(), addr.clone());
     let code = portal

@@ -188,7 +188,7 @@ pub async fn upload(
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(Failure::TooLarge(max));
+                return Err(Failure::TooLarge(Some(max)));
             }
             Err(e) => {
                 tracing::debug!(error = %e, "malformed upload form");
@@ -205,7 +205,7 @@ pub async fn upload(
                 let bytes = match field.bytes().await {
                     Ok(b) => b.to_vec(),
                     Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                        return Err(Failure::TooLarge(max));
+                        return Err(Failure::TooLarge(Some(max)));
                     }
                     Err(e) => {
                         tracing::debug!(error = %e, "upload cut short");
@@ -224,7 +224,7 @@ pub async fn upload(
         return Err(Failure::Bad("Chưa chọn tệp báo cáo để gửi.".into()));
     };
     if bytes.len() > max {
-        return Err(Failure::TooLarge(max));
+        return Err(Failure::TooLarge(Some(max)));
     }
     if !portal::looks_like_spreadsheet(&bytes) {
         let (c, n, a) = (code.clone(), name.clone(), addr.clone());
