@@ -1,9 +1,10 @@
 //! The command line: each command parses its arguments, calls the library
 //! and maps the outcome to an exit code.
 
+use crate::config::{Config, ConfigError};
 use crate::domain::{Period, Severity};
-use crate::pipeline::Engine;
 use crate::settings::{PathOverrides, Settings};
+use crate::store::{Pool, Pooled};
 use crate::validate::{Context, check_bytes};
 use anyhow::{Context as _, anyhow};
 use clap::{Args, Parser, Subcommand};
@@ -282,6 +283,12 @@ impl From<crate::located::FileErrors> for Failure {
     }
 }
 
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Self {
+        Failure::Config(e.into())
+    }
+}
+
 impl From<crate::store::StoreError> for Failure {
     fn from(e: crate::store::StoreError) -> Self {
         Failure::Other(e.into())
@@ -372,12 +379,19 @@ fn settings(cfg: &ConfigArgs) -> Result<Settings, Failure> {
     Ok(Settings::load(&cfg.config, &cfg.overrides())?)
 }
 
-fn engine(cfg: &ConfigArgs) -> Result<Engine, Failure> {
-    let s = settings(cfg)?;
-    let rules = crate::rules::load_dir(&s.rules_dir)?;
-    let leagues = rules.league_codes();
-    s.check_leagues(leagues.iter().map(String::as_str))?;
-    Ok(Engine::open(s)?)
+/// The configuration, loaded once (a problem in it is a config failure),
+/// and a connection to its store.
+fn open(cfg: &ConfigArgs) -> Result<(Config, Pooled), Failure> {
+    let c = config(cfg)?;
+    let data = &c.settings.paths.data;
+    let store = Pool::open(data)
+        .and_then(|pool| pool.get())
+        .with_context(|| format!("mở kho dữ liệu {}", data.display()))?;
+    Ok((c, store))
+}
+
+fn config(cfg: &ConfigArgs) -> Result<Config, Failure> {
+    Ok(Config::load(&cfg.config, &cfg.overrides())?)
 }
 
 fn progress(msg: &str) {
@@ -549,21 +563,26 @@ fn print_ingest(summary: &crate::pipeline::IngestSummary) {
 }
 
 fn ingest(cfg: &ConfigArgs, send: bool) -> Outcome {
-    let e = engine(cfg)?;
-    progress(&format!("Đang đọc {} …", e.settings.paths.inbox.display()));
-    let summary = e.ingest()?;
+    let (c, store) = open(cfg)?;
+    progress(&format!("Đang đọc {} …", c.settings.paths.inbox.display()));
+    let summary = crate::schedule::collect(&c, &store)?;
     print_ingest(&summary);
-    print_receipts(&e, &summary, send);
+    print_receipts(&c, &store, &summary, send);
     Ok(Exit::Ok)
 }
 
 /// Sends the receipts a read owes, when asked; else says they wait.
-fn print_receipts(e: &Engine, summary: &crate::pipeline::IngestSummary, send: bool) {
-    if e.settings.smtp.is_none() || !e.settings.delivery.receipts || summary.recorded.is_empty() {
+fn print_receipts(
+    c: &Config,
+    store: &Pooled,
+    summary: &crate::pipeline::IngestSummary,
+    send: bool,
+) {
+    if c.settings.smtp.is_none() || !c.settings.delivery.receipts || summary.recorded.is_empty() {
         return;
     }
     if send {
-        let sent = e.send_receipts(&summary.recorded);
+        let sent = crate::schedule::receipts(c, store, &summary.recorded);
         let done = sent.iter().filter(|o| o.status.delivered()).count();
         let owed = sent.iter().filter(|o| !o.status.settled()).count();
         say!(
@@ -581,20 +600,20 @@ fn print_receipts(e: &Engine, summary: &crate::pipeline::IngestSummary, send: bo
     }
 }
 
-fn print_deliveries(e: &Engine, outcomes: &[crate::deliver::Outcome]) -> bool {
+fn print_deliveries(s: &Settings, outcomes: &[crate::deliver::Outcome]) -> bool {
     let mut ok = true;
     for o in outcomes {
         ok &= o.status.settled();
-        say!("  {}: {}", o.recipient, crate::deliver::outcome_words(e, o));
+        say!("  {}: {}", o.recipient, crate::words::outcome(s, o));
     }
     ok
 }
 
 fn ledger(cfg: &ConfigArgs, period: Option<Period>) -> Outcome {
-    let e = engine(cfg)?;
+    let (c, store) = open(cfg)?;
     let rows = match period {
-        Some(p) => e.store.deliveries(&p.to_string())?,
-        None => e.store.all_deliveries(200)?,
+        Some(p) => store.deliveries(&p.to_string())?,
+        None => store.all_deliveries(200)?,
     };
     if rows.is_empty() {
         say!(
@@ -605,9 +624,9 @@ fn ledger(cfg: &ConfigArgs, period: Option<Period>) -> Outcome {
         );
     }
     for r in &rows {
-        say!("{}", crate::deliver::ledger_line(&e, r));
+        say!("{}", crate::words::ledger_line(&c.settings, r));
     }
-    let notices = e.store.pending_notices(false)?;
+    let notices = store.pending_notices(false)?;
     if !notices.is_empty() {
         say!("{} thông báo cho văn phòng chưa gửi được:", notices.len());
         for n in notices {
@@ -618,10 +637,10 @@ fn ledger(cfg: &ConfigArgs, period: Option<Period>) -> Outcome {
 }
 
 fn issue_codes(cfg: &ConfigArgs, only: &[String]) -> Outcome {
-    let e = engine(cfg)?;
+    let (c, store) = open(cfg)?;
     let mut chosen = Vec::new();
     for code in only {
-        match e.settings.units.by_code_any_case(code) {
+        match c.settings.units.by_code_any_case(code) {
             Some(u) => chosen.push(u.clone()),
             None => {
                 return Err(Failure::Other(anyhow!(
@@ -631,14 +650,14 @@ fn issue_codes(cfg: &ConfigArgs, only: &[String]) -> Outcome {
         }
     }
     if chosen.is_empty() {
-        chosen = e.settings.units.to_vec();
+        chosen = c.settings.units.to_vec();
     }
     let mut out = csv::Writer::from_writer(std::io::stdout());
     out.write_record(["ma_don_vi", "ten_don_vi", "ma_truy_cap"])
         .map_err(|e| anyhow!(e))?;
     for u in &chosen {
-        let code = crate::portal::issue_unit_code(&e, u)?;
-        e.store
+        let code = crate::web::issue_unit_code(&store, u)?;
+        store
             .audit("dòng lệnh", "cap_ma", &u.code.0, "")
             .map_err(|e| anyhow!(e))?;
         out.write_record([u.code.0.as_str(), u.name.as_str(), code.as_str()])
@@ -653,9 +672,9 @@ fn issue_codes(cfg: &ConfigArgs, only: &[String]) -> Outcome {
 }
 
 fn add_office_user(cfg: &ConfigArgs, name: &str) -> Outcome {
-    let e = engine(cfg)?;
-    let password = crate::portal::issue_office_password(&e, name)?;
-    e.store
+    let (c, store) = open(cfg)?;
+    let password = crate::web::issue_office_password(&c.settings, &store, name)?;
+    store
         .audit("dòng lệnh", "tao_tai_khoan_van_phong", name, "")
         .map_err(|e| anyhow!(e))?;
     println!("{password}");
@@ -664,10 +683,10 @@ fn add_office_user(cfg: &ConfigArgs, name: &str) -> Outcome {
 }
 
 fn jobs(cfg: &ConfigArgs, command: Option<JobsCommand>) -> Outcome {
-    let e = engine(cfg)?;
+    let (c, store) = open(cfg)?;
     if let Some(JobsCommand::Run { name }) = command {
         let job: crate::schedule::Job = name.parse().map_err(|m: String| anyhow!(m))?;
-        return match crate::schedule::run_job(&e, job, "manual", chrono::Utc::now()) {
+        return match crate::schedule::run_job(&c, &store, job, "manual", chrono::Utc::now()) {
             Ok(summary) => {
                 say!("{job}: xong — {summary}");
                 Ok(Exit::Ok)
@@ -678,23 +697,17 @@ fn jobs(cfg: &ConfigArgs, command: Option<JobsCommand>) -> Outcome {
             }
         };
     }
-    let local = |t: &str| e.settings.local_time(t, "%d/%m/%Y %H:%M:%S");
-    match e.store.lease("service")? {
+    let local = |t: &str| c.settings.local_time(t, "%d/%m/%Y %H:%M:%S");
+    match store.lease("service")? {
         Some(l) => say!("Dịch vụ đang chạy: {} (từ {})", l.holder, local(&l.since)),
         None => say!("Dịch vụ không chạy."),
     }
-    let runs = e.store.job_runs(50)?;
+    let runs = store.job_runs(50)?;
     if runs.is_empty() {
         say!("Chưa có lần chạy nào.");
     }
     for r in runs {
-        let outcome = match r.outcome.as_deref() {
-            Some("ok") => "xong",
-            Some("stopped") => "dừng khi tắt dịch vụ (làm tiếp khi khởi động lại)",
-            Some("interrupted") => "bị ngắt (tiến trình dừng đột ngột; làm lại khi khởi động)",
-            Some(_) => "thất bại",
-            None => "đang chạy",
-        };
+        let outcome = crate::words::job_outcome_long(r.outcome);
         say!(
             "#{} {} ({}) {} → {}: {outcome} — {}",
             r.id,
@@ -713,18 +726,25 @@ fn jobs(cfg: &ConfigArgs, command: Option<JobsCommand>) -> Outcome {
 
 fn serve(cfg: &ConfigArgs) -> Outcome {
     // Load everything first, so that a bad config fails here, at once.
-    let e = engine(cfg)?;
-    let settings = e.settings.clone();
-    drop(e);
-    crate::schedule::serve(settings)?;
+    crate::app::serve(config(cfg)?)?;
     Ok(Exit::Ok)
 }
 
 fn send_period(cfg: &ConfigArgs, period: Period, resend: bool) -> Outcome {
-    let e = engine(cfg)?;
-    let (version, outcomes) = e.send(period, resend)?;
-    say!("Gửi báo cáo {} phiên bản {version}:", period.label_vi());
-    Ok(if print_deliveries(&e, &outcomes) {
+    let (c, store) = open(cfg)?;
+    let publication = crate::pipeline::latest(&c, &store, period)?;
+    let mode = if resend {
+        crate::deliver::ClaimMode::Force
+    } else {
+        crate::deliver::ClaimMode::Manual
+    };
+    let outcomes = crate::deliver::deliver_report(&c, &store, &publication, mode)?;
+    say!(
+        "Gửi báo cáo {} phiên bản {}:",
+        period.label_vi(),
+        publication.version
+    );
+    Ok(if print_deliveries(&c.settings, &outcomes) {
         Exit::Ok
     } else {
         Exit::Failure
@@ -732,14 +752,14 @@ fn send_period(cfg: &ConfigArgs, period: Period, resend: bool) -> Outcome {
 }
 
 fn run_period(cfg: &ConfigArgs, period: Period, send: bool) -> Outcome {
-    let e = engine(cfg)?;
+    let (c, store) = open(cfg)?;
     progress(&format!(
         "Đang đọc thư mục nhận và chấm điểm {} …",
         period.label_vi()
     ));
-    let (summary, outcome) = e.run(period)?;
+    let (summary, outcome) = crate::schedule::run_period(&c, &store, period)?;
     print_ingest(&summary);
-    print_receipts(&e, &summary, send);
+    print_receipts(&c, &store, &summary, send);
     let r = &outcome.results;
     let count = |s: crate::rank::Status| r.units().filter(|u| u.status == s).count();
     use crate::rank::Status::*;
@@ -777,16 +797,16 @@ fn run_period(cfg: &ConfigArgs, period: Period, send: bool) -> Outcome {
     for f in &outcome.emails {
         say!("  thư: {}", f.display());
     }
-    if send && e.settings.smtp.is_some() {
+    if send && c.settings.smtp.is_some() {
         // The run just wrote this version's files: deliver them as they are.
         let outcomes = crate::deliver::deliver_report(
-            &e,
-            &outcome.results,
-            &outcome.files,
+            &c,
+            &store,
+            &outcome.publication,
             crate::deliver::ClaimMode::Auto,
         )?;
         say!("Gửi báo cáo phiên bản {}:", outcome.version);
-        if !print_deliveries(&e, &outcomes) {
+        if !print_deliveries(&c.settings, &outcomes) {
             return Ok(Exit::Failure);
         }
     }
@@ -966,7 +986,7 @@ fn bench(
 fn generate(cfg: &ConfigArgs, year: i32, seed: u64) -> Outcome {
     let s = settings(cfg)?;
     let rules = crate::rules::load_dir(&s.rules_dir)?;
-    let written = crate::synth::write_year(&s, &rules, year, seed)?;
+    let written = crate::bench::synth::write_year(&s, &rules, year, seed)?;
     say!(
         "Đã tạo {written} tệp báo cáo mẫu trong {}",
         s.paths.inbox.display()

@@ -13,9 +13,13 @@
 //! `pipeline` is the one place that knows the order of the stages.
 
 #[cfg(feature = "engine")]
+pub mod app;
+#[cfg(feature = "engine")]
 pub mod bench;
 #[cfg(feature = "engine")]
 pub mod cli;
+#[cfg(feature = "engine")]
+pub mod config;
 #[cfg(feature = "engine")]
 pub mod deliver;
 pub mod domain;
@@ -23,8 +27,6 @@ pub mod intake;
 pub mod located;
 #[cfg(feature = "engine")]
 pub mod pipeline;
-#[cfg(feature = "engine")]
-pub mod portal;
 #[cfg(feature = "engine")]
 pub mod rank;
 #[cfg(feature = "engine")]
@@ -39,8 +41,8 @@ pub mod score;
 pub mod settings;
 #[cfg(feature = "engine")]
 pub mod store;
-#[cfg(feature = "engine")]
-pub mod synth;
 pub mod validate;
 #[cfg(feature = "engine")]
 pub mod web;
+#[cfg(feature = "engine")]
+pub mod words;

@@ -689,6 +689,41 @@ impl Settings {
         self.units.unit(code)
     }
 
+    /// The deadline day of a unit for a period: the window's end plus its
+    /// league's days.
+    pub fn deadline(&self, unit: &Unit, period: crate::domain::Period) -> chrono::NaiveDate {
+        let (_, end) = period.window(self.period.window);
+        end + chrono::Days::new(u64::from(self.deadline_days(&unit.league)))
+    }
+
+    /// How letters leave: the mail server when one is configured, else the
+    /// outbox folder.
+    pub fn channel(&self) -> crate::domain::Channel {
+        if self.smtp.is_some() {
+            crate::domain::Channel::Smtp
+        } else {
+            crate::domain::Channel::Outbox
+        }
+    }
+
+    /// Whether a workbook of `unit` for `period`, read on `day`, is owed a
+    /// receipt: receipts are on, the unit has an address, and the day is at
+    /// most `receipt_days` after the quarter's deadline (a workbook of years
+    /// ago read into a new data dir is history, not news to its unit).
+    pub fn receipt_owed(
+        &self,
+        unit: &Unit,
+        period: Option<crate::domain::Period>,
+        day: chrono::NaiveDate,
+    ) -> bool {
+        let d = &self.delivery;
+        d.receipts
+            && !unit.email.trim().is_empty()
+            && period.is_none_or(|p| {
+                day <= self.deadline(unit, p) + chrono::Days::new(u64::from(d.receipt_days))
+            })
+    }
+
     /// Days after the window's end that a league has to submit.
     pub fn deadline_days(&self, league: &LeagueCode) -> u32 {
         self.period

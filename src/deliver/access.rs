@@ -3,7 +3,8 @@
 //! keeps its hash), so the letter is sent once, now, outside the ledger: a
 //! failure is told to the office at once, which still has the code.
 
-use super::{plain_message, send_now, stable_id, write_outbox};
+use super::outbox::write_outbox;
+use super::{plain_message, send_now, stable_id};
 use crate::domain::Unit;
 use crate::settings::Settings;
 use anyhow::{Result, anyhow};

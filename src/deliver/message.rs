@@ -18,7 +18,7 @@ pub fn stable_id(what: &str, recipient: &str, from: &str) -> String {
         .next()
         .unwrap_or("tthc.local")
         .trim_end_matches('>');
-    let h = crate::store::sha256_hex(format!("{what}|{recipient}").as_bytes());
+    let h = crate::domain::sha256_hex(format!("{what}|{recipient}").as_bytes());
     format!("<tthc-{what}-{}@{domain}>", &h[..16])
 }
 

@@ -6,48 +6,25 @@
 use super::{
     Batch, ClaimMode, Letter, Outcome, Status, deliver, in_round, plain_message, stable_id,
 };
-use crate::domain::{Finding, Period, Unit};
-use crate::pipeline::Engine;
+use crate::config::Config;
+use crate::domain::{Finding, LedgerKey, Period};
+use crate::store::Store;
 use anyhow::{Context, Result};
-use chrono::NaiveDate;
 
 /// The most findings listed in one receipt; the rest are counted.
 const MAX_LISTED: usize = 200;
 
-/// The ledger key of a submission's receipt.
-pub fn receipt_key(submission: i64) -> String {
-    format!("nhan-{submission}")
-}
-
-/// The submission a ledger key names, if it is a receipt's.
-pub fn receipt_submission(key: &str) -> Option<i64> {
-    key.strip_prefix("nhan-")?.parse().ok()
-}
-
-/// Whether a workbook of `unit` for `period`, read on `day`, is owed a
-/// receipt: receipts are on, the unit has an address, and the day is at
-/// most `receipt_days` after the quarter's deadline (a workbook of years
-/// ago read into a new data dir is history, not news to its unit).
-pub fn receipt_owed(engine: &Engine, unit: &Unit, period: Option<Period>, day: NaiveDate) -> bool {
-    let d = &engine.settings.delivery;
-    d.receipts
-        && !unit.email.trim().is_empty()
-        && period.is_none_or(|p| {
-            day <= engine.deadline(unit, p) + chrono::Days::new(u64::from(d.receipt_days))
-        })
-}
-
 /// Sends the receipts of these submissions (those whose unit is known and
 /// has an address); each goes once.
-pub fn send_receipts(engine: &Engine, submissions: &[i64]) -> Result<Vec<Outcome>> {
-    in_round(engine, || send_each(engine, submissions))
+pub fn send_receipts(cfg: &Config, store: &Store, submissions: &[i64]) -> Result<Vec<Outcome>> {
+    in_round(cfg, store, || send_each(cfg, store, submissions))
 }
 
-fn send_each(engine: &Engine, submissions: &[i64]) -> Result<Vec<Outcome>> {
-    let s = &engine.settings;
+fn send_each(cfg: &Config, store: &Store, submissions: &[i64]) -> Result<Vec<Outcome>> {
+    let s = &cfg.settings;
     let mut outcomes = Vec::new();
     for &id in submissions {
-        let Some(sub) = engine.store.submission(id)? else {
+        let Some(sub) = store.submission(id)? else {
             continue;
         };
         let Some(unit) = sub.unit.as_deref().and_then(|c| s.unit(c)) else {
@@ -82,7 +59,7 @@ fn send_each(engine: &Engine, submissions: &[i64]) -> Result<Vec<Outcome>> {
             ));
         }
         if let Some(p) = period {
-            let deadline = engine.deadline(unit, p);
+            let deadline = cfg.settings.deadline(unit, p);
             let late = when.date_naive() > deadline;
             body.push_str(&format!(
                 "Hạn nộp: ngày {}{}.\n",
@@ -115,7 +92,7 @@ fn send_each(engine: &Engine, submissions: &[i64]) -> Result<Vec<Outcome>> {
             "\nThư này được gửi tự động; không trả lời thư này.\n\n{}\n",
             s.organisation.name
         ));
-        let key = receipt_key(id);
+        let (key, _) = LedgerKey::Receipt { submission: id }.parts();
         let message_id = stable_id(
             &format!("{key}-{}", &sub.sha256[..12.min(sub.sha256.len())]),
             &unit.email,
@@ -134,16 +111,16 @@ fn send_each(engine: &Engine, submissions: &[i64]) -> Result<Vec<Outcome>> {
             &message_id,
         )
         .with_context(|| format!("soạn biên nhận cho {}", unit.code))?;
-        let batch = Batch {
-            key: &key,
-            version: 0,
-            // Receipts have their own folder in the outbox.
-            file_stem: format!("bien-nhan/{id}"),
-            label: format!("biên nhận tệp {} của {}", sub.file_name, unit.code),
-            patient: false,
-        };
+        // Receipts have their own folder in the outbox.
+        let batch = Batch::new(
+            LedgerKey::Receipt { submission: id },
+            format!("bien-nhan/{id}"),
+            format!("biên nhận tệp {} của {}", sub.file_name, unit.code),
+            false,
+        );
         let sent = deliver(
-            engine,
+            cfg,
+            store,
             &batch,
             vec![Letter {
                 recipient: unit.email.clone(),

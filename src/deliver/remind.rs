@@ -4,21 +4,22 @@
 //! unit is reminded once per quarter.
 
 use super::{Batch, ClaimMode, Letter, Outcome, deliver, in_round, stable_id};
-use crate::domain::Period;
-use crate::pipeline::Engine;
+use crate::config::Config;
+use crate::domain::{LedgerKey, Period};
 use crate::report::template::unit_template;
+use crate::store::Store;
 use anyhow::{Context, Result, anyhow};
 use chrono::NaiveDate;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 
 /// Sends the reminders due on `today` (in the organisation's time zone).
-pub fn remind(engine: &Engine, today: NaiveDate) -> Result<Vec<Outcome>> {
-    let here = Period::quarter_of(today, engine.settings.period.window);
-    in_round(engine, || {
+pub fn remind(cfg: &Config, store: &Store, today: NaiveDate) -> Result<Vec<Outcome>> {
+    let here = Period::quarter_of(today, cfg.settings.period.window);
+    in_round(cfg, store, || {
         let mut outcomes = Vec::new();
         for period in [here.previous(), here] {
-            outcomes.extend(remind_period(engine, period, today, true)?);
+            outcomes.extend(remind_period(cfg, store, period, today, true)?);
         }
         Ok(outcomes)
     })
@@ -29,18 +30,19 @@ pub fn remind(engine: &Engine, today: NaiveDate) -> Result<Vec<Outcome>> {
 /// office's "remind now"). A unit already reminded for the period is not
 /// written to again.
 pub fn remind_period(
-    engine: &Engine,
+    cfg: &Config,
+    store: &Store,
     period: Period,
     today: NaiveDate,
     only_due: bool,
 ) -> Result<Vec<Outcome>> {
-    let s = &engine.settings;
+    let s = &cfg.settings;
     let mode = s.period.window;
     let (from, to) = period.window(mode);
-    let stored = engine.store.submissions_for(&period.to_string())?;
+    let stored = store.submissions_for(&period.to_string())?;
     let mut letters = Vec::new();
     for unit in s.units.iter().filter(|u| u.active_during(from, to)) {
-        let deadline = engine.deadline(unit, period);
+        let deadline = cfg.settings.deadline(unit, period);
         let days_left = (deadline - today).num_days();
         if only_due && !(0..=i64::from(s.delivery.remind_days_before)).contains(&days_left) {
             continue;
@@ -57,7 +59,7 @@ pub fn remind_period(
             continue;
         }
         let (name, template) =
-            unit_template(s, &engine.rules, unit, period).map_err(|e| anyhow!(e))?;
+            unit_template(s, &cfg.rules, unit, period).map_err(|e| anyhow!(e))?;
         let body = format!(
             "Kính gửi: {}.\n\nĐến nay {} chưa nhận được báo cáo tình hình, kết quả giải quyết thủ tục hành chính {} (số liệu từ ngày {} đến ngày {}) của đơn vị.\n\nHạn nộp: ngày {} ({time_left}). Đề nghị đơn vị điền mẫu báo cáo đính kèm ({name}) và gửi qua cổng thông tin trước hạn.\n\n{}\n",
             unit.name,
@@ -102,13 +104,13 @@ pub fn remind_period(
     if letters.is_empty() {
         return Ok(Vec::new());
     }
-    let key = period.to_string();
-    let batch = Batch {
-        key: &key,
-        version: 0,
-        file_stem: format!("nhac-nho-{key}"),
-        label: format!("thư nhắc nộp báo cáo {}", period.label_vi()),
-        patient: true,
-    };
-    in_round(engine, || deliver(engine, &batch, letters, ClaimMode::Auto))
+    let batch = Batch::new(
+        LedgerKey::Reminder { period },
+        format!("nhac-nho-{period}"),
+        format!("thư nhắc nộp báo cáo {}", period.label_vi()),
+        true,
+    );
+    in_round(cfg, store, || {
+        deliver(cfg, store, &batch, letters, ClaimMode::Auto)
+    })
 }

@@ -1,10 +1,12 @@
 //! The vocabulary of the domain: periods and their windows, the fields of
 //! Form 06 and of the indicator sheet, cell references, units and leagues,
-//! and the one text normalisation used wherever Vietnamese words are compared.
+//! the letters the ledger keeps, and the one text normalisation used
+//! wherever Vietnamese words are compared.
 
 mod cell;
 mod fields;
 mod finding;
+mod letter;
 mod period;
 mod submission;
 mod text;
@@ -15,7 +17,8 @@ pub use fields::{
     FORM06_FIELDS, Field, INDICATOR_FIELDS, IndicatorSpec, all_field_codes, is_known_field,
 };
 pub use finding::{Finding, Severity};
+pub use letter::{Channel, DeliveryState, LedgerKey};
 pub use period::{Period, PeriodError, WindowMode};
 pub use submission::{Form06Row, Form06Values, Submission, TaskReport, TaskStatus, combine_year};
-pub use text::{ascii_fold, capitalise, decapitalise, fold};
+pub use text::{ascii_fold, capitalise, decapitalise, fold, sha256_hex};
 pub use unit::{LeagueCode, Registry, Unit, UnitCode, name_core};

@@ -90,6 +90,13 @@ fn modern_tone_placement(s: &str) -> String {
     out
 }
 
+/// The SHA-256 of some bytes, in lowercase hex: how the archive names a
+/// file and how a report's inputs are fingerprinted.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -67,3 +67,29 @@ pub fn to_string(r: &Results) -> Result<String, ReportError> {
     s.push('\n');
     Ok(s)
 }
+
+/// A published results file as read back (the portal shows a unit its
+/// score from the version the province has): the part readers use.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Published {
+    pub period: String,
+    pub version: i64,
+    pub units: Vec<PublishedUnit>,
+}
+
+/// One unit of a published results file.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct PublishedUnit {
+    pub code: crate::domain::UnitCode,
+    pub name: String,
+    pub league: String,
+    pub total: Option<f64>,
+    pub rank: Option<u32>,
+    pub band: Option<String>,
+}
+
+impl Published {
+    pub fn parse(json: &str) -> Result<Published, ReportError> {
+        Ok(serde_json::from_str(json)?)
+    }
+}

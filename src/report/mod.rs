@@ -72,7 +72,7 @@ impl Results {
             text.push_str(d);
         }
         text.push_str(&serde_json::to_string(&self.organisation)?);
-        Ok(crate::store::sha256_hex(text.as_bytes()))
+        Ok(crate::domain::sha256_hex(text.as_bytes()))
     }
 
     /// "quý trước" or "năm trước": what `previous` refers to.

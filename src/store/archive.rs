@@ -1,11 +1,9 @@
+//! The archive: every file read, kept under its SHA-256, written to a
+//! temporary name, synced and renamed; never overwritten or deleted.
+
 use super::StoreError;
-use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
 
 fn path_of(root: &Path, sha: &str) -> PathBuf {
     root.join(&sha[..2]).join(sha)
@@ -139,6 +137,7 @@ pub fn sweep(root: &Path) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::sha256_hex;
 
     #[test]
     fn the_same_content_twice_in_one_batch_is_written_once_and_both_get_its_path() {

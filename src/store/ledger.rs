@@ -6,6 +6,7 @@
 //! server accepted a message — when the database cannot take it at once.
 
 use super::{Store, StoreError};
+use crate::domain::{Channel, DeliveryState};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use std::io::Write;
@@ -19,9 +20,8 @@ pub struct DeliveryRecord<'a> {
     pub period: &'a str,
     pub version: i64,
     pub recipient: &'a str,
-    /// "outbox" or "smtp".
-    pub channel: &'a str,
-    pub status: &'a str,
+    pub channel: Channel,
+    pub status: DeliveryState,
     /// The file written, or the server's reply, or why it failed.
     pub detail: String,
     pub message_id: &'a str,
@@ -46,7 +46,7 @@ pub struct ClaimRequest<'a> {
     pub period: &'a str,
     pub version: i64,
     pub recipient: &'a str,
-    pub channel: &'a str,
+    pub channel: Channel,
     pub message_id: &'a str,
     /// How long the claim holds without news from its holder.
     pub lease_seconds: u64,
@@ -92,8 +92,8 @@ pub struct DeliveryRow {
     pub period: String,
     pub version: i64,
     pub recipient: String,
-    pub channel: String,
-    pub status: String,
+    pub channel: Channel,
+    pub status: DeliveryState,
     pub attempts: i64,
     pub detail: String,
     pub message_id: String,
@@ -228,7 +228,7 @@ impl Store {
                 c.period,
                 c.version,
                 c.recipient,
-                c.channel,
+                c.channel.as_str(),
                 c.message_id,
                 now_s,
                 lease,
@@ -252,7 +252,7 @@ impl Store {
             "UPDATE deliveries SET status = ?4, detail = ?5, attempts = attempts + 1, next_attempt_at = ?6,
                lease_until = NULL, updated_at = ?7, channel = ?8
              WHERE period = ?1 AND version = ?2 AND recipient = ?3",
-            params![d.period, d.version, d.recipient, d.status, d.detail, next_attempt_at, Utc::now().to_rfc3339(), d.channel],
+            params![d.period, d.version, d.recipient, d.status.as_str(), d.detail, next_attempt_at, Utc::now().to_rfc3339(), d.channel.as_str()],
         )?;
         Ok(())
     }
@@ -273,13 +273,13 @@ impl Store {
             match self.finish_delivery(d, next_attempt_at) {
                 Ok(()) => return Ok(()),
                 Err(e) => {
-                    tracing::warn!(error = %e, tries = n + 1, status = d.status, recipient = d.recipient, "could not record a delivery in the ledger; trying again");
+                    tracing::warn!(error = %e, tries = n + 1, status = d.status.as_str(), recipient = d.recipient, "could not record a delivery in the ledger; trying again");
                     last = Some(e);
                     std::thread::sleep(std::time::Duration::from_millis(50 << n));
                 }
             }
         }
-        tracing::error!(error = %last.map(|e| e.to_string()).unwrap_or_default(), status = d.status, recipient = d.recipient, "the ledger refused a delivery's outcome; kept in its journal file until it takes it");
+        tracing::error!(error = %last.map(|e| e.to_string()).unwrap_or_default(), status = d.status.as_str(), recipient = d.recipient, "the ledger refused a delivery's outcome; kept in its journal file until it takes it");
         self.journal_delivery(d)
     }
 
@@ -296,8 +296,8 @@ impl Store {
             period: d.period.into(),
             version: d.version,
             recipient: d.recipient.into(),
-            channel: d.channel.into(),
-            status: d.status.into(),
+            channel: d.channel.as_str().into(),
+            status: d.status.as_str().into(),
             detail: d.detail.clone(),
             message_id: d.message_id.into(),
         };
@@ -342,8 +342,8 @@ impl Store {
                     period: &e.period,
                     version: e.version,
                     recipient: &e.recipient,
-                    channel: &e.channel,
-                    status: &e.status,
+                    channel: e.channel.parse().unwrap_or(Channel::Smtp),
+                    status: e.status.parse().unwrap_or(DeliveryState::Sent),
                     detail: e.detail.clone(),
                     message_id: &e.message_id,
                 },
@@ -450,8 +450,8 @@ impl Store {
                 period: r.get(0)?,
                 version: r.get(1)?,
                 recipient: r.get(2)?,
-                channel: r.get(3)?,
-                status: r.get(4)?,
+                channel: parse_column(r, 3)?,
+                status: parse_column(r, 4)?,
                 attempts: r.get(5)?,
                 detail: r.get(6)?,
                 message_id: r.get(7)?,
@@ -616,6 +616,17 @@ impl Store {
     }
 }
 
+/// A text column read as one of the ledger's types.
+fn parse_column<T: std::str::FromStr<Err = String>>(
+    r: &rusqlite::Row,
+    i: usize,
+) -> rusqlite::Result<T> {
+    let text: String = r.get(i)?;
+    text.parse().map_err(|e: String| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -625,7 +636,7 @@ mod tests {
             period: key,
             version: 1,
             recipient: "a@b.vn",
-            channel: "smtp",
+            channel: Channel::Smtp,
             message_id: "<x@b.vn>",
             lease_seconds: 20,
             mode,
@@ -637,8 +648,8 @@ mod tests {
             period: key,
             version: 1,
             recipient: "a@b.vn",
-            channel: "smtp",
-            status: "sent",
+            channel: Channel::Smtp,
+            status: DeliveryState::Sent,
             detail: "250 OK".into(),
             message_id: "<x@b.vn>",
         }
@@ -686,7 +697,7 @@ mod tests {
             .unwrap()
             .unwrap();
         let mut failed = sent("k");
-        failed.status = "failed";
+        failed.status = DeliveryState::Failed;
         failed.detail = "550 không có hộp thư".into();
         store.finish_delivery(&failed, None).unwrap();
         assert_eq!(

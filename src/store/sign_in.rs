@@ -208,18 +208,19 @@ impl Store {
         now: DateTime<Utc>,
         p: &SignInPolicy,
     ) -> Result<u32, StoreError> {
-        let tx = self.conn.unchecked_transaction()?;
-        if a.failures >= p.account_limit {
-            tx.execute(
-                "UPDATE sign_in_counters SET locked_until = ?2 WHERE key = ?1",
-                params![a.account, (now + p.lock).to_rfc3339()],
-            )?;
-        }
-        if !a.address_counted {
-            let before = self.counter(&a.address)?.map_or(0, |c| c.failures);
-            self.count_address_failure(&a.address, before, now, p)?;
-        }
-        tx.commit()?;
+        self.immediate(|| {
+            if a.failures >= p.account_limit {
+                self.conn.execute(
+                    "UPDATE sign_in_counters SET locked_until = ?2 WHERE key = ?1",
+                    params![a.account, (now + p.lock).to_rfc3339()],
+                )?;
+            }
+            if !a.address_counted {
+                let before = self.counter(&a.address)?.map_or(0, |c| c.failures);
+                self.count_address_failure(&a.address, before, now, p)?;
+            }
+            Ok::<_, StoreError>(())
+        })?;
         Ok(p.account_limit.saturating_sub(a.failures))
     }
 

@@ -114,15 +114,15 @@ impl FromRequestParts<Arc<Portal>> for Who {
             return Ok(Who::Anonymous);
         };
         portal
-            .with_engine(move |engine| {
-                let Some(session) = engine.store.session(&id, Utc::now())? else {
+            .with_store(move |cfg, store| {
+                let Some(session) = store.session(&id, Utc::now())? else {
                     return Ok(Who::Anonymous);
                 };
-                let Some(account) = engine.store.account(&session.login)? else {
+                let Some(account) = store.account(&session.login)? else {
                     return Ok(Who::Anonymous);
                 };
                 Ok(match (account.kind.as_str(), account.unit) {
-                    ("unit", Some(unit)) => match engine.settings.unit(&unit) {
+                    ("unit", Some(unit)) => match cfg.settings.unit(&unit) {
                         Some(u) => Who::Unit {
                             name: u.name.clone(),
                             unit,
@@ -162,7 +162,7 @@ impl FromRequestParts<Arc<Portal>> for ClientAddr {
             .map(|c| c.0.ip());
         Ok(ClientAddr(match peer {
             Some(ip) => {
-                client_ip(ip, &parts.headers, &portal.settings.web.trusted_proxies).to_string()
+                client_ip(ip, &parts.headers, &portal.settings().web.trusted_proxies).to_string()
             }
             None => "?".into(),
         }))
@@ -239,7 +239,7 @@ fn sign_in_form(
     flash: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, Failure> {
-    let token = crate::portal::new_token()?;
+    let token = crate::web::new_token()?;
     // Before there is a session, the form's token is paired with a
     // short-lived cookie (the page's own value wins over the session's).
     let page = portal.render(
@@ -252,7 +252,7 @@ fn sign_in_form(
         &token,
         "/dang-nhap",
         3600,
-        portal.settings.web.secure_cookies(),
+        portal.settings().web.secure_cookies(),
     );
     Ok((status, [(header::SET_COOKIE, cookie)], page).into_response())
 }
@@ -295,16 +295,16 @@ pub async fn sign_in(
     // The attempt is counted before its code is checked, in one write: of
     // many sent at once, only as many as allowed are checked at all.
     let begun = portal
-        .with_engine(move |engine| {
-            let begun = engine.store.begin_sign_in(&login, &a, now, &policy)?;
+        .with_store(move |cfg, store| {
+            let begun = store.begin_sign_in(&login, &a, now, &policy)?;
             let account = match &begun {
-                Ok(_) => crate::portal::find_account(engine, &login)?,
+                Ok(_) => crate::web::find_account(&cfg.settings, store, &login)?,
                 Err(refused) => {
                     let action = match refused {
                         crate::store::Refused::Locked { .. } => "dang_nhap_bi_khoa",
                         crate::store::Refused::Slowed { .. } => "dang_nhap_bi_cham",
                     };
-                    engine.store.audit(&login, action, "", &a)?;
+                    store.audit(&login, action, "", &a)?;
                     None
                 }
             };
@@ -318,29 +318,29 @@ pub async fn sign_in(
     // The slow hash check runs outside the store's lock.
     let code = form.code.clone();
     let account = super::blocking(move || {
-        Ok(crate::portal::code_opens(account.as_ref(), &code)
+        Ok(crate::web::code_opens(account.as_ref(), &code)
             .then_some(account)
             .flatten())
     })
     .await?;
     let (login, a) = (form.login.clone(), addr.clone());
-    let hours = portal.settings.web.session_hours;
+    let hours = portal.settings().web.session_hours;
     let outcome = portal
-        .with_engine(move |engine| {
+        .with_store(move |_, store| {
             let Some(account) = account else {
-                let left = engine.store.sign_in_failed(&attempt, now, &policy)?;
-                engine.store.audit(&login, "dang_nhap_sai", "", &a)?;
+                let left = store.sign_in_failed(&attempt, now, &policy)?;
+                store.audit(&login, "dang_nhap_sai", "", &a)?;
                 return Ok(Err(left));
             };
-            engine.store.sign_in_succeeded(&attempt)?;
+            store.sign_in_succeeded(&attempt)?;
             let session = Session {
-                id: crate::portal::new_token()?,
+                id: crate::web::new_token()?,
                 login: account.login.clone(),
-                csrf: crate::portal::new_token()?,
+                csrf: crate::web::new_token()?,
                 expires_at: (Utc::now() + chrono::Duration::hours(i64::from(hours))).to_rfc3339(),
             };
-            engine.store.create_session(&session)?;
-            engine.store.audit(&account.login, "dang_nhap", "", &a)?;
+            store.create_session(&session)?;
+            store.audit(&account.login, "dang_nhap", "", &a)?;
             Ok(Ok((session, account.kind)))
         })
         .await?;
@@ -359,8 +359,8 @@ pub async fn sign_in(
             return sign_in_form(&portal, &form.login, Some(&flash), StatusCode::UNAUTHORIZED);
         }
     };
-    let secure = portal.settings.web.secure_cookies();
-    let to = if kind == "office" {
+    let secure = portal.settings().web.secure_cookies();
+    let to = if kind == crate::store::AccountKind::Office {
         "/van-phong"
     } else {
         "/don-vi"
@@ -405,9 +405,9 @@ pub async fn sign_out(
         Who::Anonymous => return Err(Failure::SignIn),
     };
     portal
-        .with_engine(move |e| {
-            e.store.end_session(&id)?;
-            Ok(e.store.audit(&label, "dang_xuat", "", &addr)?)
+        .with_store(move |_, store| {
+            store.end_session(&id)?;
+            Ok(store.audit(&label, "dang_xuat", "", &addr)?)
         })
         .await?;
     let mut r = Redirect::to("/dang-nhap").into_response();
@@ -418,7 +418,7 @@ pub async fn sign_out(
             "",
             "/",
             0,
-            portal.settings.web.secure_cookies(),
+            portal.settings().web.secure_cookies(),
         )
         .parse()
         .map_err(|_| anyhow::anyhow!("cookie"))?,

@@ -7,11 +7,14 @@
 
 mod auth;
 mod office;
+mod secrets;
 mod unit;
+mod uploads;
 
+use crate::config::Config;
 use crate::domain::Period;
-use crate::pipeline::Engine;
 use crate::settings::Settings;
+use crate::store::{Pool, Store};
 use anyhow::{Result, anyhow};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -20,72 +23,105 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use minijinja::Environment;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 pub use auth::{ClientAddr, Who, client_ip};
+pub use secrets::{
+    code_opens, find_account, hash_secret, issue_office_password, issue_unit_code, new_access_code,
+    new_token,
+};
+pub use uploads::{
+    Prepared, belongs_to, display_name, findings_of, looks_like_spreadsheet, over_quota,
+    prepare_upload, record_upload,
+};
 
-/// What every request shares.
+/// What every request shares: the configuration, read-only, and the
+/// store's pool, from which each request takes a connection of its own.
+/// No request waits for another's work.
 pub struct Portal {
-    pub settings: Arc<Settings>,
-    /// The engine, for store reads and writes; checking an upload runs
-    /// outside it.
-    engine: Mutex<Engine>,
+    config: Arc<Config>,
+    pool: Pool,
     pages: Environment<'static>,
 }
 
+/// The quarter units upload for on `today`: `[web] period` when set, else
+/// the last quarter whose data window has ended.
+pub fn open_period(s: &Settings, today: NaiveDate) -> Period {
+    s.web
+        .period
+        .unwrap_or_else(|| Period::quarter_of(today, s.period.window).previous())
+}
+
 impl Portal {
-    pub fn new(settings: Settings) -> Result<Arc<Portal>> {
-        let engine = Engine::open(settings.clone())?;
+    pub fn new(config: Arc<Config>, pool: Pool) -> Result<Arc<Portal>> {
         Ok(Arc::new(Portal {
-            settings: Arc::new(settings),
-            engine: Mutex::new(engine),
+            config,
+            pool,
             pages: pages()?,
         }))
     }
 
-    /// Runs `f` with the engine on a blocking thread.
-    async fn with_engine<T: Send + 'static>(
+    pub fn settings(&self) -> &Settings {
+        &self.config.settings
+    }
+
+    /// Runs `f` on a blocking thread with the configuration and a store
+    /// connection of its own.
+    async fn with_store<T: Send + 'static>(
         self: &Arc<Self>,
-        f: impl FnOnce(&Engine) -> Result<T> + Send + 'static,
+        f: impl FnOnce(&Config, &Store) -> Result<T> + Send + 'static,
     ) -> Result<T, Failure> {
         let me = self.clone();
         blocking(move || {
-            let engine = me
-                .engine
-                .lock()
-                .map_err(|_| anyhow!("kho dữ liệu đang hỏng khóa"))?;
-            f(&engine)
+            let store = me.pool.get()?;
+            f(&me.config, &store)
         })
         .await
     }
 
+    /// Starts `f` on a thread of its own with the configuration and a store
+    /// connection, and returns at once (a report run from the portal).
+    fn spawn(self: &Arc<Self>, f: impl FnOnce(&Config, &Store) -> Result<()> + Send + 'static) {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let done = me
+                .pool
+                .get()
+                .map_err(anyhow::Error::from)
+                .and_then(|store| f(&me.config, &store));
+            if let Err(e) = done {
+                tracing::error!(error = %format!("{e:#}"), "portal task failed");
+            }
+        });
+    }
+
     /// A registered unit by its code, or "not found".
     fn unit(&self, code: &str) -> Result<crate::domain::Unit, Failure> {
-        self.settings.unit(code).cloned().ok_or(Failure::NotFound)
+        self.settings().unit(code).cloned().ok_or(Failure::NotFound)
     }
 
     /// Today in the organisation's time zone.
     fn today(&self) -> NaiveDate {
         Utc::now()
-            .with_timezone(&self.settings.time_zone())
+            .with_timezone(&self.settings().time_zone())
             .date_naive()
     }
 
     /// The quarter the portal collects today.
     fn open_period(&self) -> Period {
-        crate::portal::open_period(&self.settings, self.today())
+        open_period(self.settings(), self.today())
     }
 
     /// A moment as pages show it: day and minute, in local time.
     fn minute(&self, t: &DateTime<FixedOffset>) -> String {
-        t.with_timezone(&self.settings.time_zone())
+        t.with_timezone(&self.settings().time_zone())
             .format("%d/%m/%Y %H:%M")
             .to_string()
     }
 
     fn render(&self, name: &str, who: &Who, ctx: minijinja::Value) -> Result<Response, Failure> {
         let base = minijinja::context! {
-            org_name => self.settings.organisation.name,
+            org_name => self.settings().organisation.name,
             who => who.view(),
             csrf => who.csrf(),
         };
@@ -178,7 +214,7 @@ static ERROR_PAGE: std::sync::LazyLock<Environment<'static>> = std::sync::LazyLo
 
 /// Every route of the portal.
 pub fn router(portal: Arc<Portal>) -> Router {
-    let upload_limit = portal.settings.web.max_upload + 64 * 1024;
+    let upload_limit = portal.settings().web.max_upload + 64 * 1024;
     Router::new()
         .route("/", get(auth::home))
         .route("/kieu.css", get(style))

@@ -5,8 +5,10 @@
 use super::auth::{ClientAddr, Token};
 use super::{Failure, Portal, Who, XLSX, download};
 use crate::domain::Period;
-use crate::portal::status_word;
 use crate::rank::Status;
+use crate::schedule::Job;
+use crate::store::JobOutcome;
+use crate::words::{self, unit_status as status_word};
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
@@ -45,14 +47,12 @@ pub async fn board(
     let league = q.khoi.clone();
     let me = portal.clone();
     let ctx = portal
-        .with_engine(move |engine| {
+        .with_store(move |cfg, store| {
             // With the previous quarter asked for, a quarter with no
             // submission yet still lists every unit.
-            let results = engine
-                .results(period, true)?
+            let results = crate::pipeline::results(cfg, store, period, true)?
                 .ok_or_else(|| anyhow::anyhow!("không tính được {period}"))?;
-            let issued: std::collections::HashSet<String> = engine
-                .store
+            let issued: std::collections::HashSet<String> = store
                 .unit_codes_issued()?
                 .into_iter()
                 .map(|(u, _)| u)
@@ -99,12 +99,11 @@ pub async fn board(
                 })
                 .collect();
             let now = chrono::Utc::now();
-            let locked: Vec<minijinja::Value> = engine
-                .store
+            let locked: Vec<minijinja::Value> = store
                 .locked_sign_ins(now)?
                 .into_iter()
                 .map(|(login, until)| {
-                    let name = engine
+                    let name = cfg
                         .settings
                         .unit(&login)
                         .map(|u| u.name.clone())
@@ -140,12 +139,10 @@ pub async fn remind(
     let day = portal.today();
     let period = portal.open_period();
     let sent = portal
-        .with_engine(move |engine| {
-            let outcomes = crate::deliver::remind_period(engine, period, day, false)?;
+        .with_store(move |cfg, store| {
+            let outcomes = crate::deliver::remind_period(cfg, store, period, day, false)?;
             let sent = outcomes.iter().filter(|o| o.status.delivered()).count();
-            engine
-                .store
-                .audit(&label, "gui_nhac", &format!("{period}: {sent} thư"), &addr)?;
+            store.audit(&label, "gui_nhac", &format!("{period}: {sent} thư"), &addr)?;
             Ok(sent)
         })
         .await?;
@@ -164,9 +161,9 @@ pub async fn unlock(
     let label = who.label();
     who.check_csrf(&form._csrf)?;
     portal
-        .with_engine(move |engine| {
-            if engine.store.unlock_sign_in(&login)? {
-                engine.store.audit(&label, "mo_khoa", &login, &addr)?;
+        .with_store(move |_, store| {
+            if store.unlock_sign_in(&login)? {
+                store.audit(&label, "mo_khoa", &login, &addr)?;
             }
             Ok(())
         })
@@ -184,7 +181,7 @@ pub async fn confirm_code(
     let found = portal.unit(&unit)?;
     let login = found.code.0.clone();
     let has_code = portal
-        .with_engine(move |engine| Ok(engine.store.account(&login)?.is_some()))
+        .with_store(move |_, store| Ok(store.account(&login)?.is_some()))
         .await?;
     portal.render(
         "cap-ma.html",
@@ -221,15 +218,15 @@ pub async fn issue_code(
     let u = found.clone();
     let (l, a) = (label.clone(), addr.clone());
     let code = portal
-        .with_engine(move |engine| {
-            let code = crate::portal::issue_unit_code(engine, &u)?;
-            engine.store.audit(&l, "cap_ma", &u.code.0, &a)?;
+        .with_store(move |_, store| {
+            let code = crate::web::issue_unit_code(store, &u)?;
+            store.audit(&l, "cap_ma", &u.code.0, &a)?;
             Ok(code)
         })
         .await?;
     let (mut mailed, mut mail_failed) = (None, None);
     if form.gui_thu == "1" {
-        let (s, u, c) = (portal.settings.clone(), found.clone(), code.clone());
+        let (s, u, c) = (portal.settings().clone(), found.clone(), code.clone());
         let sent =
             super::blocking(move || Ok(crate::deliver::send_access_code(&s, &u, &c))).await?;
         let (detail, action) = match &sent {
@@ -238,10 +235,8 @@ pub async fn issue_code(
         };
         let unit_code = found.code.0.clone();
         portal
-            .with_engine(move |engine| {
-                Ok(engine
-                    .store
-                    .audit(&label, action, &format!("{unit_code}: {detail}"), &addr)?)
+            .with_store(move |_, store| {
+                Ok(store.audit(&label, action, &format!("{unit_code}: {detail}"), &addr)?)
             })
             .await?;
         match sent {
@@ -278,9 +273,8 @@ pub async fn ranking(State(portal): State<Arc<Portal>>, who: Who) -> Result<Resp
     who.office()?;
     let period = portal.open_period();
     let ctx = portal
-        .with_engine(move |engine| {
-            let results = engine
-                .results(period, true)?
+        .with_store(move |cfg, store| {
+            let results = crate::pipeline::results(cfg, store, period, true)?
                 .ok_or_else(|| anyhow::anyhow!("không tính được {period}"))?;
             let leagues: Vec<minijinja::Value> = results
                 .leagues
@@ -345,9 +339,25 @@ pub async fn reports(
 ) -> Result<Response, Failure> {
     who.office()?;
     let period = portal.open_period();
-    let versions = portal
-        .with_engine(move |engine| Ok(engine.store.versions(&period.to_string())?))
+    let (versions, runs) = portal
+        .with_store(move |_, store| Ok((store.versions(&period.to_string())?, store.job_runs(50)?)))
         .await?;
+    // The office's own runs from the portal: the latest, running or done.
+    let last = runs
+        .into_iter()
+        .find(|r| r.job == Job::Report.name() && r.trigger.starts_with("portal:"));
+    let running = last
+        .as_ref()
+        .filter(|r| r.outcome.is_none())
+        .map(|r| local_time(&portal, &r.started_at));
+    let last_run = last.as_ref().filter(|r| r.outcome.is_some()).map(|r| {
+        minijinja::context! {
+            started => local_time(&portal, &r.started_at),
+            who => r.trigger.trim_start_matches("portal:"),
+            outcome => words::job_outcome(r.outcome),
+            summary => r.summary,
+        }
+    });
     let versions: Vec<VersionRow> = versions
         .into_iter()
         .map(|v| VersionRow {
@@ -365,23 +375,28 @@ pub async fn reports(
             .collect(),
         })
         .collect();
-    let flash = (q.tb == "bao-cao").then(|| {
-        if q.n > 0 {
-            format!("Đã lập báo cáo phiên bản {}.", q.n)
-        } else {
-            format!("Số liệu không đổi: giữ phiên bản {}.", -q.n)
-        }
-    });
+    let (flash, flash_kind) = match (&running, &last) {
+        (Some(_), _) => (None, "ok"),
+        (None, Some(r)) if q.tb == "dang-lap" => match r.outcome {
+            Some(JobOutcome::Ok) => (Some(format!("Đã lập báo cáo: {}.", r.summary)), "ok"),
+            _ => (Some(format!("Chưa lập được báo cáo: {}", r.summary)), "bad"),
+        },
+        _ => (None, "ok"),
+    };
     portal.render(
         "bao-cao.html",
         &who,
         minijinja::context! {
             period => period.to_string(), period_label => period.label_vi(), versions,
-            flash, flash_kind => "ok",
+            flash, flash_kind, running, last_run,
+            refresh => running.as_ref().map(|_| 2),
         },
     )
 }
 
+/// "Lập báo cáo": starts the report run of the open quarter as a job and
+/// returns at once; the reports page shows it running, then its result.
+/// A second click while a run of the quarter is under way starts nothing.
 pub async fn run_report(
     State(portal): State<Arc<Portal>>,
     who: Who,
@@ -392,24 +407,24 @@ pub async fn run_report(
     let label = who.label();
     who.check_csrf(&form._csrf)?;
     let period = portal.open_period();
-    let (version, new) = portal
-        .with_engine(move |engine| {
-            let (_, outcome) = engine.run(period)?;
-            engine.store.audit(
+    let trigger = format!("portal:{label}");
+    let started = portal
+        .with_store(move |_, store| crate::schedule::start_report_of(store, &trigger))
+        .await?;
+    if let Some(id) = started {
+        portal.spawn(move |cfg, store| {
+            let summary = crate::schedule::finish_report_of(cfg, store, id, period)
+                .unwrap_or_else(|e| format!("lỗi: {e:#}"));
+            store.audit(
                 &label,
                 "lap_bao_cao",
-                &format!(
-                    "{period} phiên bản {}{}",
-                    outcome.version,
-                    if outcome.new_version { " (mới)" } else { "" }
-                ),
+                &format!("{period}: {summary}"),
                 &addr,
             )?;
-            Ok((outcome.version, outcome.new_version))
-        })
-        .await?;
-    let n = if new { version } else { -version };
-    Ok(Redirect::to(&format!("/van-phong/bao-cao?tb=bao-cao&n={n}")).into_response())
+            Ok(())
+        });
+    }
+    Ok(Redirect::to("/van-phong/bao-cao?tb=dang-lap").into_response())
 }
 
 pub async fn download_version(
@@ -429,7 +444,7 @@ pub async fn download_version(
     };
     let name = format!("{stem}-{period}.{kind}");
     let path = portal
-        .settings
+        .settings()
         .paths
         .output
         .join(period.to_string())
@@ -437,11 +452,11 @@ pub async fn download_version(
         .join(&name);
     let detail = format!("{period} v{version} {kind}");
     let bytes = portal
-        .with_engine(move |engine| {
+        .with_store(move |_, store| {
             let Ok(bytes) = std::fs::read(&path) else {
                 return Ok(None);
             };
-            engine.store.audit(&label, "tai_bao_cao", &detail, &addr)?;
+            store.audit(&label, "tai_bao_cao", &detail, &addr)?;
             Ok(Some(bytes))
         })
         .await?
@@ -452,50 +467,22 @@ pub async fn download_version(
 
 /// An RFC 3339 time as the office reads it, in the organisation's zone.
 fn local_time(portal: &Portal, t: &str) -> String {
-    portal.settings.local_time(t, "%d/%m/%Y %H:%M:%S")
-}
-
-/// Words for the codes the ledger and the job runs keep.
-fn word(code: &str) -> &str {
-    match code {
-        "collect" => "Đọc thư mục nhận",
-        "remind" => "Nhắc nộp báo cáo",
-        "report" => "Báo cáo quý",
-        "yearly" => "Báo cáo năm",
-        "retry" => "Gửi lại thư",
-        "manual" => "chạy tay",
-        "schedule" => "theo lịch",
-        "catch-up" => "chạy bù",
-        "ok" => "xong",
-        "failed" => "lỗi",
-        "stopped" => "dừng giữa chừng",
-        "interrupted" => "bị ngắt",
-        "sent" => "đã gửi",
-        "written" => "đã ghi vào hộp thư đi",
-        "sending" => "đang gửi",
-        "skipped" => "đã gửi trước đó",
-        "smtp" => "thư điện tử",
-        "outbox" => "hộp thư đi",
-        other => other,
-    }
+    portal.settings().local_time(t, "%d/%m/%Y %H:%M:%S")
 }
 
 pub async fn ledger(State(portal): State<Arc<Portal>>, who: Who) -> Result<Response, Failure> {
     who.office()?;
     let rows = portal
-        .with_engine(|engine| Ok(engine.store.ledger(300)?))
+        .with_store(|_, store| Ok(store.all_deliveries(300)?))
         .await?;
+    let s = portal.settings();
     let rows: Vec<minijinja::Value> = rows
         .into_iter()
         .map(|r| {
-            let key = match crate::deliver::receipt_submission(&r.key) {
-                Some(id) => format!("biên nhận #{id}"),
-                None if r.version == 0 => format!("thư nhắc {}", r.key),
-                None => format!("báo cáo {}", r.key),
-            };
             minijinja::context! {
-                key, version => r.version, recipient => r.recipient, channel => word(&r.channel),
-                status => if r.status == "retry" { "chờ gửi lại" } else { word(&r.status) },
+                key => words::letter(&r.period, r.version), recipient => r.recipient,
+                channel => words::channel(r.channel),
+                status => words::delivery_state(s, r.status, r.next_attempt_at.as_deref()),
                 attempts => r.attempts, detail => r.detail, updated => local_time(&portal, &r.updated_at),
             }
         })
@@ -506,17 +493,17 @@ pub async fn ledger(State(portal): State<Arc<Portal>>, who: Who) -> Result<Respo
 pub async fn jobs(State(portal): State<Arc<Portal>>, who: Who) -> Result<Response, Failure> {
     who.office()?;
     let runs = portal
-        .with_engine(|engine| Ok(engine.store.job_runs(100)?))
+        .with_store(|_, store| Ok(store.job_runs(100)?))
         .await?;
     let runs: Vec<minijinja::Value> = runs
         .into_iter()
         .map(|r| {
             minijinja::context! {
-                job => word(&r.job),
-                trigger => if r.trigger == "retry" { "thử lại" } else { word(&r.trigger) },
+                job => words::job(&r.job),
+                trigger => words::trigger(&r.trigger),
                 started => local_time(&portal, &r.started_at),
                 finished => r.finished_at.as_deref().map(|t| local_time(&portal, t)).unwrap_or_default(),
-                outcome => r.outcome.as_deref().map(word).unwrap_or("đang chạy").to_string(),
+                outcome => words::job_outcome(r.outcome),
                 summary => r.summary,
             }
         })
@@ -527,37 +514,16 @@ pub async fn jobs(State(portal): State<Arc<Portal>>, who: Who) -> Result<Respons
 pub async fn audit(State(portal): State<Arc<Portal>>, who: Who) -> Result<Response, Failure> {
     who.office()?;
     let entries = portal
-        .with_engine(|engine| Ok(engine.store.audit_log(500)?))
+        .with_store(|_, store| Ok(store.audit_log(500)?))
         .await?;
     let entries: Vec<minijinja::Value> = entries
         .into_iter()
         .map(|e| {
             minijinja::context! {
-                at => local_time(&portal, &e.at), who => e.who, action => action_word(&e.action),
+                at => local_time(&portal, &e.at), who => e.who, action => words::audit_action(&e.action),
                 detail => e.detail, address => e.address,
             }
         })
         .collect();
     portal.render("nhat-ky.html", &who, minijinja::context! { entries })
-}
-
-/// An audit action in words, with its code for searching.
-fn action_word(code: &str) -> String {
-    let words = match code {
-        "dang_nhap" => "đăng nhập",
-        "dang_nhap_sai" => "đăng nhập sai",
-        "dang_nhap_bi_khoa" => "đăng nhập khi đang bị khóa",
-        "dang_xuat" => "đăng xuất",
-        "nop_bao_cao" => "nộp báo cáo",
-        "tu_choi_tep" => "từ chối tệp không phải bảng tính",
-        "tai_mau" => "tải mẫu báo cáo",
-        "tai_tep_danh_dau" => "tải tệp đánh dấu lỗi",
-        "tai_bao_cao" => "tải báo cáo",
-        "lap_bao_cao" => "lập báo cáo",
-        "gui_nhac" => "gửi thư nhắc",
-        "cap_ma" => "cấp mã truy cập",
-        "tao_tai_khoan_van_phong" => "tạo tài khoản văn phòng",
-        _ => return code.to_string(),
-    };
-    format!("{words} ({code})")
 }

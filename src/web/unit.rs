@@ -5,9 +5,12 @@
 
 use super::auth::ClientAddr;
 use super::{Failure, Portal, Who, XLSX, download};
+use super::{belongs_to, findings_of};
+use crate::config::Config;
 use crate::domain::Severity;
-use crate::portal::{self, belongs_to, findings_of};
 use crate::rank::Status;
+use crate::report::json::Published;
+use crate::store::Store;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
@@ -51,25 +54,26 @@ pub async fn home(State(portal): State<Arc<Portal>>, who: Who) -> Result<Respons
     let code = code.to_string();
     let (today, period, me) = (portal.today(), portal.open_period(), portal.clone());
     let ctx = portal
-        .with_engine(move |engine| {
-            let s = &engine.settings;
+        .with_store(move |cfg, store| {
+            let s = &cfg.settings;
             let unit = s
                 .unit(&code)
                 .ok_or_else(|| anyhow::anyhow!("không có đơn vị {code}"))?;
             let (from, to) = period.window(s.period.window);
-            let deadline = engine.deadline(unit, period);
-            let mine = engine.store.submissions_of(&code, 100)?;
+            let deadline = cfg.settings.deadline(unit, period);
+            let mine = store.submissions_of(&code, 100)?;
             let this_period: Vec<_> = mine
                 .iter()
                 .filter(|x| x.period.as_deref() == Some(&period.to_string()))
                 .cloned()
                 .collect();
-            let (status, status_class) = match engine.status(unit, period, &this_period)? {
-                Status::Late => ("Đã nộp, muộn hạn", "late"),
-                Status::OnTime => ("Đã nộp", "ok"),
-                Status::Rejected => ("Bị từ chối: sửa lỗi rồi gửi lại", "bad"),
-                Status::Missing => ("Chưa nộp", "none"),
-            };
+            let (status, status_class) =
+                match crate::pipeline::status(cfg, unit, period, &this_period)? {
+                    Status::Late => ("Đã nộp, muộn hạn", "late"),
+                    Status::OnTime => ("Đã nộp", "ok"),
+                    Status::Rejected => ("Bị từ chối: sửa lỗi rồi gửi lại", "bad"),
+                    Status::Missing => ("Chưa nộp", "none"),
+                };
             let history: Vec<HistoryRow> = mine
                 .iter()
                 .map(|x| HistoryRow {
@@ -86,7 +90,7 @@ pub async fn home(State(portal): State<Arc<Portal>>, who: Who) -> Result<Respons
                     summary: count_words(&findings_of(x)),
                 })
                 .collect();
-            let score = published_score(engine, &code, [period, period.previous()])?;
+            let score = published_score(cfg, store, &code, [period, period.previous()])?;
             Ok(minijinja::context! {
                 unit => minijinja::context! { name => unit.name, code => unit.code.0 },
                 period_label => period.label_vi(),
@@ -106,41 +110,41 @@ pub async fn home(State(portal): State<Arc<Portal>>, who: Who) -> Result<Respons
 /// The unit's score and rank in the latest published report of the first
 /// of `periods` that has one.
 fn published_score(
-    engine: &crate::pipeline::Engine,
+    cfg: &Config,
+    store: &Store,
     code: &str,
     periods: [crate::domain::Period; 2],
 ) -> anyhow::Result<Option<Score>> {
     for period in periods {
         let key = period.to_string();
-        let Some(v) = engine.store.latest_version(&key)? else {
+        let Some(v) = store.latest_version(&key)? else {
             continue;
         };
-        let Some(json) = engine.store.version_results(&key, v.version)? else {
+        let Some(json) = store.version_results(&key, v.version)? else {
             continue;
         };
-        let results: serde_json::Value = serde_json::from_str(&json)?;
-        let units = results["units"].as_array().cloned().unwrap_or_default();
-        let Some(me) = units.iter().find(|u| u["code"] == code) else {
+        let results = Published::parse(&json)?;
+        let Some(me) = results.units.iter().find(|u| u.code.0 == code) else {
             continue;
         };
-        let league = me["league"].clone();
         return Ok(Some(Score {
             period_label: period.label_vi(),
             version: v.version,
-            total: me["total"]
-                .as_f64()
+            total: me
+                .total
                 .map(crate::report::narrative::dec_vi)
                 .unwrap_or_else(|| "—".into()),
-            band: me["band"].as_str().unwrap_or("—").to_string(),
-            rank: me["rank"].as_u64(),
-            of: units
+            band: me.band.clone().unwrap_or_else(|| "—".into()),
+            rank: me.rank.map(u64::from),
+            of: results
+                .units
                 .iter()
-                .filter(|u| u["league"] == league && u["rank"].is_u64())
+                .filter(|u| u.league == me.league && u.rank.is_some())
                 .count(),
-            league: engine
+            league: cfg
                 .rules
                 .ruleset_for(period)
-                .and_then(|r| r.leagues.iter().find(|l| league == l.code.as_str()))
+                .and_then(|r| r.leagues.iter().find(|l| me.league == l.code))
                 .map(|l| l.label.clone())
                 .unwrap_or_default(),
         }));
@@ -157,15 +161,14 @@ pub async fn template(
     let code = code.to_string();
     let period = portal.open_period();
     let (bytes, name) = portal
-        .with_engine(move |engine| {
-            let s = &engine.settings;
+        .with_store(move |cfg, store| {
+            let s = &cfg.settings;
             let unit = s
                 .unit(&code)
                 .ok_or_else(|| anyhow::anyhow!("không có đơn vị {code}"))?;
-            let (name, bytes) =
-                crate::report::template::unit_template(s, &engine.rules, unit, period)
-                    .map_err(|e| anyhow::anyhow!(e))?;
-            engine.store.audit(&code, "tai_mau", &name, &addr)?;
+            let (name, bytes) = crate::report::template::unit_template(s, &cfg.rules, unit, period)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            store.audit(&code, "tai_mau", &name, &addr)?;
             Ok((bytes, name))
         })
         .await?;
@@ -180,7 +183,7 @@ pub async fn upload(
 ) -> Result<Response, Failure> {
     let (code, _) = who.unit()?;
     let code = code.to_string();
-    let max = portal.settings.web.max_upload;
+    let max = portal.settings().web.max_upload;
     let mut token = String::new();
     let mut file: Option<(String, Vec<u8>)> = None;
     loop {
@@ -201,7 +204,7 @@ pub async fn upload(
         match field.name() {
             Some("_csrf") => token = field.text().await.unwrap_or_default(),
             Some("file") => {
-                let name = portal::display_name(field.file_name().unwrap_or_default());
+                let name = super::display_name(field.file_name().unwrap_or_default());
                 let bytes = match field.bytes().await {
                     Ok(b) => b.to_vec(),
                     Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
@@ -226,16 +229,16 @@ pub async fn upload(
     if bytes.len() > max {
         return Err(Failure::TooLarge(Some(max)));
     }
-    if !portal::looks_like_spreadsheet(&bytes) {
+    if !super::looks_like_spreadsheet(&bytes) {
         let (c, n, a) = (code.clone(), name.clone(), addr.clone());
         portal
-            .with_engine(move |e| Ok(e.store.audit(&c, "tu_choi_tep", &n, &a)?))
+            .with_store(move |_, store| Ok(store.audit(&c, "tu_choi_tep", &n, &a)?))
             .await?;
         return Err(Failure::NotSpreadsheet);
     }
     // Checked and archived side by side with other uploads; then recorded.
     let now = Utc::now();
-    let s = portal.settings.clone();
+    let s = portal.settings().clone();
     let period = portal.open_period();
     let unit = s.unit(&code).cloned().ok_or(Failure::Forbidden)?;
     let size = bytes.len();
@@ -244,10 +247,10 @@ pub async fn upload(
     // pass it together.
     let (c, a) = (code.clone(), addr.clone());
     let over = portal
-        .with_engine(move |engine| {
-            let over = portal::over_quota(engine, &c, period, size as u64)?;
+        .with_store(move |cfg, store| {
+            let over = super::over_quota(&cfg.settings, store, &c, period, size as u64)?;
             if over.is_some() {
-                engine.store.audit(&c, "vuot_han_muc", "", &a)?;
+                store.audit(&c, "vuot_han_muc", "", &a)?;
             }
             Ok(over)
         })
@@ -257,20 +260,40 @@ pub async fn upload(
     }
     let (u, n) = (unit.clone(), name.clone());
     let prepared =
-        super::blocking(move || portal::prepare_upload(&s, &u, period, &n, &bytes)).await?;
+        super::blocking(move || super::prepare_upload(&s, &u, period, &n, &bytes)).await?;
     let id = portal
-        .with_engine(move |engine| {
-            if let Some(why) = portal::over_quota(engine, &code, period, size as u64)? {
-                engine.store.audit(&code, "vuot_han_muc", "", &addr)?;
-                return Ok(Err(why));
-            }
-            let id = portal::record_upload(engine, &unit, period, &name, &prepared, now)?;
+        .with_store(move |cfg, store| {
+            // The quota looked at and the upload recorded under one write
+            // lock: uploads sent at once cannot pass it together.
+            let recorded = store.immediate(|| {
+                let over = super::over_quota(&cfg.settings, store, &code, period, size as u64)?;
+                if over.is_some() {
+                    return Ok::<_, anyhow::Error>(Err(over));
+                }
+                let id = super::record_upload(
+                    &cfg.settings,
+                    store,
+                    &unit,
+                    period,
+                    &name,
+                    &prepared,
+                    now,
+                )?;
+                Ok(Ok(id))
+            })?;
+            let id = match recorded {
+                Ok(id) => id,
+                Err(why) => {
+                    store.audit(&code, "vuot_han_muc", "", &addr)?;
+                    return Ok(Err(why.unwrap_or_default()));
+                }
+            };
             let verdict = if prepared.checked.accepted() {
                 "hợp lệ"
             } else {
                 "bị từ chối"
             };
-            engine.store.audit(
+            store.audit(
                 &code,
                 "nop_bao_cao",
                 &format!("#{id} {name} ({size} byte): {verdict}"),
@@ -302,7 +325,7 @@ async fn own_submission(
     let (code, _) = who.unit()?;
     let code = code.to_string();
     portal
-        .with_engine(move |e| Ok(e.store.submission(id)?))
+        .with_store(move |_, store| Ok(store.submission(id)?))
         .await?
         .filter(|s| belongs_to(s, &code))
         .ok_or(Failure::NotFound)
@@ -358,15 +381,13 @@ pub async fn annotated(
     let label = who.label();
     let name = s.file_name.clone();
     let bytes = portal
-        .with_engine(move |engine| {
-            let original = engine.store.archived(&s.sha256)?;
+        .with_store(move |_, store| {
+            let original = store.archived(&s.sha256)?;
             let wb = crate::intake::read_workbook(&original).ok();
             let copy =
                 crate::report::annotate::annotate(wb.as_ref(), &findings_of(&s), &s.file_name)
                     .map_err(|e| anyhow::anyhow!(e))?;
-            engine
-                .store
-                .audit(&label, "tai_tep_danh_dau", &format!("#{}", s.id), &addr)?;
+            store.audit(&label, "tai_tep_danh_dau", &format!("#{}", s.id), &addr)?;
             Ok(copy)
         })
         .await?;

@@ -21,9 +21,9 @@ fn ctx(s: &Settings) -> Context<'_> {
 fn content(s: &Settings, code: &str) -> tthc::report::template::WorkbookContent {
     let rules = tthc::rules::load_dir(&s.rules_dir).unwrap();
     let u = s.unit(code).unwrap();
-    tthc::synth::quarter_content(
+    tthc::bench::synth::quarter_content(
         u,
-        &tthc::synth::profile(u, 1),
+        &tthc::bench::synth::profile(u, 1),
         Period::quarter(2022, 4),
         &mut Default::default(),
         &rules,

@@ -8,9 +8,9 @@ fn every_job_run_is_recorded_with_its_outcome() {
     let tmp = tempfile::tempdir().unwrap();
     let engine = sample_engine(tmp.path());
     let now = chrono::Utc::now();
-    let collected = run_job(&engine, Job::Collect, "manual", now).unwrap();
+    let collected = run_job(&engine.config, &engine.store, Job::Collect, "manual", now).unwrap();
     assert!(collected.contains("131 tệp mới"), "{collected}");
-    let reported = run_job(&engine, Job::Report, "manual", now).unwrap();
+    let reported = run_job(&engine.config, &engine.store, Job::Report, "manual", now).unwrap();
     assert!(
         reported.contains("Quý IV/2022 phiên bản 1"),
         "the latest quarter past its deadline: {reported}"
@@ -19,13 +19,13 @@ fn every_job_run_is_recorded_with_its_outcome() {
     let before = chrono::DateTime::parse_from_rfc3339("2022-12-15T03:00:00Z")
         .unwrap()
         .to_utc();
-    let early = run_job(&engine, Job::Report, "manual", before).unwrap();
+    let early = run_job(&engine.config, &engine.store, Job::Report, "manual", before).unwrap();
     assert!(early.contains("Quý III/2022"), "{early}");
     let runs = engine.store.job_runs(10).unwrap();
     assert_eq!(runs.len(), 3);
     assert!(
         runs.iter()
-            .all(|r| r.outcome.as_deref() == Some("ok") && r.finished_at.is_some())
+            .all(|r| r.outcome.is_some_and(|o| o == "ok") && r.finished_at.is_some())
     );
     assert_eq!(runs[2].job, "collect");
 }
@@ -38,7 +38,7 @@ fn reminders_go_once_to_the_units_without_an_accepted_workbook_with_their_templa
     let now = chrono::DateTime::parse_from_rfc3339("2022-12-15T03:00:00Z")
         .unwrap()
         .to_utc();
-    let first = run_job(&engine, Job::Remind, "manual", now).unwrap();
+    let first = run_job(&engine.config, &engine.store, Job::Remind, "manual", now).unwrap();
     assert!(first.starts_with("2 thư nhắc"), "{first}");
     assert!(
         first.contains("xa15.trucninh@namdinh.gov.vn")
@@ -77,14 +77,14 @@ fn reminders_go_once_to_the_units_without_an_accepted_workbook_with_their_templa
         "prefilled for the unit"
     );
     // Once per quarter.
-    let again = run_job(&engine, Job::Remind, "manual", now).unwrap();
+    let again = run_job(&engine.config, &engine.store, Job::Remind, "manual", now).unwrap();
     assert!(again.starts_with("0 thư nhắc"), "{again}");
     // A month before the deadline nobody is reminded.
     let early = chrono::DateTime::parse_from_rfc3339("2022-11-15T03:00:00Z")
         .unwrap()
         .to_utc();
     assert!(
-        run_job(&engine, Job::Remind, "manual", early)
+        run_job(&engine.config, &engine.store, Job::Remind, "manual", early)
             .unwrap()
             .starts_with("0 thư nhắc")
     );

@@ -95,7 +95,14 @@ fn every_kind_of_mail_is_well_formed_mime_with_its_vietnamese_intact() {
         .to_utc();
     let fresh = tempfile::tempdir().unwrap();
     let engine = sample_engine(fresh.path());
-    tthc::schedule::run_job(&engine, tthc::schedule::Job::Remind, "manual", now).unwrap();
+    tthc::schedule::run_job(
+        &engine.config,
+        &engine.store,
+        tthc::schedule::Job::Remind,
+        "manual",
+        now,
+    )
+    .unwrap();
     let reminders: Vec<_> = std::fs::read_dir(&engine.settings.paths.outbox)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -23,8 +23,60 @@ mod web;
 mod year;
 
 use std::path::{Path, PathBuf};
-use tthc::pipeline::Engine;
+use tthc::config::Config;
+use tthc::pipeline::IngestSummary;
+use tthc::schedule::Ran;
 use tthc::settings::{PathOverrides, Settings};
+use tthc::store::{Pool, Pooled};
+
+/// A configuration opened as the command line opens it: loaded once, with
+/// a connection to its store; `run` and `ingest` do what `tthc run` and
+/// `tthc ingest` do.
+pub struct Opened {
+    pub config: Config,
+    pub store: Pooled,
+}
+
+impl Opened {
+    pub fn open(settings: Settings) -> anyhow::Result<Opened> {
+        let config = Config::new(settings)?;
+        let store = Pool::open(&config.settings.paths.data)?.get()?;
+        Ok(Opened { config, store })
+    }
+
+    pub fn run(&self, period: tthc::domain::Period) -> anyhow::Result<(IngestSummary, Ran)> {
+        tthc::schedule::run_period(&self.config, &self.store, period)
+    }
+
+    pub fn ingest(&self) -> anyhow::Result<IngestSummary> {
+        tthc::schedule::collect(&self.config, &self.store)
+    }
+
+    pub fn results(
+        &self,
+        period: tthc::domain::Period,
+        with_previous: bool,
+    ) -> anyhow::Result<Option<tthc::report::Results>> {
+        tthc::pipeline::results(&self.config, &self.store, period, with_previous)
+    }
+
+    pub fn context(&self) -> tthc::validate::Context<'_> {
+        self.config.check_context()
+    }
+}
+
+impl std::ops::Deref for Opened {
+    type Target = Config;
+    fn deref(&self) -> &Config {
+        &self.config
+    }
+}
+
+impl std::ops::DerefMut for Opened {
+    fn deref_mut(&mut self) -> &mut Config {
+        &mut self.config
+    }
+}
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -39,18 +91,18 @@ pub fn sample_inbox() -> PathBuf {
 }
 
 /// The sample district with its outputs and data in a temporary folder.
-pub fn sample_engine(tmp: &Path) -> Engine {
+pub fn sample_engine(tmp: &Path) -> Opened {
     sample_engine_with_inbox(tmp, &sample_inbox())
 }
 
-pub fn sample_engine_with_inbox(tmp: &Path, inbox: &Path) -> Engine {
+pub fn sample_engine_with_inbox(tmp: &Path, inbox: &Path) -> Opened {
     let overrides = PathOverrides {
         inbox: Some(inbox.to_path_buf()),
         data: Some(tmp.join("data")),
         output: Some(tmp.join("out")),
     };
     let settings = Settings::load(&sample_config(), &overrides).expect("the sample config loads");
-    Engine::open(settings).expect("the sample engine opens")
+    Opened::open(settings).expect("the sample opens")
 }
 
 /// Copies a folder tree (the sample inbox, to change a file in it).

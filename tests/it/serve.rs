@@ -480,7 +480,7 @@ fn acknowledged_uploads_survive_a_kill_during_a_burst() {
     again.wait_log("cổng thông tin tại", 60);
     let db = Connection::open(tmp.path().join("data/tthc.sqlite3")).unwrap();
     for (unit, bytes, _) in &acknowledged {
-        let sha = tthc::store::sha256_hex(bytes);
+        let sha = tthc::domain::sha256_hex(bytes);
         let n: i64 = db
             .query_row(
                 "SELECT count(*) FROM submissions WHERE source = ?1 AND sha256 = ?2",

@@ -31,9 +31,9 @@ fn a_changed_input_makes_a_new_version_and_keeps_the_earlier_one() {
     let period: Period = "2022-Q4".parse().unwrap();
     let (_, first) = engine.run(period).unwrap();
     // The missing commune sends its workbook (a copy of another's, relabelled).
-    let content = tthc::synth::quarter_content(
+    let content = tthc::bench::synth::quarter_content(
         engine.settings.unit("XA21").unwrap(),
-        &tthc::synth::profile(engine.settings.unit("XA21").unwrap(), 7),
+        &tthc::bench::synth::profile(engine.settings.unit("XA21").unwrap(), 7),
         period,
         &mut Default::default(),
         &engine.rules,

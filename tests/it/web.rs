@@ -2,15 +2,11 @@
 //! unit B and the office; CSRF, upload limits and content checks; and
 //! fifty units uploading at once over real HTTP.
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use std::path::Path;
-use std::sync::Arc;
-use tower::ServiceExt;
 use tthc::domain::Period;
-use tthc::pipeline::Engine;
 use tthc::settings::{PathOverrides, Settings};
 
 pub struct Site {
@@ -29,18 +25,19 @@ pub fn site(tmp: &Path) -> Site {
         output: Some(tmp.join("out")),
     };
     let settings = Settings::load(&crate::sample_config(), &overrides).unwrap();
-    let engine = Engine::open(settings.clone()).unwrap();
+    let engine = crate::Opened::open(settings.clone()).unwrap();
     let codes = settings
         .units
         .iter()
         .map(|u| {
             (
                 u.code.0.clone(),
-                tthc::portal::issue_unit_code(&engine, u).unwrap(),
+                tthc::web::issue_unit_code(&engine.store, u).unwrap(),
             )
         })
         .collect();
-    let office_password = tthc::portal::issue_office_password(&engine, "vanphong").unwrap();
+    let office_password =
+        tthc::web::issue_office_password(&engine.settings, &engine.store, "vanphong").unwrap();
     Site {
         settings,
         codes,
@@ -52,9 +49,9 @@ pub fn site(tmp: &Path) -> Site {
 pub fn workbook(s: &Settings, code: &str, broken: bool) -> Vec<u8> {
     let rules = tthc::rules::load_dir(&s.rules_dir).unwrap();
     let u = s.unit(code).unwrap();
-    let mut c = tthc::synth::quarter_content(
+    let mut c = tthc::bench::synth::quarter_content(
         u,
-        &tthc::synth::profile(u, 1),
+        &tthc::bench::synth::profile(u, 1),
         Period::quarter(2022, 4),
         &mut Default::default(),
         &rules,
@@ -74,8 +71,48 @@ struct Reply {
     body: String,
 }
 
-async fn send(app: &Router, req: Request<Body>) -> Reply {
-    let r = app.clone().oneshot(req).await.unwrap();
+/// The service, started in process as `tthc serve` starts it (the same
+/// builder), on a free port of 127.0.0.1; requests go over real HTTP.
+#[derive(Clone)]
+pub struct App {
+    pub base: String,
+    client: hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        Body,
+    >,
+}
+
+/// Starts the service of these settings, its portal on a free port and no
+/// job on a schedule (the tests run jobs themselves).
+pub async fn start(settings: &Settings) -> App {
+    let mut s = settings.clone();
+    s.web.listen = Some("127.0.0.1:0".parse().unwrap());
+    s.schedule.collect = None;
+    s.schedule.remind = None;
+    s.schedule.report = None;
+    s.schedule.yearly = None;
+    let config = tthc::config::Config::new(s).unwrap();
+    let app = tthc::app::Application::build(config).await.unwrap();
+    let base = format!("http://{}", app.address().unwrap());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http();
+    App { base, client }
+}
+
+async fn send(app: &App, req: Request<Body>) -> Reply {
+    let (mut parts, body) = req.into_parts();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    parts.uri = format!("{}{path}", app.base).parse().unwrap();
+    let r = app
+        .client
+        .request(Request::from_parts(parts, body))
+        .await
+        .unwrap();
     let status = r.status();
     let location = r
         .headers()
@@ -116,7 +153,7 @@ struct Browser {
     csrf: String,
 }
 
-async fn sign_in(app: &Router, login: &str, code: &str) -> Reply {
+async fn sign_in(app: &App, login: &str, code: &str) -> Reply {
     let page = send(app, Request::get("/dang-nhap").body(Body::empty()).unwrap()).await;
     let form_cookie = cookie_pair(&page.cookies[0]);
     let body = format!("_csrf={}&login={login}&code={code}", csrf_in(&page.body));
@@ -131,7 +168,7 @@ async fn sign_in(app: &Router, login: &str, code: &str) -> Reply {
     .await
 }
 
-async fn browser(app: &Router, login: &str, code: &str, home: &str) -> Browser {
+async fn browser(app: &App, login: &str, code: &str, home: &str) -> Browser {
     let r = sign_in(app, login, code).await;
     assert_eq!(
         r.status,
@@ -184,13 +221,7 @@ fn multipart(csrf: Option<&str>, file_name: &str, bytes: &[u8]) -> (String, Vec<
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn upload(
-    app: &Router,
-    who: &Browser,
-    csrf: Option<&str>,
-    name: &str,
-    bytes: &[u8],
-) -> Reply {
+async fn upload(app: &App, who: &Browser, csrf: Option<&str>, name: &str, bytes: &[u8]) -> Reply {
     let (ct, body) = multipart(csrf, name, bytes);
     send(
         app,
@@ -203,7 +234,7 @@ async fn upload(
     .await
 }
 
-async fn request(app: &Router, who: &Browser, method: &str, path: &str) -> Reply {
+async fn request(app: &App, who: &Browser, method: &str, path: &str) -> Reply {
     let mut req = Request::builder().method(method).uri(path);
     if !who.cookie.is_empty() {
         req = req.header(header::COOKIE, &who.cookie);
@@ -221,7 +252,7 @@ async fn request(app: &Router, who: &Browser, method: &str, path: &str) -> Reply
 async fn every_route_answers_each_account_only_what_it_may_see() {
     let tmp = tempfile::tempdir().unwrap();
     let site = site(tmp.path());
-    let app = tthc::web::router(tthc::web::Portal::new(site.settings.clone()).unwrap());
+    let app = start(&site.settings).await;
     let a = browser(&app, "XA01", &site.codes["XA01"], "/don-vi").await;
     let b = browser(&app, "xa02", &site.codes["XA02"].to_lowercase(), "/don-vi").await;
     let office = browser(&app, "vanphong", &site.office_password, "/van-phong").await;
@@ -257,6 +288,7 @@ async fn every_route_answers_each_account_only_what_it_may_see() {
 
     let run = request(&app, &office, "POST", "/van-phong/bao-cao").await;
     assert_eq!(run.status, StatusCode::SEE_OTHER, "{}", run.body);
+    wait_for_report(&app, &office).await;
 
     use StatusCode as S;
     let ok_or_redirect = |s: S| s == S::OK || s == S::SEE_OTHER;
@@ -459,6 +491,23 @@ async fn every_route_answers_each_account_only_what_it_may_see() {
     }
 }
 
+/// Waits until the report run the office started from the portal is done
+/// (its page stops saying it is running); returns that page.
+async fn wait_for_report(app: &App, office: &Browser) -> Reply {
+    let started = std::time::Instant::now();
+    loop {
+        let page = request(app, office, "GET", "/van-phong/bao-cao").await;
+        if !page.body.contains("Đang lập báo cáo") {
+            return page;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(300),
+            "the report run did not finish"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// The sample district's portal on a real port: (address, settings, codes).
 pub async fn serve_site(tmp: &Path) -> (String, Site) {
     let site = site(tmp);
@@ -467,11 +516,7 @@ pub async fn serve_site(tmp: &Path) -> (String, Site) {
 
 /// The portal of these settings on a free port of 127.0.0.1: its address.
 async fn serve_portal(settings: &Settings) -> String {
-    let portal: Arc<tthc::web::Portal> = tthc::web::Portal::new(settings.clone()).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(tthc::web::serve(listener, portal, std::future::pending()));
-    addr
+    start(settings).await.base
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -488,16 +533,16 @@ async fn fifty_units_uploading_at_once_are_all_received_and_archived() {
     std::fs::create_dir_all(tmp.path().join("empty")).unwrap();
     let mut settings = Settings::load(&cfg, &overrides).unwrap();
     settings.web.period = Some(Period::quarter(2022, 4));
-    let engine = Engine::open(settings.clone()).unwrap();
+    let engine = crate::Opened::open(settings.clone()).unwrap();
     let units: Vec<_> = settings.units.iter().take(50).cloned().collect();
     let mut jobs = Vec::new();
     for u in &units {
-        let code = tthc::portal::issue_unit_code(&engine, u).unwrap();
+        let code = tthc::web::issue_unit_code(&engine.store, u).unwrap();
         let file = org.join("inbox").join(format!("{}-2022-Q4.xlsx", u.code));
         let bytes = std::fs::read(&file).unwrap_or_else(|_| {
-            tthc::report::template::write_workbook(&tthc::synth::quarter_content(
+            tthc::report::template::write_workbook(&tthc::bench::synth::quarter_content(
                 u,
-                &tthc::synth::profile(u, 3),
+                &tthc::bench::synth::profile(u, 3),
                 Period::quarter(2022, 4),
                 &mut Default::default(),
                 &tthc::rules::load_dir(&settings.rules_dir).unwrap(),
@@ -590,21 +635,18 @@ pub fn http_upload(base: &str, unit: &str, code: &str, bytes: &[u8]) -> Result<u
 
 /// A sign-in as it arrives through the reverse proxy at 127.0.0.1 from
 /// `client` (in `X-Forwarded-For`).
-async fn sign_in_via_proxy(app: &Router, client: &str, login: &str, code: &str) -> Reply {
-    use axum::extract::ConnectInfo;
-    let proxy: std::net::SocketAddr = "127.0.0.1:41000".parse().unwrap();
-    let mut get = Request::get("/dang-nhap").body(Body::empty()).unwrap();
-    get.extensions_mut().insert(ConnectInfo(proxy));
+async fn sign_in_via_proxy(app: &App, client: &str, login: &str, code: &str) -> Reply {
+    // The connection comes from 127.0.0.1, the trusted proxy.
+    let get = Request::get("/dang-nhap").body(Body::empty()).unwrap();
     let page = send(app, get).await;
     let form_cookie = cookie_pair(&page.cookies[0]);
     let body = format!("_csrf={}&login={login}&code={code}", csrf_in(&page.body));
-    let mut post = Request::post("/dang-nhap")
+    let post = Request::post("/dang-nhap")
         .header(header::COOKIE, form_cookie)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header("x-forwarded-for", format!("{client}, 127.0.0.1"))
         .body(Body::from(body))
         .unwrap();
-    post.extensions_mut().insert(ConnectInfo(proxy));
     send(app, post).await
 }
 
@@ -618,7 +660,7 @@ fn site_behind_proxy(tmp: &Path) -> Site {
 async fn a_stranger_trying_made_up_logins_slows_only_themself_and_locks_no_one_out() {
     let tmp = tempfile::tempdir().unwrap();
     let site = site_behind_proxy(tmp.path());
-    let app = tthc::web::router(tthc::web::Portal::new(site.settings.clone()).unwrap());
+    let app = start(&site.settings).await;
     let attacker = "203.0.113.7";
     let mut refused = 0;
     for n in 0..20 {
@@ -668,7 +710,7 @@ async fn a_stranger_trying_made_up_logins_slows_only_themself_and_locks_no_one_o
 async fn sixty_wrong_codes_at_once_are_checked_only_up_to_the_limit_and_the_office_unlocks() {
     let tmp = tempfile::tempdir().unwrap();
     let site = site_behind_proxy(tmp.path());
-    let app = tthc::web::router(tthc::web::Portal::new(site.settings.clone()).unwrap());
+    let app = start(&site.settings).await;
 
     // The first wrong code says how many tries are left.
     let r = sign_in_via_proxy(&app, "198.51.100.50", "XA05", "SAI-0000-0000").await;
@@ -727,7 +769,7 @@ async fn sixty_wrong_codes_at_once_are_checked_only_up_to_the_limit_and_the_offi
     for _ in 0..5 {
         sign_in_via_proxy(&app, "198.51.100.60", "XA06", "SAI-2222-2222").await;
     }
-    let app = tthc::web::router(tthc::web::Portal::new(site.settings.clone()).unwrap());
+    let app = start(&site.settings).await;
     let r = sign_in_via_proxy(&app, "198.51.100.61", "XA06", &site.codes["XA06"]).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
 }
@@ -738,7 +780,7 @@ async fn a_units_uploads_stop_at_its_quota_with_a_vietnamese_message() {
     let mut site = site(tmp.path());
     site.settings.web.upload_quota_files = 3;
     site.settings.web.upload_quota_bytes = 1024 * 1024;
-    let app = tthc::web::router(tthc::web::Portal::new(site.settings.clone()).unwrap());
+    let app = start(&site.settings).await;
     let a = browser(&app, "XA01", &site.codes["XA01"], "/don-vi").await;
     // Bytes: two files of 600 KB do not fit in 1 MB.
     let mut big = b"PK\x03\x04".to_vec();
@@ -779,7 +821,7 @@ async fn a_units_uploads_stop_at_its_quota_with_a_vietnamese_message() {
 async fn reissuing_a_code_asks_first_and_can_mail_the_new_one_to_the_unit() {
     let tmp = tempfile::tempdir().unwrap();
     let site = site(tmp.path());
-    let app = tthc::web::router(tthc::web::Portal::new(site.settings.clone()).unwrap());
+    let app = start(&site.settings).await;
     let office = browser(&app, "vanphong", &site.office_password, "/van-phong").await;
     let board = request(&app, &office, "GET", "/van-phong").await;
     assert!(
@@ -845,7 +887,7 @@ async fn reissuing_a_code_asks_first_and_can_mail_the_new_one_to_the_unit() {
 async fn the_frameworks_refusals_are_the_portals_own_pages_in_vietnamese() {
     let tmp = tempfile::tempdir().unwrap();
     let site = site(tmp.path());
-    let app = tthc::web::router(tthc::web::Portal::new(site.settings.clone()).unwrap());
+    let app = start(&site.settings).await;
     let a = browser(&app, "XA01", &site.codes["XA01"], "/don-vi").await;
     let english = [
         "Invalid",

@@ -7,12 +7,15 @@
 //! memory, with the floor: inflating and scanning the workbooks' XML and
 //! nothing else, which any reader must at least do.
 
+pub mod synth;
+
+use crate::bench::synth::{Rng, profile, quarter_content, received_at, seed_of};
+use crate::config::Config;
 use crate::domain::{Period, Unit};
-use crate::pipeline::Engine;
 use crate::report;
 use crate::rules::RuleBook;
 use crate::settings::{PathOverrides, Settings};
-use crate::synth::{Rng, profile, quarter_content, received_at, seed_of};
+use crate::store::Store;
 use anyhow::{Context, Result, anyhow};
 use chrono::Days;
 use rayon::prelude::*;
@@ -255,16 +258,15 @@ pub fn run_once(cfg: &Path, started: Instant) -> Result<RunFigures> {
         })
     };
     let t = Instant::now();
-    let s = Settings::load(cfg, &PathOverrides::default()).map_err(|e| anyhow!("{e}"))?;
-    let engine = Engine::open(s)?;
+    let config = Config::load(cfg, &PathOverrides::default()).map_err(|e| anyhow!("{e}"))?;
+    let store = Store::open(&config.settings.paths.data)?;
     stage("config, rules, store", t.elapsed());
-    let summary = engine.ingest()?;
+    let summary = crate::pipeline::ingest(&config, &store)?;
     for (name, d) in &summary.timings {
         stage(name, *d);
     }
     let t = Instant::now();
-    let mut results = engine
-        .results(PERIOD, true)?
+    let mut results = crate::pipeline::results(&config, &store, PERIOD, true)?
         .ok_or_else(|| anyhow!("không có dữ liệu"))?;
     results.version = 1;
     results.generated_at = "2022-12-20T08:00:00+07:00".into();
@@ -285,7 +287,7 @@ pub fn run_once(cfg: &Path, started: Instant) -> Result<RunFigures> {
     stage("json", t.elapsed());
     let pdf_pages = count_pages(&pdf);
     Ok(RunFigures {
-        units: engine.settings.units.len(),
+        units: config.settings.units.len(),
         files,
         bytes,
         floor_seconds: floor_time.as_secs_f64(),

@@ -3,7 +3,7 @@
 //! CSRF token, and the audit log of sign-ins, uploads, downloads and
 //! report runs.
 
-use super::{Store, StoreError, StoredSubmission, StoredVersion};
+use super::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
@@ -12,12 +12,37 @@ use rusqlite::{OptionalExtension, params};
 pub struct Account {
     /// The unit's code, or the office user's name.
     pub login: String,
-    /// "unit" or "office".
-    pub kind: String,
+    pub kind: AccountKind,
     /// The unit the account speaks for (units only).
     pub unit: Option<String>,
     /// The argon2 hash of the access code or password (PHC string).
     pub hash: String,
+}
+
+/// Whom an account signs in: a unit (with its access code) or a user of
+/// the office (with a password).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountKind {
+    Unit,
+    Office,
+}
+
+impl AccountKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountKind::Unit => "unit",
+            AccountKind::Office => "office",
+        }
+    }
+
+    fn parse(s: &str) -> AccountKind {
+        // Only these two are ever written.
+        if s == "office" {
+            AccountKind::Office
+        } else {
+            AccountKind::Unit
+        }
+    }
 }
 
 /// A live sign-in.
@@ -47,7 +72,13 @@ impl Store {
         tx.execute(
             "INSERT INTO accounts (login, kind, unit, hash, issued_at) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(login) DO UPDATE SET kind = ?2, unit = ?3, hash = ?4, issued_at = ?5",
-            params![a.login, a.kind, a.unit, a.hash, Utc::now().to_rfc3339()],
+            params![
+                a.login,
+                a.kind.as_str(),
+                a.unit,
+                a.hash,
+                Utc::now().to_rfc3339()
+            ],
         )?;
         tx.execute("DELETE FROM sessions WHERE login = ?1", params![a.login])?;
         tx.commit()?;
@@ -63,7 +94,7 @@ impl Store {
                 |r| {
                     Ok(Account {
                         login: r.get(0)?,
-                        kind: r.get(1)?,
+                        kind: AccountKind::parse(&r.get::<_, String>(1)?),
                         unit: r.get(2)?,
                         hash: r.get(3)?,
                     })
@@ -146,98 +177,6 @@ impl Store {
                 action: r.get(2)?,
                 detail: r.get(3)?,
                 address: r.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// How many files a unit uploaded through the portal for a quarter, and
-    /// their bytes (each upload counts, a repeat too): what its quota holds.
-    pub fn portal_uploads(&self, unit: &str, period: &str) -> Result<(u32, u64), StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT COUNT(*), COALESCE(SUM(f.size), 0) FROM submissions s
-             JOIN files f ON f.sha256 = s.sha256
-             WHERE s.source = ?1 AND s.period = ?2",
-            params![format!("web:{unit}"), period],
-            |r| Ok((r.get::<_, i64>(0)? as u32, r.get::<_, i64>(1)? as u64)),
-        )?)
-    }
-
-    /// A unit's submissions, newest first.
-    pub fn submissions_of(
-        &self,
-        unit: &str,
-        limit: usize,
-    ) -> Result<Vec<StoredSubmission>, StoreError> {
-        self.query_submissions(
-            "unit = ?1 ORDER BY id DESC LIMIT ?2",
-            params![unit, limit as i64],
-        )
-    }
-
-    /// The report versions of a period, newest first.
-    pub fn versions(&self, period: &str) -> Result<Vec<StoredVersion>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT version, digest, generated_at FROM report_versions WHERE period = ?1 ORDER BY version DESC",
-        )?;
-        let rows = stmt.query_map(params![period], |r| {
-            Ok(StoredVersion {
-                version: r.get(0)?,
-                digest: r.get(1)?,
-                generated_at: r.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// The results JSON a report version was made from.
-    pub fn version_results(
-        &self,
-        period: &str,
-        version: i64,
-    ) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT results FROM report_versions WHERE period = ?1 AND version = ?2",
-                params![period, version],
-                |r| r.get(0),
-            )
-            .optional()?)
-    }
-}
-
-/// A row of the delivery ledger, any batch.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct LedgerRow {
-    pub key: String,
-    pub version: i64,
-    pub recipient: String,
-    pub channel: String,
-    pub status: String,
-    pub attempts: i64,
-    pub detail: String,
-    pub updated_at: String,
-}
-
-impl Store {
-    /// The latest rows of the delivery ledger: reports, reminders and
-    /// receipts alike, newest first.
-    pub fn ledger(&self, limit: usize) -> Result<Vec<LedgerRow>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT period, version, recipient, channel, status, attempts, detail, updated_at
-             FROM deliveries ORDER BY updated_at DESC, rowid DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map(params![limit as i64], |r| {
-            Ok(LedgerRow {
-                key: r.get(0)?,
-                version: r.get(1)?,
-                recipient: r.get(2)?,
-                channel: r.get(3)?,
-                status: r.get(4)?,
-                attempts: r.get(5)?,
-                detail: r.get(6)?,
-                updated_at: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -1,6 +1,8 @@
-//! What `tthc serve` keeps in the store: the lease that lets one instance
-//! work while another waits, the runs left behind by a process that died,
-//! and small values kept once per data dir.
+//! Jobs and leases: every run of a job (who started it, when, how it
+//! ended, what it did), the leases that let one process work while another
+//! waits (the service on a data dir, a report run on a period), the runs
+//! left behind by a process that died, and small values kept once per
+//! data dir.
 
 use super::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -113,15 +115,19 @@ impl Store {
 
     /// The latest run of a job: when it started and how it ended (none if
     /// it is still running).
-    pub fn last_job_run(&self, job: &str) -> Result<Option<(String, Option<String>)>, StoreError> {
+    pub fn last_job_run(
+        &self,
+        job: &str,
+    ) -> Result<Option<(String, Option<JobOutcome>)>, StoreError> {
         Ok(self
             .conn
             .query_row(
                 "SELECT started_at, outcome FROM job_runs WHERE job = ?1 ORDER BY id DESC LIMIT 1",
                 params![job],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)),
             )
-            .optional()?)
+            .optional()?
+            .map(|(at, o)| (at, o.map(|o| o.parse().unwrap_or(JobOutcome::Interrupted)))))
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -140,5 +146,115 @@ impl Store {
             params![key, value],
         )?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// Records that a job started; returns the run's id.
+    /// `holder` names the process, so that a run left unfinished by a
+    /// process that died can be told apart from one still going.
+    pub fn start_job(&self, job: &str, trigger: &str, holder: &str) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO job_runs (job, trigger, started_at, holder) VALUES (?1, ?2, ?3, ?4)",
+            params![job, trigger, chrono::Utc::now().to_rfc3339(), holder],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Records how a job run ended: `ok` or `failed`, and what it did.
+    pub fn finish_job(
+        &self,
+        id: i64,
+        outcome: JobOutcome,
+        summary: &str,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE job_runs SET finished_at = ?2, outcome = ?3, summary = ?4 WHERE id = ?1",
+            params![
+                id,
+                chrono::Utc::now().to_rfc3339(),
+                outcome.as_str(),
+                summary
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The latest job runs, newest first.
+    pub fn job_runs(&self, limit: usize) -> Result<Vec<JobRun>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, job, trigger, started_at, finished_at, outcome, summary FROM job_runs ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map(params![limit as i64], |r| {
+            Ok(JobRun {
+                id: r.get(0)?,
+                job: r.get(1)?,
+                trigger: r.get(2)?,
+                started_at: r.get(3)?,
+                finished_at: r.get(4)?,
+                outcome: r
+                    .get::<_, Option<String>>(5)?
+                    .map(|o| o.parse().unwrap_or(JobOutcome::Interrupted)),
+                summary: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// A recorded run of a job.
+#[derive(Debug, Clone)]
+pub struct JobRun {
+    pub id: i64,
+    pub job: String,
+    /// `manual`; `schedule`, `catch-up` or `retry` when `tthc serve` started it.
+    pub trigger: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    /// How it ended; none while it runs.
+    pub outcome: Option<JobOutcome>,
+    pub summary: String,
+}
+
+/// How a job run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobOutcome {
+    Ok,
+    Failed,
+    /// The service was shut down during it; made up at the next start.
+    Stopped,
+    /// Its process died.
+    Interrupted,
+}
+
+impl JobOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobOutcome::Ok => "ok",
+            JobOutcome::Failed => "failed",
+            JobOutcome::Stopped => "stopped",
+            JobOutcome::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl PartialEq<&str> for JobOutcome {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::str::FromStr for JobOutcome {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [
+            JobOutcome::Ok,
+            JobOutcome::Failed,
+            JobOutcome::Stopped,
+            JobOutcome::Interrupted,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+        .ok_or_else(|| format!("kết quả \"{s}\" không rõ"))
     }
 }

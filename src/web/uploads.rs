@@ -1,25 +1,14 @@
-//! What the web portal does, apart from HTTP: the quarter it collects,
-//! accepting a unit's upload (checked, archived and committed before it
-//! is acknowledged), the office's board, access codes and passwords.
+//! A unit's upload, apart from HTTP: what name it may be shown under,
+//! whether it is a spreadsheet at all, the unit's quota, and accepting it
+//! — checked and archived side by side with other uploads, then committed
+//! to SQLite before it is acknowledged.
 
 use crate::domain::{Finding, Period, Unit};
-use crate::pipeline::Engine;
-use crate::rank::Status;
 use crate::settings::Settings;
-use crate::store::{Account, NewSubmission, StoredSubmission};
+use crate::store::{NewSubmission, Store, StoredSubmission};
 use crate::validate::{Checked, Context, check_bytes};
 use anyhow::{Result, anyhow};
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-
-/// The quarter units upload for on `today`: `[web] period` when set, else
-/// the last quarter whose data window has ended.
-pub fn open_period(s: &Settings, today: NaiveDate) -> Period {
-    s.web
-        .period
-        .unwrap_or_else(|| Period::quarter_of(today, s.period.window).previous())
-}
+use chrono::{DateTime, FixedOffset, Utc};
 
 /// Whether the bytes are a spreadsheet container at all: a zip (xlsx, ods)
 /// or an OLE compound file (xls). What they hold is checked after.
@@ -81,7 +70,7 @@ pub fn prepare_upload(
             file_name: Some(file_name),
         },
     );
-    let sha = crate::store::sha256_hex(bytes);
+    let sha = crate::domain::sha256_hex(bytes);
     let root = crate::store::archive_root_of(&s.paths.data);
     let path = crate::store::archive_write(&root, &sha, bytes)?;
     Ok(Prepared {
@@ -95,13 +84,14 @@ pub fn prepare_upload(
 /// Why one more upload of `size` bytes from `unit` for `period` is over
 /// the unit's quota (`[web] upload_quota_files`, `upload_quota_mb`), if it is.
 pub fn over_quota(
-    engine: &Engine,
+    s: &Settings,
+    store: &Store,
     unit: &str,
     period: Period,
     size: u64,
 ) -> Result<Option<String>> {
-    let web = &engine.settings.web;
-    let (files, bytes) = engine.store.portal_uploads(unit, &period.to_string())?;
+    let web = &s.web;
+    let (files, bytes) = store.portal_uploads(unit, &period.to_string())?;
     let mb = |b: u64| (b as f64 / (1024.0 * 1024.0) * 10.0).round() / 10.0;
     if files < web.upload_quota_files && bytes + size <= web.upload_quota_bytes {
         return Ok(None);
@@ -131,21 +121,20 @@ pub fn over_quota(
 /// upload received. The uploader is known, so the upload counts for that
 /// unit even when the file names another (that is one of its findings).
 pub fn record_upload(
-    engine: &Engine,
+    s: &Settings,
+    store: &Store,
     unit: &Unit,
     period: Period,
     file_name: &str,
     prepared: &Prepared,
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    let s = &engine.settings;
     let checked = &prepared.checked;
     let received_at: DateTime<FixedOffset> = now.with_timezone(&s.time_zone()).fixed_offset();
     let day = received_at.with_timezone(&s.time_zone()).date_naive();
-    let receipt = crate::deliver::receipt_owed(engine, unit, Some(period), day).then(|| {
-        let channel = if s.smtp.is_some() { "smtp" } else { "outbox" };
-        (unit.email.clone(), channel.to_string())
-    });
+    let receipt = s
+        .receipt_owed(unit, Some(period), day)
+        .then(|| (unit.email.clone(), s.channel()));
     let record = NewSubmission {
         submission: StoredSubmission {
             id: 0,
@@ -167,8 +156,7 @@ pub fn record_upload(
         archived_at: prepared.path.clone(),
         receipt,
     };
-    engine
-        .store
+    store
         .record_submissions(std::slice::from_ref(&record))?
         .first()
         .copied()
@@ -184,123 +172,6 @@ pub fn belongs_to(s: &StoredSubmission, unit: &str) -> bool {
 /// The findings a stored submission carries.
 pub fn findings_of(s: &StoredSubmission) -> Vec<Finding> {
     serde_json::from_str(&s.findings_json).unwrap_or_default()
-}
-
-/// Where a unit stands in a quarter, as the board shows it.
-pub fn status_word(status: Status) -> (&'static str, &'static str) {
-    match status {
-        Status::OnTime => ("Đã nộp", "ok"),
-        Status::Late => ("Nộp muộn", "late"),
-        Status::Missing => ("Chưa nộp", "none"),
-        Status::Rejected => ("Bị từ chối", "bad"),
-    }
-}
-
-/// A new access code: twelve letters and digits that cannot be mistaken
-/// for one another (no 0/O, 1/I/L), in groups of four.
-pub fn new_access_code() -> Result<String> {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-    let mut raw = [0u8; 12];
-    getrandom::fill(&mut raw).map_err(|e| anyhow!("không tạo được mã ngẫu nhiên: {e}"))?;
-    let chars: Vec<char> = raw
-        .iter()
-        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
-        .collect();
-    Ok(chars
-        .chunks(4)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("-"))
-}
-
-/// A random token for a session or a form, hex.
-pub fn new_token() -> Result<String> {
-    let mut raw = [0u8; 32];
-    getrandom::fill(&mut raw).map_err(|e| anyhow!("không tạo được mã ngẫu nhiên: {e}"))?;
-    Ok(hex::encode(raw))
-}
-
-/// An access code as typed: upper case, spaces and dashes ignored.
-fn normalise_code(code: &str) -> String {
-    code.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
-}
-
-pub fn hash_secret(secret: &str) -> Result<String> {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| anyhow!("không tạo được mã ngẫu nhiên: {e}"))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow!("muối: {e}"))?;
-    Argon2::default()
-        .hash_password(secret.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| anyhow!("không băm được mã: {e}"))
-}
-
-fn verify_secret(secret: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(secret.as_bytes(), &h)
-            .is_ok()
-    })
-}
-
-/// Issues a new access code for a unit; the old one stops working.
-/// Returns the code, which is shown once and stored only as a hash.
-pub fn issue_unit_code(engine: &Engine, unit: &Unit) -> Result<String> {
-    let code = new_access_code()?;
-    engine.store.set_account(&Account {
-        login: unit.code.0.clone(),
-        kind: "unit".into(),
-        unit: Some(unit.code.0.clone()),
-        hash: hash_secret(&normalise_code(&code))?,
-    })?;
-    Ok(code)
-}
-
-/// Creates or resets an office user; returns the new password.
-pub fn issue_office_password(engine: &Engine, user: &str) -> Result<String> {
-    let user = user.trim();
-    if user.is_empty() || engine.settings.unit(user).is_some() {
-        return Err(anyhow!(
-            "tên đăng nhập \"{user}\" không dùng được: để trống hoặc trùng mã một đơn vị"
-        ));
-    }
-    let password = new_access_code()?;
-    engine.store.set_account(&Account {
-        login: user.to_string(),
-        kind: "office".into(),
-        unit: None,
-        hash: hash_secret(&normalise_code(&password))?,
-    })?;
-    Ok(password)
-}
-
-/// The account a login names: an office user exactly, a unit by its code
-/// whatever its case.
-pub fn find_account(engine: &Engine, login: &str) -> Result<Option<Account>> {
-    let login = login.trim();
-    Ok(match engine.store.account(login)? {
-        Some(a) => Some(a),
-        None => engine
-            .settings
-            .units
-            .by_code_any_case(login)
-            .map(|u| engine.store.account(&u.code.0))
-            .transpose()?
-            .flatten(),
-    })
-}
-
-/// Whether `code` opens `account`. Without an account it hashes anyway,
-/// so the answer takes as long either way. Slow on purpose (argon2): call
-/// it outside any lock.
-pub fn code_opens(account: Option<&Account>, code: &str) -> bool {
-    let hash = account.map(|a| a.hash.as_str()).unwrap_or(
-        "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$cHJldGVuZHByZXRlbmRwcmV0ZW5kcHJldGVuZA",
-    );
-    verify_secret(&normalise_code(code), hash) && account.is_some()
 }
 
 #[cfg(test)]

@@ -1,0 +1,76 @@
+//! Publication: a period's results written as a numbered report version
+//! (xlsx, pdf, json), the same inputs keeping their number. What is
+//! written is handed back as plain data, for the caller to deliver.
+
+use super::{Publication, Refusal, ingest, results};
+use crate::config::Config;
+use crate::domain::Period;
+use crate::pipeline::IngestSummary;
+use crate::store::{Store, StoreError};
+use anyhow::Result;
+
+/// Ingests, scores and writes the period's report as a version: the same
+/// inputs give the same version again, changed inputs a new one.
+pub fn publish(
+    cfg: &Config,
+    store: &Store,
+    period: Period,
+) -> Result<(IngestSummary, Publication)> {
+    let summary = ingest(cfg, store)?;
+    let mut results = results(cfg, store, period, true)?.ok_or(Refusal::NoData(period))?;
+    let digest = results.digest()?;
+    let key = period.to_string();
+    let now = chrono::Utc::now()
+        .with_timezone(&cfg.settings.time_zone())
+        .to_rfc3339();
+    let (stored, new_version) = store.reserve_version(&key, &digest, &now, |v, at| {
+        results.version = v;
+        results.generated_at = at.to_string();
+        crate::report::json::to_string(&results).map_err(|e| StoreError::Corrupt(format!("{e:#}")))
+    })?;
+    results.version = stored.version;
+    results.generated_at = stored.generated_at;
+    let dir = cfg.settings.paths.output.join(&key);
+    let files = crate::report::write_all(&results, &dir)?;
+    Ok((
+        summary,
+        Publication {
+            period,
+            version: stored.version,
+            new_version,
+            dir,
+            files,
+            results,
+        },
+    ))
+}
+
+/// The period's latest report version, its files written again, for
+/// sending. Refused when the inputs changed since that version was made:
+/// the period is to be run first.
+pub fn latest(cfg: &Config, store: &Store, period: Period) -> Result<Publication> {
+    let key = period.to_string();
+    let latest = store
+        .latest_version(&key)?
+        .ok_or(Refusal::NoVersion(period))?;
+    let mut results = results(cfg, store, period, true)?.ok_or(Refusal::NoData(period))?;
+    if results.digest()? != latest.digest {
+        return Err(Refusal::Changed {
+            period,
+            version: latest.version,
+        }
+        .into());
+    }
+    results.version = latest.version;
+    results.generated_at = latest.generated_at.clone();
+    let dir = cfg.settings.paths.output.join(&key);
+    let files = crate::report::write_all(&results, &dir)?;
+    Ok(Publication {
+        period,
+        version: latest.version,
+        new_version: false,
+        dir,
+        files,
+        results,
+    })
+}

@@ -1,0 +1,138 @@
+//! Results: every active unit of a period scored under the rules in force,
+//! ranked in its league, with its change since the period before.
+
+use super::standing::{standing, year_standing};
+use crate::config::Config;
+use crate::domain::Period;
+use crate::rank::{LeagueTable, Previous, Status, UnitResult, league_tables};
+use crate::report::Results;
+use crate::score::{UnitInput, evaluate_tasks, score_units};
+use crate::store::{Store, StoredSubmission};
+use anyhow::Result;
+use std::collections::{BTreeMap, HashMap};
+
+/// Scores and ranks a quarter or a year from what the store holds; with
+/// `with_previous`, also the period before, for each unit's change.
+pub fn results(
+    cfg: &Config,
+    store: &Store,
+    period: Period,
+    with_previous: bool,
+) -> Result<Option<Results>> {
+    let Some(ruleset) = cfg.rules.ruleset_for(period) else {
+        return Err(crate::rules::NotInForce {
+            period,
+            dir: cfg.settings.rules_dir.clone(),
+        }
+        .into());
+    };
+    let targets = cfg.rules.targets_for(period);
+    let tasks = cfg.rules.tasks_for(period);
+    let mode = cfg.settings.period.window;
+    let (from, to) = period.window(mode);
+    let mut stored: HashMap<Period, Vec<StoredSubmission>> = HashMap::new();
+    for q in period.quarters() {
+        stored.insert(q, store.submissions_for(&q.to_string())?);
+    }
+    if stored.values().all(Vec::is_empty) && !with_previous {
+        return Ok(None);
+    }
+    let is_year = matches!(period, Period::Year { .. });
+
+    let mut units = Vec::new();
+    let mut inputs = Vec::new();
+    for unit in cfg
+        .settings
+        .units
+        .iter()
+        .filter(|u| u.active_during(from, to))
+    {
+        let st = match period {
+            Period::Quarter { .. } => standing(
+                cfg,
+                unit,
+                period,
+                stored.get(&period).map(Vec::as_slice).unwrap_or_default(),
+            )?,
+            Period::Year { year } => year_standing(cfg, unit, year, &stored)?,
+        };
+        let mut rows = Vec::new();
+        let mut task_results = Vec::new();
+        if let Some(sub) = &st.submission {
+            inputs.push(UnitInput {
+                code: unit.code.0.clone(),
+                league: unit.league.0.clone(),
+                fields: sub.fields(),
+                // Lateness is a quarter's matter; a year is not submitted.
+                late: st.status == Status::Late && !is_year,
+            });
+            rows = sub.rows.clone();
+            if let Some(ts) = tasks {
+                task_results = evaluate_tasks(ts, &unit.league.0, period, mode, sub);
+            }
+        }
+        units.push(UnitResult {
+            code: unit.code.0.clone(),
+            name: unit.name.clone(),
+            league: unit.league.0.clone(),
+            status: st.status,
+            received_at: st.received_at,
+            deadline: st.deadline,
+            days_late: st.days_late,
+            card: None,
+            rank: None,
+            previous: None,
+            tasks: task_results,
+            rows,
+            findings: st.findings,
+            notes: st.notes,
+        });
+    }
+    let cards = score_units(&inputs, ruleset, targets)?;
+    let mut by_code: HashMap<String, crate::score::ScoreCard> =
+        cards.into_iter().map(|c| (c.unit.clone(), c)).collect();
+    for u in &mut units {
+        u.card = by_code.remove(&u.code);
+    }
+    let previous: BTreeMap<String, Previous> = if with_previous {
+        match results(cfg, store, period.previous(), false) {
+            Ok(Some(prev)) => prev
+                .leagues
+                .iter()
+                .flat_map(|l| l.units.iter())
+                .filter_map(|u| {
+                    Some((
+                        u.code.clone(),
+                        Previous {
+                            total: u.card.as_ref()?.total,
+                            rank: u.rank?,
+                        },
+                    ))
+                })
+                .collect(),
+            _ => BTreeMap::new(),
+        }
+    } else {
+        BTreeMap::new()
+    };
+    for u in &mut units {
+        u.previous = previous.get(&u.code).copied();
+    }
+    let league_list: Vec<(String, String)> = ruleset
+        .leagues
+        .iter()
+        .map(|l| (l.code.clone(), l.label.clone()))
+        .collect();
+    let leagues: Vec<LeagueTable> = league_tables(units, &league_list)?;
+    Ok(Some(Results {
+        period,
+        window: (from, to),
+        version: 0,
+        generated_at: String::new(),
+        organisation: cfg.settings.organisation.clone(),
+        ruleset: ruleset.clone(),
+        targets: targets.cloned(),
+        tasks: tasks.cloned(),
+        leagues,
+    }))
+}

@@ -1,0 +1,152 @@
+//! Where a unit stands for a period, from the store's submissions: on
+//! time, late, rejected or missing, with the accepted figures; for a year,
+//! the quarters combined as the rules of the year say.
+
+use crate::config::Config;
+use crate::domain::{Finding, Period, Submission, Unit, combine_year};
+use crate::rank::Status;
+use crate::store::StoredSubmission;
+use anyhow::{Context as _, Result};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use std::collections::HashMap;
+
+/// Where a unit stands for a period.
+pub(super) struct Standing {
+    pub status: Status,
+    pub received_at: Option<DateTime<FixedOffset>>,
+    pub deadline: NaiveDate,
+    pub days_late: Option<i64>,
+    pub findings: Vec<Finding>,
+    pub submission: Option<Submission>,
+    pub notes: Vec<String>,
+}
+
+/// Whether a unit reported a quarter on time, late, only rejected
+/// workbooks or nothing, from the quarter's stored submissions.
+pub fn status(
+    cfg: &Config,
+    unit: &Unit,
+    quarter: Period,
+    stored: &[StoredSubmission],
+) -> Result<Status> {
+    Ok(standing(cfg, unit, quarter, stored)?.status)
+}
+
+/// Where a unit stands for one quarter, from the store's submissions.
+pub(super) fn standing(
+    cfg: &Config,
+    unit: &Unit,
+    quarter: Period,
+    stored: &[StoredSubmission],
+) -> Result<Standing> {
+    let mine: Vec<&StoredSubmission> = stored
+        .iter()
+        .filter(|s| s.unit.as_deref() == Some(unit.code.0.as_str()))
+        .collect();
+    let deadline = cfg.settings.deadline(unit, quarter);
+    let accepted = mine.iter().rev().find(|s| s.accepted);
+    let tz = cfg.settings.time_zone();
+    let (status, received_at, days_late) = match (accepted, mine.last()) {
+        (Some(s), _) => {
+            let local = s.received_at.with_timezone(&tz).date_naive();
+            let late = local > deadline;
+            let status = if late { Status::Late } else { Status::OnTime };
+            (
+                status,
+                Some(s.received_at),
+                late.then(|| (local - deadline).num_days()),
+            )
+        }
+        (None, Some(s)) => (Status::Rejected, Some(s.received_at), None),
+        (None, None) => (Status::Missing, None, None),
+    };
+    let shown = accepted.or(mine.last());
+    let findings: Vec<Finding> = shown
+        .map(|s| serde_json::from_str(&s.findings_json))
+        .transpose()?
+        .unwrap_or_default();
+    let submission: Option<Submission> = accepted
+        .map(|s| {
+            serde_json::from_str(s.content_json.as_deref().unwrap_or("null"))
+                .with_context(|| format!("đọc lại bài nộp {} của {}", s.file_name, unit.code))
+        })
+        .transpose()?;
+    Ok(Standing {
+        status,
+        received_at,
+        deadline,
+        days_late,
+        findings,
+        submission,
+        notes: Vec::new(),
+    })
+}
+
+/// A unit's year from its quarters: figures combined as the spec says,
+/// the year's status from its quarters, and notes on what is missing or
+/// does not carry over.
+pub(super) fn year_standing(
+    cfg: &Config,
+    unit: &Unit,
+    year: i32,
+    stored: &HashMap<Period, Vec<StoredSubmission>>,
+) -> Result<Standing> {
+    let mut quarters = Vec::new();
+    let mut notes = Vec::new();
+    for q in (Period::Year { year }).quarters() {
+        let (from, to) = q.window(cfg.settings.period.window);
+        if !unit.active_during(from, to) {
+            continue;
+        }
+        let st = standing(
+            cfg,
+            unit,
+            q,
+            stored.get(&q).map(Vec::as_slice).unwrap_or_default(),
+        )?;
+        if st.submission.is_none() {
+            notes.push(format!(
+                "Không có báo cáo hợp lệ {}: điểm năm tính trên các quý còn lại.",
+                q.label_vi()
+            ));
+        }
+        quarters.push((q, st));
+    }
+    let accepted: Vec<(Period, &Submission)> = quarters
+        .iter()
+        .filter_map(|(q, st)| st.submission.as_ref().map(|s| (*q, s)))
+        .collect();
+    let (submission, mut carry) = match accepted.as_slice() {
+        [] => (None, Vec::new()),
+        list => {
+            let (s, n) = combine_year(list);
+            (Some(s), n)
+        }
+    };
+    notes.append(&mut carry);
+    let any = |s: Status| quarters.iter().any(|(_, st)| st.status == s);
+    let status = match &submission {
+        Some(_) if any(Status::Late) => Status::Late,
+        Some(_) => Status::OnTime,
+        None if any(Status::Rejected) => Status::Rejected,
+        None => Status::Missing,
+    };
+    let last = quarters.last();
+    Ok(Standing {
+        status,
+        received_at: quarters.iter().filter_map(|(_, st)| st.received_at).max(),
+        deadline: last
+            .map(|(_, st)| st.deadline)
+            .unwrap_or_else(|| cfg.settings.deadline(unit, Period::quarter(year, 4))),
+        days_late: quarters
+            .iter()
+            .filter_map(|(_, st)| st.days_late)
+            .reduce(|a, b| a + b),
+        findings: quarters
+            .iter()
+            .flat_map(|(_, st)| st.findings.iter().cloned())
+            .collect(),
+        submission,
+        notes,
+    })
+}

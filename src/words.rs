@@ -1,0 +1,189 @@
+//! The one place that words a state for people: a unit's standing in a
+//! quarter, what became of a letter, a ledger row, a job and its run, an
+//! action of the audit log. The command line, the portal, the job
+//! summaries and the letters all take their words from here.
+
+use crate::deliver::{Outcome, Skip, Status as Sent};
+use crate::domain::{Channel, DeliveryState, LedgerKey};
+use crate::rank::Status;
+use crate::settings::Settings;
+use crate::store::{DeliveryRow, JobOutcome};
+
+/// Where a unit stands in a quarter: the words, and the class pages style
+/// it with.
+pub fn unit_status(status: Status) -> (&'static str, &'static str) {
+    match status {
+        Status::OnTime => ("Đã nộp", "ok"),
+        Status::Late => ("Nộp muộn", "late"),
+        Status::Missing => ("Chưa nộp", "none"),
+        Status::Rejected => ("Bị từ chối", "bad"),
+    }
+}
+
+/// A stored time as letters and the command line say it.
+fn minute(s: &Settings, t: &str) -> String {
+    crate::deliver::local_time(s, t)
+}
+
+/// What became of a copy, in words for the office (the command line and
+/// the job summaries use these).
+pub fn outcome(s: &Settings, o: &Outcome) -> String {
+    let mut text = match &o.status {
+        Sent::Sent => format!("đã gửi (máy chủ trả lời: {})", o.detail),
+        Sent::Written => format!("đã ghi vào hộp thư đi: {}", o.detail),
+        Sent::Retry => format!("chưa gửi được, sẽ thử lại: {}", o.detail),
+        Sent::Failed => format!(
+            "gửi thất bại: {} — sửa nguyên nhân rồi gửi lại bằng tthc send",
+            o.detail
+        ),
+        Sent::Postponed => "hoãn: dịch vụ đang dừng; gửi ở lần chạy sau".into(),
+        Sent::Skipped(skip) => skipped(s, skip),
+    };
+    if o.uncertain {
+        text.push_str(
+            " (có thể trùng một lần gửi trước mà máy chủ đã nhận nhưng không kịp trả lời)",
+        );
+    }
+    text
+}
+
+/// Why a copy was not tried, in words for the office.
+pub fn skipped(s: &Settings, skip: &Skip) -> String {
+    match skip {
+        Skip::Received { at } => format!(
+            "bỏ qua: nơi nhận đã nhận thư này lúc {} (gửi lại: --resend)",
+            minute(s, at)
+        ),
+        Skip::InProgress => "bỏ qua: một tiến trình khác đang gửi thư này".into(),
+        Skip::Failed { why } => {
+            format!("bỏ qua: đã gửi thất bại trước đây ({why}); gửi lại bằng tthc send")
+        }
+        Skip::NotDue { at } => format!("chờ thử lại lúc {}", minute(s, at)),
+    }
+}
+
+/// Which letter a ledger row is.
+pub fn letter(key: &str, version: i64) -> String {
+    match LedgerKey::from_parts(key, version) {
+        Some(LedgerKey::Receipt { submission }) => format!("biên nhận tệp số {submission}"),
+        Some(LedgerKey::Reminder { period }) => format!("thư nhắc {period}"),
+        Some(LedgerKey::Report { period, version }) => {
+            format!("báo cáo {period} phiên bản {version}")
+        }
+        None => format!("{key} ({version})"),
+    }
+}
+
+/// Where a ledger row stands.
+pub fn delivery_state(s: &Settings, state: DeliveryState, next: Option<&str>) -> String {
+    match state {
+        DeliveryState::Sent => "đã gửi".into(),
+        DeliveryState::Written => "đã ghi vào hộp thư đi".into(),
+        DeliveryState::Sending => "đang gửi".into(),
+        DeliveryState::Retry => match next {
+            Some(t) => format!("chờ thử lại lúc {}", minute(s, t)),
+            None => "chờ thử lại".into(),
+        },
+        DeliveryState::Failed => "thất bại".into(),
+    }
+}
+
+/// How a letter goes.
+pub fn channel(c: Channel) -> &'static str {
+    match c {
+        Channel::Smtp => "thư điện tử",
+        Channel::Outbox => "hộp thư đi",
+    }
+}
+
+/// One ledger row as a line for the office.
+pub fn ledger_line(s: &Settings, r: &DeliveryRow) -> String {
+    let mut line = format!(
+        "{} → {}: {}; {} lần thử; cập nhật {}",
+        letter(&r.period, r.version),
+        r.recipient,
+        delivery_state(s, r.status, r.next_attempt_at.as_deref()),
+        r.attempts,
+        minute(s, &r.updated_at)
+    );
+    if !r.detail.is_empty() && r.detail != "chờ gửi" {
+        line.push_str(&format!(" — {}", r.detail));
+    }
+    if r.uncertain {
+        line.push_str(" (có thể đã trùng một lần)");
+    }
+    line
+}
+
+/// A job by its name.
+pub fn job(name: &str) -> &str {
+    match name {
+        "collect" => "Đọc thư mục nhận",
+        "remind" => "Nhắc nộp báo cáo",
+        "report" => "Báo cáo quý",
+        "yearly" => "Báo cáo năm",
+        "retry" => "Gửi lại thư",
+        other => other,
+    }
+}
+
+/// What started a job run.
+pub fn trigger(t: &str) -> String {
+    match t {
+        "manual" => "chạy tay".into(),
+        "schedule" => "theo lịch".into(),
+        "catch-up" => "chạy bù".into(),
+        "retry" => "thử lại".into(),
+        other => match other.strip_prefix("portal:") {
+            Some(who) => format!("từ cổng thông tin ({who})"),
+            None => other.into(),
+        },
+    }
+}
+
+/// How a job run ended, briefly (the portal's table).
+pub fn job_outcome(o: Option<JobOutcome>) -> &'static str {
+    match o {
+        Some(JobOutcome::Ok) => "xong",
+        Some(JobOutcome::Failed) => "lỗi",
+        Some(JobOutcome::Stopped) => "dừng giữa chừng",
+        Some(JobOutcome::Interrupted) => "bị ngắt",
+        None => "đang chạy",
+    }
+}
+
+/// How a job run ended, with what happens next (the command line).
+pub fn job_outcome_long(o: Option<JobOutcome>) -> &'static str {
+    match o {
+        Some(JobOutcome::Ok) => "xong",
+        Some(JobOutcome::Stopped) => "dừng khi tắt dịch vụ (làm tiếp khi khởi động lại)",
+        Some(JobOutcome::Interrupted) => {
+            "bị ngắt (tiến trình dừng đột ngột; làm lại khi khởi động)"
+        }
+        Some(JobOutcome::Failed) => "thất bại",
+        None => "đang chạy",
+    }
+}
+
+/// An audit action in words, with its code for searching.
+pub fn audit_action(code: &str) -> String {
+    let words = match code {
+        "dang_nhap" => "đăng nhập",
+        "dang_nhap_sai" => "đăng nhập sai",
+        "dang_nhap_bi_khoa" => "đăng nhập khi đang bị khóa",
+        "dang_xuat" => "đăng xuất",
+        "nop_bao_cao" => "nộp báo cáo",
+        "tu_choi_tep" => "từ chối tệp không phải bảng tính",
+        "tai_mau" => "tải mẫu báo cáo",
+        "tai_tep_danh_dau" => "tải tệp đánh dấu lỗi",
+        "tai_bao_cao" => "tải báo cáo",
+        "lap_bao_cao" => "lập báo cáo",
+        "gui_nhac" => "gửi thư nhắc",
+        "cap_ma" => "cấp mã truy cập",
+        "mo_khoa" => "mở khóa đăng nhập",
+        "vuot_han_muc" => "vượt hạn mức gửi tệp",
+        "tao_tai_khoan_van_phong" => "tạo tài khoản văn phòng",
+        _ => return code.to_string(),
+    };
+    format!("{words} ({code})")
+}
