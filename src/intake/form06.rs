@@ -2,8 +2,7 @@
 //! merged or not, columns in any order) or by the official column numbers,
 //! then the lĩnh vực rows, the subtotal and section rows, and the total.
 
-use super::tables::{folded, text};
-use super::workbook::{RawCell, RawSheet};
+use super::workbook::{RawCell, RawSheet, folded, text};
 use crate::domain::{CellRef, FORM06_FIELDS, Finding};
 
 /// A row of Form 06 as found: the lĩnh vực cell and the eleven figure cells.

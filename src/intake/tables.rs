@@ -1,5 +1,5 @@
 use super::form06::{Form06Table, locate_form06};
-use super::workbook::{RawCell, RawSheet, RawWorkbook};
+use super::workbook::{RawCell, RawSheet, RawWorkbook, folded, text};
 use crate::domain::{CellRef, Finding, INDICATOR_FIELDS, ascii_fold};
 
 /// A row found by a key (a code or a label) with its value.
@@ -33,17 +33,6 @@ pub struct RawTables {
     pub info: InfoTable,
     /// Problems of layout: a sheet or a header that cannot be found.
     pub findings: Vec<Finding>,
-}
-
-pub(super) fn text(c: &RawCell) -> Option<String> {
-    match c {
-        RawCell::Text(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
-        _ => None,
-    }
-}
-
-pub(super) fn folded(c: &RawCell) -> String {
-    text(c).map(|t| ascii_fold(&t)).unwrap_or_default()
 }
 
 /// The indicator a folded cell names, by its code or its label.

@@ -85,6 +85,21 @@ impl RawCell {
     }
 }
 
+/// A cell's text, trimmed, if it holds any.
+pub(super) fn text(c: &RawCell) -> Option<String> {
+    match c {
+        RawCell::Text(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+        _ => None,
+    }
+}
+
+/// A cell's text folded for comparing words (see `domain::ascii_fold`).
+pub(super) fn folded(c: &RawCell) -> String {
+    text(c)
+        .map(|t| crate::domain::ascii_fold(&t))
+        .unwrap_or_default()
+}
+
 #[derive(Debug, Clone)]
 pub struct RawSheet {
     pub name: String,

@@ -2,6 +2,7 @@
 //! They drive the real library and the real `tthc` binary on real files,
 //! with temporary data and output folders.
 
+mod architecture;
 mod browser;
 mod cli;
 mod config;

@@ -496,7 +496,7 @@ async fn every_route_answers_each_account_only_what_it_may_see() {
 async fn wait_for_report(app: &App, office: &Browser) -> Reply {
     let started = std::time::Instant::now();
     loop {
-        let page = request(app, office, "GET", "/van-phong/bao-cao").await;
+        let page = request(app, office, "GET", "/van-phong/bao-cao?tb=dang-lap").await;
         if !page.body.contains("Đang lập báo cáo") {
             return page;
         }
@@ -945,5 +945,135 @@ async fn the_frameworks_refusals_are_the_portals_own_pages_in_vietnamese() {
         for w in english {
             assert!(!r.body.contains(w), "{what}: {w} in {}", r.body);
         }
+    }
+}
+
+/// A GET as a signed-in browser makes it, over its own connection: status
+/// and when it ended.
+fn timed_get(base: &str, cookie: &str, path: &str) -> (u16, std::time::Instant) {
+    let agent = ureq::AgentBuilder::new()
+        .redirects(0)
+        .timeout(std::time::Duration::from_secs(120))
+        .build();
+    let status = match agent
+        .get(&format!("{base}{path}"))
+        .set("Cookie", cookie)
+        .call()
+    {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(s, _)) => s,
+        Err(e) => panic!("{path}: {e}"),
+    };
+    (status, std::time::Instant::now())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unit_pages_and_sign_ins_do_not_wait_for_a_report_run_from_the_office() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A large organisation: its report run reads, checks, scores and
+    // writes for seconds.
+    let org = tmp.path().join("org");
+    let cfg = tthc::bench::generate_org(&org, 400, 5, &crate::repo().join("rules")).unwrap();
+    let overrides = PathOverrides {
+        inbox: None,
+        data: Some(tmp.path().join("data")),
+        output: Some(tmp.path().join("out")),
+    };
+    let mut settings = Settings::load(&cfg, &overrides).unwrap();
+    settings.web.period = Some(Period::quarter(2022, 4));
+    let opened = crate::Opened::open(settings.clone()).unwrap();
+    let units: Vec<_> = settings.units.iter().take(21).cloned().collect();
+    let codes: Vec<(String, String)> = units
+        .iter()
+        .map(|u| {
+            (
+                u.code.0.clone(),
+                tthc::web::issue_unit_code(&opened.store, u).unwrap(),
+            )
+        })
+        .collect();
+    let password =
+        tthc::web::issue_office_password(&opened.settings, &opened.store, "vanphong").unwrap();
+    drop(opened);
+    let app = start(&settings).await;
+
+    // Twenty units signed in before the run starts; the twenty-first signs
+    // in during it.
+    let mut cookies = Vec::new();
+    for (unit, code) in &codes[..20] {
+        cookies.push(browser(&app, unit, code, "/don-vi").await.cookie);
+    }
+    let office = browser(&app, "vanphong", &password, "/van-phong").await;
+
+    let started = std::time::Instant::now();
+    let run = request(&app, &office, "POST", "/van-phong/bao-cao").await;
+    assert_eq!(run.status, StatusCode::SEE_OTHER, "{}", run.body);
+    let answered = started.elapsed();
+    let page = request(&app, &office, "GET", "/van-phong/bao-cao").await;
+    assert!(
+        page.body.contains("Đang lập báo cáo"),
+        "the page says the run is under way: {}",
+        page.body
+    );
+
+    // Meanwhile: twenty unit pages and a sign-in, all at once.
+    let mut pending: Vec<_> = cookies
+        .into_iter()
+        .map(|cookie| {
+            let base = app.base.clone();
+            tokio::task::spawn_blocking(move || timed_get(&base, &cookie, "/don-vi"))
+        })
+        .collect();
+    let (late_unit, late_code) = codes[20].clone();
+    let base = app.base.clone();
+    pending.push(tokio::task::spawn_blocking(move || {
+        let status = http_sign_in(&base, &late_unit, &late_code);
+        (status, std::time::Instant::now())
+    }));
+    let mut last_answer = started;
+    for p in pending {
+        let (status, at) = p.await.unwrap();
+        assert!(status == 200 || status == 303, "status {status}");
+        last_answer = last_answer.max(at);
+    }
+    let still = request(&app, &office, "GET", "/van-phong/bao-cao").await;
+    assert!(
+        still.body.contains("Đang lập báo cáo"),
+        "the run outlasts the requests (make the organisation larger if not)"
+    );
+
+    let done = wait_for_report(&app, &office).await;
+    let finished = std::time::Instant::now();
+    assert!(done.body.contains("Đã lập báo cáo"), "{}", done.body);
+    assert!(
+        last_answer < finished,
+        "every request was answered before the report was done"
+    );
+    let requests = last_answer - started;
+    let report = finished - started;
+    assert!(
+        answered < report / 4,
+        "starting the run returned at once: {answered:?} of {report:?}"
+    );
+    eprintln!("report run {report:?}; twenty-one requests answered within {requests:?}");
+}
+
+/// Signs a unit in over real HTTP: the status of the sign-in's answer.
+fn http_sign_in(base: &str, unit: &str, code: &str) -> u16 {
+    let agent = ureq::AgentBuilder::new()
+        .redirects(0)
+        .timeout(std::time::Duration::from_secs(120))
+        .build();
+    let page = agent.get(&format!("{base}/dang-nhap")).call().unwrap();
+    let form_cookie = cookie_pair(page.header("set-cookie").unwrap_or_default());
+    let token = csrf_in(&page.into_string().unwrap());
+    match agent
+        .post(&format!("{base}/dang-nhap"))
+        .set("Cookie", &form_cookie)
+        .send_form(&[("_csrf", &token), ("login", unit), ("code", code)])
+    {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(s, _)) => s,
+        Err(e) => panic!("sign-in of {unit}: {e}"),
     }
 }
