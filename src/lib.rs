@@ -2,15 +2,31 @@
 //! (thủ tục hành chính) and reports the result to the province.
 //!
 //! ```text
-//!  workbook ──intake──▶ RawWorkbook ──validate──▶ Submission + Findings
+//!  workbook ──intake──▶ RawWorkbook ──validate──▶ Checked (Submission + Findings)
 //!                                                      │
-//!  rules/ ──rules──▶ Ruleset, Targets, Tasks           ▼
-//!                              └──────────────▶ score ──▶ ScoreCards ──rank──▶ Ranking
-//!                                                                                │
-//!                    store (SQLite + archive) ◀── pipeline ──▶ report: xlsx, pdf, json ──▶ deliver
+//!  tthc.toml + rules/ ──config──▶ Config               ▼
+//!    (Settings, RuleBook)            │          pipeline: inbox ─▶ store (SQLite + archive)
+//!                                    │                    standing ─▶ results ──score──▶ rank
+//!                                    └────────────▶       publish ──report──▶ xlsx, pdf, json
+//!                                                              │
+//!                                                         Publication
+//!                                                              │
+//!                        cli · schedule (jobs, worker) · web ──┴──▶ deliver ──▶ ledger, SMTP / outbox
+//!                                   └──────── app: the service (lease, worker, scheduler, portal)
 //! ```
 //!
-//! `pipeline` is the one place that knows the order of the stages.
+//! Below the line of stages, each module knows only those beneath it:
+//! `domain` is the vocabulary; `intake` reads a workbook; `validate` checks
+//! it; `rules` loads the rule files; `settings` the config file; `config`
+//! is the two loaded together, shared read-only; `score` and `rank` turn
+//! figures into points and places; `report` writes the outputs; `store`
+//! keeps everything durable. `pipeline` is the one place that knows the
+//! order of the stages and returns plain data (`Publication`); `deliver`
+//! sends it through the ledger; `schedule` holds the jobs (what `tthc run`,
+//! the service and the portal do); `web` is the portal; `words` says every
+//! state for people; `app` wires the service; `cli` is the command line;
+//! `bench` generates organisations and measures. No module imports one
+//! that imports it back (a test checks it).
 
 #[cfg(feature = "engine")]
 pub mod app;

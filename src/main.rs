@@ -1,3 +1,6 @@
+//! The `tthc` command: parses the command line, sets up logging to stderr
+//! (`TTHC_LOG`), and hands over to `cli`.
+
 use clap::Parser;
 use std::process::ExitCode;
 

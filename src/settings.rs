@@ -405,256 +405,36 @@ impl Settings {
     ) -> Result<Settings, FileErrors> {
         let raw: RawSettings =
             toml::from_str(source).map_err(|e| FileError::from_toml(path, source, &e))?;
-        let mut errors = Vec::new();
+        let mut p = Problems {
+            path,
+            source,
+            errors: Vec::new(),
+        };
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let resolve = |p: &Path| normalise(&base.join(p));
+        let resolve = |f: &Path| normalise(&base.join(f));
 
         if raw.organisation.time_zone.parse::<chrono_tz::Tz>().is_err() {
-            errors.push(FileError::at(
-                path,
-                source,
-                find_key(source, "time_zone"),
+            p.at(
+                p.key("time_zone"),
                 format!(
                     "múi giờ \"{}\" không tồn tại — dùng tên IANA, ví dụ \"Asia/Ho_Chi_Minh\"",
                     raw.organisation.time_zone
                 ),
-            ));
+            );
         }
-
-        let mut units = Vec::new();
-        let mut spans = Vec::new();
-        let mut seen = HashSet::new();
-        for u in &raw.units {
-            let code = u.code.get_ref().trim().to_string();
-            if code.is_empty()
-                || !code
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
-                errors.push(FileError::at(
-                    path,
-                    source,
-                    Some(u.code.span()),
-                    format!(
-                        "mã đơn vị \"{code}\" không hợp lệ — chỉ dùng chữ không dấu, số, '-' và '_'"
-                    ),
-                ));
-            }
-            if !seen.insert(code.clone()) {
-                errors.push(FileError::at(
-                    path,
-                    source,
-                    Some(u.code.span()),
-                    format!("mã đơn vị \"{code}\" bị trùng — mỗi đơn vị cần một mã riêng"),
-                ));
-            }
-            if !raw.period.deadline_days.contains_key(u.kind.get_ref()) {
-                errors.push(FileError::at(
-                    path,
-                    source,
-                    Some(u.kind.span()),
-                    format!(
-                        "loại đơn vị \"{}\" chưa có hạn nộp trong [period.deadline_days] — thêm hạn nộp cho loại này",
-                        u.kind.get_ref()
-                    ),
-                ));
-            }
-            let mut date = |d: &Option<toml::value::Datetime>, key: &str| -> Option<NaiveDate> {
-                let d = d.as_ref()?;
-                match d.date.and_then(|x| {
-                    NaiveDate::from_ymd_opt(i32::from(x.year), u32::from(x.month), u32::from(x.day))
-                }) {
-                    Some(nd) => Some(nd),
-                    None => {
-                        errors.push(FileError::at(
-                            path,
-                            source,
-                            Some(u.code.span()),
-                            format!("{key} của đơn vị {code} phải là một ngày (YYYY-MM-DD)"),
-                        ));
-                        None
-                    }
-                }
-            };
-            let valid_from = date(&u.valid_from, "valid_from");
-            let valid_to = date(&u.valid_to, "valid_to");
-            units.push(Unit {
-                code: UnitCode(code),
-                name: u.name.trim().to_string(),
-                league: LeagueCode(u.kind.get_ref().clone()),
-                email: u.email.get_ref().trim().to_string(),
-                valid_from,
-                valid_to,
-                successor: u.successor.as_ref().map(|s| UnitCode(s.get_ref().clone())),
-            });
-            spans.push(u.kind.span());
-            if u.email.get_ref().trim().parse::<lettre::Address>().is_err() {
-                errors.push(FileError::at(
-                    path,
-                    source,
-                    Some(u.email.span()),
-                    format!(
-                        "địa chỉ thư \"{}\" của đơn vị {} không hợp lệ",
-                        u.email.get_ref(),
-                        u.code.get_ref()
-                    ),
-                ));
-            }
+        let (units, spans) = read_units(&raw, &mut p);
+        check_addresses(&raw, &mut p);
+        let smtp = raw.smtp.map(|s| read_smtp(s, &resolve, &mut p));
+        let schedule = read_schedule(&raw.schedule, &mut p);
+        let web = read_web(&raw.web, &mut p);
+        if !p.errors.is_empty() {
+            return Err(FileErrors(p.errors));
         }
-        for u in &raw.units {
-            if let Some(s) = &u.successor
-                && !seen.contains(s.get_ref())
-            {
-                errors.push(FileError::at(
-                    path,
-                    source,
-                    Some(s.span()),
-                    format!(
-                        "đơn vị kế thừa \"{}\" không có trong danh sách đơn vị",
-                        s.get_ref()
-                    ),
-                ));
-            }
-        }
-        let mut check_mailbox = |key: &str, value: &str| {
-            if value.trim().parse::<lettre::message::Mailbox>().is_err() {
-                errors.push(FileError::at(
-                    path,
-                    source,
-                    find_key(source, key),
-                    format!("địa chỉ thư \"{value}\" không hợp lệ — viết dạng ten@donvi.gov.vn hoặc \"Tên <ten@donvi.gov.vn>\""),
-                ));
-            }
-        };
-        check_mailbox("email", &raw.organisation.email);
-        check_mailbox("from", &raw.delivery.from);
-        for r in &raw.delivery.recipients {
-            check_mailbox("recipients", r);
-        }
-        if raw.delivery.recipients.is_empty() {
-            errors.push(FileError::at(
-                path,
-                source,
-                find_key(source, "recipients"),
-                "chưa có địa chỉ nhận báo cáo trong [delivery] recipients",
-            ));
-        }
-        let smtp = raw.smtp.map(|s| {
-            let span = s.span();
-            let mut s = s.into_inner();
-            let loopback = matches!(s.host.as_str(), "localhost" | "::1") || s.host.starts_with("127.");
-            if s.security == Security::Plain && !loopback {
-                errors.push(FileError::at(
-                    path,
-                    source,
-                    Some(span),
-                    format!("[smtp] security = \"plain\" chỉ dùng được với máy chủ thư trên chính máy này, không với \"{}\" — dùng \"starttls\" hoặc \"tls\"", s.host),
-                ));
-            }
-            s.ca_file = s.ca_file.map(|p| resolve(&p));
-            s
-        });
-        let mut cron = |c: &Option<Spanned<String>>, job: &str| -> Option<String> {
-            let c = c.as_ref()?;
-            if let Err(e) = parse_cron(c.get_ref()) {
-                errors.push(FileError::at(
-                    path,
-                    source,
-                    Some(c.span()),
-                    format!("[schedule] {job} = \"{}\" không phải biểu thức cron sáu trường (giây phút giờ ngày tháng thứ), ví dụ \"0 0 7 * * *\" là 7 giờ sáng hằng ngày: {e}", c.get_ref()),
-                ));
-            }
-            Some(c.get_ref().clone())
-        };
-        let schedule = Schedule {
-            collect: cron(&raw.schedule.collect, "collect"),
-            remind: cron(&raw.schedule.remind, "remind"),
-            report: cron(&raw.schedule.report, "report"),
-            yearly: cron(&raw.schedule.yearly, "yearly"),
-            grace_days: raw.schedule.grace_days,
-        };
-        let mut web_error = |span: std::ops::Range<usize>, msg: String| {
-            errors.push(FileError::at(path, source, Some(span), msg));
-        };
-        let web = Web {
-            listen: raw.web.listen.as_ref().and_then(|l| match l.get_ref().parse() {
-                Ok(a) => Some(a),
-                Err(_) => {
-                    web_error(
-                        l.span(),
-                        format!("[web] listen = \"{}\" không phải địa chỉ và cổng, ví dụ \"127.0.0.1:8080\"", l.get_ref()),
-                    );
-                    None
-                }
-            }),
-            public_url: raw.web.public_url.clone(),
-            period: raw.web.period.as_ref().and_then(|p| match p.get_ref().parse::<Period>() {
-                Ok(q @ Period::Quarter { .. }) => Some(q),
-                _ => {
-                    web_error(
-                        p.span(),
-                        format!("[web] period = \"{}\" không phải một quý, ví dụ \"2022-Q4\"", p.get_ref()),
-                    );
-                    None
-                }
-            }),
-            max_upload: raw.web.max_upload_mb.unwrap_or(10) as usize * 1024 * 1024,
-            session_hours: raw.web.session_hours.unwrap_or(8).max(1),
-            trusted_proxies: raw
-                .web
-                .trusted_proxies
-                .iter()
-                .filter_map(|p| match Network::parse(p.get_ref()) {
-                    Some(n) => Some(n),
-                    None => {
-                        web_error(
-                            p.span(),
-                            format!("[web] trusted_proxies: \"{}\" không phải địa chỉ IP hay mạng, ví dụ \"127.0.0.1\" hoặc \"10.0.0.0/8\"", p.get_ref()),
-                        );
-                        None
-                    }
-                })
-                .collect(),
-            upload_quota_files: raw.web.upload_quota_files.unwrap_or(30).max(1),
-            upload_quota_bytes: u64::from(raw.web.upload_quota_mb.unwrap_or(100).max(1)) * 1024 * 1024,
-        };
-        if units.is_empty() {
-            errors.push(FileError::at(
-                path,
-                source,
-                None,
-                "chưa khai báo đơn vị nào — thêm các mục [[units]]",
-            ));
-        }
-        if !errors.is_empty() {
-            return Err(FileErrors(errors));
-        }
-
-        let raw_paths = raw.paths;
-        let output = overrides
-            .output
-            .clone()
-            .unwrap_or_else(|| resolve(&raw_paths.output));
-        let paths = Paths {
-            inbox: overrides
-                .inbox
-                .clone()
-                .unwrap_or_else(|| resolve(&raw_paths.inbox)),
-            data: overrides
-                .data
-                .clone()
-                .unwrap_or_else(|| resolve(&raw_paths.data)),
-            outbox: match (&raw_paths.outbox, &overrides.output) {
-                (Some(p), None) => resolve(p),
-                _ => output.join("outbox"),
-            },
-            output,
-        };
         Ok(Settings {
             file: path.to_path_buf(),
             organisation: raw.organisation,
             period: raw.period,
-            paths,
+            paths: resolve_paths(raw.paths, overrides, &resolve),
             rules_dir: resolve(&raw.rules.dir),
             delivery: raw.delivery,
             smtp,
@@ -782,6 +562,255 @@ fn normalise(p: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// Problems found in the config file, each located in it.
+struct Problems<'a> {
+    path: &'a Path,
+    source: &'a str,
+    errors: Vec<FileError>,
+}
+
+impl Problems<'_> {
+    fn at(&mut self, span: Option<std::ops::Range<usize>>, message: impl Into<String>) {
+        self.errors
+            .push(FileError::at(self.path, self.source, span, message));
+    }
+
+    /// Where a key is first written, to point at it.
+    fn key(&self, key: &str) -> Option<std::ops::Range<usize>> {
+        find_key(self.source, key)
+    }
+}
+
+/// The `[[units]]`: each code well formed and unique, its kind one with a
+/// deadline, its dates dates, its address an address, its successor a
+/// unit of the list. Returns the units and where each one's kind is
+/// written (to point at it when the rules do not know the kind).
+fn read_units(raw: &RawSettings, p: &mut Problems) -> (Vec<Unit>, Vec<std::ops::Range<usize>>) {
+    let mut units = Vec::new();
+    let mut spans = Vec::new();
+    let mut seen = HashSet::new();
+    for u in &raw.units {
+        let code = u.code.get_ref().trim().to_string();
+        if code.is_empty()
+            || !code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            p.at(
+                Some(u.code.span()),
+                format!(
+                    "mã đơn vị \"{code}\" không hợp lệ — chỉ dùng chữ không dấu, số, '-' và '_'"
+                ),
+            );
+        }
+        if !seen.insert(code.clone()) {
+            p.at(
+                Some(u.code.span()),
+                format!("mã đơn vị \"{code}\" bị trùng — mỗi đơn vị cần một mã riêng"),
+            );
+        }
+        if !raw.period.deadline_days.contains_key(u.kind.get_ref()) {
+            p.at(
+                Some(u.kind.span()),
+                format!(
+                    "loại đơn vị \"{}\" chưa có hạn nộp trong [period.deadline_days] — thêm hạn nộp cho loại này",
+                    u.kind.get_ref()
+                ),
+            );
+        }
+        let mut date = |d: &Option<toml::value::Datetime>, key: &str| -> Option<NaiveDate> {
+            let d = d.as_ref()?;
+            match d.date.and_then(|x| {
+                NaiveDate::from_ymd_opt(i32::from(x.year), u32::from(x.month), u32::from(x.day))
+            }) {
+                Some(nd) => Some(nd),
+                None => {
+                    p.at(
+                        Some(u.code.span()),
+                        format!("{key} của đơn vị {code} phải là một ngày (YYYY-MM-DD)"),
+                    );
+                    None
+                }
+            }
+        };
+        let valid_from = date(&u.valid_from, "valid_from");
+        let valid_to = date(&u.valid_to, "valid_to");
+        units.push(Unit {
+            code: UnitCode(code),
+            name: u.name.trim().to_string(),
+            league: LeagueCode(u.kind.get_ref().clone()),
+            email: u.email.get_ref().trim().to_string(),
+            valid_from,
+            valid_to,
+            successor: u.successor.as_ref().map(|s| UnitCode(s.get_ref().clone())),
+        });
+        spans.push(u.kind.span());
+        if u.email.get_ref().trim().parse::<lettre::Address>().is_err() {
+            p.at(
+                Some(u.email.span()),
+                format!(
+                    "địa chỉ thư \"{}\" của đơn vị {} không hợp lệ",
+                    u.email.get_ref(),
+                    u.code.get_ref()
+                ),
+            );
+        }
+    }
+    for u in &raw.units {
+        if let Some(s) = &u.successor
+            && !seen.contains(s.get_ref())
+        {
+            p.at(
+                Some(s.span()),
+                format!(
+                    "đơn vị kế thừa \"{}\" không có trong danh sách đơn vị",
+                    s.get_ref()
+                ),
+            );
+        }
+    }
+    if units.is_empty() {
+        p.at(None, "chưa khai báo đơn vị nào — thêm các mục [[units]]");
+    }
+    (units, spans)
+}
+
+/// The organisation's, the sender's and the recipients' addresses.
+fn check_addresses(raw: &RawSettings, p: &mut Problems) {
+    let mut check_mailbox = |key: &str, value: &str| {
+        if value.trim().parse::<lettre::message::Mailbox>().is_err() {
+            p.at(
+                p.key(key),
+                format!("địa chỉ thư \"{value}\" không hợp lệ — viết dạng ten@donvi.gov.vn hoặc \"Tên <ten@donvi.gov.vn>\""),
+            );
+        }
+    };
+    check_mailbox("email", &raw.organisation.email);
+    check_mailbox("from", &raw.delivery.from);
+    for r in &raw.delivery.recipients {
+        check_mailbox("recipients", r);
+    }
+    if raw.delivery.recipients.is_empty() {
+        p.at(
+            p.key("recipients"),
+            "chưa có địa chỉ nhận báo cáo trong [delivery] recipients",
+        );
+    }
+}
+
+/// `[smtp]`: plain text only to a server on this machine; the CA file
+/// relative to the config.
+fn read_smtp(s: Spanned<Smtp>, resolve: &dyn Fn(&Path) -> PathBuf, p: &mut Problems) -> Smtp {
+    let span = s.span();
+    let mut s = s.into_inner();
+    let loopback = matches!(s.host.as_str(), "localhost" | "::1") || s.host.starts_with("127.");
+    if s.security == Security::Plain && !loopback {
+        p.at(
+            Some(span),
+            format!("[smtp] security = \"plain\" chỉ dùng được với máy chủ thư trên chính máy này, không với \"{}\" — dùng \"starttls\" hoặc \"tls\"", s.host),
+        );
+    }
+    s.ca_file = s.ca_file.map(|f| resolve(&f));
+    s
+}
+
+/// `[schedule]`: each job's six-field cron expression.
+fn read_schedule(raw: &RawSchedule, p: &mut Problems) -> Schedule {
+    let mut cron = |c: &Option<Spanned<String>>, job: &str| -> Option<String> {
+        let c = c.as_ref()?;
+        if let Err(e) = parse_cron(c.get_ref()) {
+            p.at(
+                Some(c.span()),
+                format!("[schedule] {job} = \"{}\" không phải biểu thức cron sáu trường (giây phút giờ ngày tháng thứ), ví dụ \"0 0 7 * * *\" là 7 giờ sáng hằng ngày: {e}", c.get_ref()),
+            );
+        }
+        Some(c.get_ref().clone())
+    };
+    Schedule {
+        collect: cron(&raw.collect, "collect"),
+        remind: cron(&raw.remind, "remind"),
+        report: cron(&raw.report, "report"),
+        yearly: cron(&raw.yearly, "yearly"),
+        grace_days: raw.grace_days,
+    }
+}
+
+/// `[web]`: the address, the portal's quarter, limits and trusted proxies.
+fn read_web(raw: &RawWeb, p: &mut Problems) -> Web {
+    let mut web_error = |span: std::ops::Range<usize>, msg: String| {
+        p.at(Some(span), msg);
+    };
+    Web {
+        listen: raw.listen.as_ref().and_then(|l| match l.get_ref().parse() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                web_error(
+                    l.span(),
+                    format!("[web] listen = \"{}\" không phải địa chỉ và cổng, ví dụ \"127.0.0.1:8080\"", l.get_ref()),
+                );
+                None
+            }
+        }),
+        public_url: raw.public_url.clone(),
+        period: raw.period.as_ref().and_then(|p| match p.get_ref().parse::<Period>() {
+            Ok(q @ Period::Quarter { .. }) => Some(q),
+            _ => {
+                web_error(
+                    p.span(),
+                    format!("[web] period = \"{}\" không phải một quý, ví dụ \"2022-Q4\"", p.get_ref()),
+                );
+                None
+            }
+        }),
+        max_upload: raw.max_upload_mb.unwrap_or(10) as usize * 1024 * 1024,
+        session_hours: raw.session_hours.unwrap_or(8).max(1),
+        trusted_proxies: raw
+            .trusted_proxies
+            .iter()
+            .filter_map(|p| match Network::parse(p.get_ref()) {
+                Some(n) => Some(n),
+                None => {
+                    web_error(
+                        p.span(),
+                        format!("[web] trusted_proxies: \"{}\" không phải địa chỉ IP hay mạng, ví dụ \"127.0.0.1\" hoặc \"10.0.0.0/8\"", p.get_ref()),
+                    );
+                    None
+                }
+            })
+            .collect(),
+        upload_quota_files: raw.upload_quota_files.unwrap_or(30).max(1),
+        upload_quota_bytes: u64::from(raw.upload_quota_mb.unwrap_or(100).max(1)) * 1024 * 1024,
+    }
+}
+
+/// The folders, relative to the config file, unless the command line
+/// names them.
+fn resolve_paths(
+    raw_paths: RawPaths,
+    overrides: &PathOverrides,
+    resolve: &dyn Fn(&Path) -> PathBuf,
+) -> Paths {
+    let output = overrides
+        .output
+        .clone()
+        .unwrap_or_else(|| resolve(&raw_paths.output));
+    Paths {
+        inbox: overrides
+            .inbox
+            .clone()
+            .unwrap_or_else(|| resolve(&raw_paths.inbox)),
+        data: overrides
+            .data
+            .clone()
+            .unwrap_or_else(|| resolve(&raw_paths.data)),
+        outbox: match (&raw_paths.outbox, &overrides.output) {
+            (Some(p), None) => resolve(p),
+            _ => output.join("outbox"),
+        },
+        output,
+    }
 }
 
 /// The span of the first `key =` in the file, to point at a bad value.

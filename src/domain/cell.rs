@@ -1,3 +1,6 @@
+//! A cell's place, as findings name it: sheet, row and column, shown as
+//! `Biểu 06!H12`.
+
 use std::fmt;
 
 /// A located cell, shown as `Biểu 06!H12`. Rows and columns are zero-based

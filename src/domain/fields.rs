@@ -1,3 +1,6 @@
+//! The fields a unit reports: Form 06's numeric columns and the indicators
+//! of the "Chỉ số" sheet, with the words intake knows them by.
+
 /// A numeric column of Form 06 (Circular 01/2020), in the order of the form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Field {

@@ -1,3 +1,7 @@
+//! Findings: one thing wrong (an error, which refuses the workbook) or
+//! doubtful (a warning) in a workbook, with its cell, the value found and
+//! what to do, in Vietnamese.
+
 use super::CellRef;
 use std::fmt;
 

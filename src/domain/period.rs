@@ -1,3 +1,7 @@
+//! Reporting periods: a quarter or a year, its data window (by calendar
+//! quarter or the cut-off of the report form) and its words in Vietnamese
+//! ("Quý IV/2022").
+
 use chrono::{Datelike, NaiveDate};
 use std::fmt;
 use std::str::FromStr;

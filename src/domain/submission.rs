@@ -1,3 +1,6 @@
+//! What a unit reported for a quarter once it is accepted: Form 06's rows,
+//! the indicators and the tasks; and a year made of its quarters.
+
 use super::{FORM06_FIELDS, Period};
 use chrono::NaiveDate;
 use std::collections::BTreeMap;

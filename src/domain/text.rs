@@ -1,3 +1,6 @@
+//! Text as compared and as shown: the one folding used wherever Vietnamese
+//! words are matched, capitalisation, and the SHA-256 that names a file.
+
 use unicode_normalization::UnicodeNormalization;
 
 /// Folds text for comparison: NFC, lower case, both tone-mark placements

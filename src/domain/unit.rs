@@ -1,3 +1,6 @@
+//! Units and their registry: a unit's code, name, league, address and the
+//! dates it is valid for, and the lookups by code and by name.
+
 use chrono::NaiveDate;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -24,6 +27,38 @@ impl fmt::Display for LeagueCode {
         f.write_str(&self.0)
     }
 }
+
+/// A code as text, and compared with text, for both kinds of code.
+macro_rules! code_as_text {
+    ($t:ty) => {
+        impl $t {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl From<&str> for $t {
+            fn from(s: &str) -> Self {
+                Self(s.to_string())
+            }
+        }
+
+        impl PartialEq<&str> for $t {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl PartialEq<str> for $t {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+    };
+}
+
+code_as_text!(UnitCode);
+code_as_text!(LeagueCode);
 
 /// A reporting unit as the registry holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]

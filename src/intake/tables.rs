@@ -1,3 +1,7 @@
+//! The tables of a workbook found by what they say, not where they are:
+//! Form 06, the indicator sheet, the plan's tasks and the unit's details, by
+//! their sheet names and header words.
+
 use super::form06::{Form06Table, locate_form06};
 use super::workbook::{RawCell, RawSheet, RawWorkbook, folded, text};
 use crate::domain::{CellRef, Finding, INDICATOR_FIELDS, ascii_fold};

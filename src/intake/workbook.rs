@@ -1,3 +1,7 @@
+//! A workbook as read, format aside: xlsx, xls and ods become the same grid
+//! of cells per sheet, within bounds on size that refuse a zip bomb or a
+//! sheet of a million rows rather than read it for minutes.
+
 use calamine::{Data, Reader, Sheets};
 use std::io::Cursor;
 

@@ -18,18 +18,54 @@ use std::time::Instant;
 /// The incoming-document register an inbox folder may carry.
 pub const REGISTER_FILE: &str = "so-nhan.csv";
 
+/// A file of the inbox, with when it arrived.
+struct Listed {
+    path: PathBuf,
+    /// Its path under the inbox, as recorded.
+    rel: String,
+    /// Its file name, as findings name it.
+    base: String,
+    received_at: DateTime<FixedOffset>,
+}
+
+/// A file not read before, with its bytes and their hash.
+struct Fresh {
+    listed: Listed,
+    bytes: Vec<u8>,
+    sha: String,
+}
+
 /// Reads every spreadsheet in the inbox (any depth, any file name) that
 /// was not read before, archives it and records what it holds. Files
 /// are read, hashed, checked and archived in parallel, on every core;
 /// then all new submissions are recorded in one transaction, so a crash
 /// records all of them or none (and the next run reads them again).
 pub fn ingest(cfg: &Config, store: &Store) -> Result<IngestSummary> {
-    let inbox = &cfg.settings.paths.inbox;
     let mut summary = IngestSummary::default();
-    if !inbox.exists() {
+    if !cfg.settings.paths.inbox.exists() {
         return Ok(summary);
     }
     let started = Instant::now();
+    let listed = list_inbox(cfg, &mut summary.warnings)?;
+    summary.seen = listed.len();
+    let fresh = read_new(store, listed, &mut summary)?;
+    summary.new = fresh.len();
+    summary
+        .timings
+        .push(("list, read, hash", started.elapsed()));
+    let (checked, paths) = check_and_archive(cfg, store, &fresh, &mut summary.timings)?;
+    let started = Instant::now();
+    let batch = to_record(cfg, fresh, checked, paths, &mut summary)?;
+    summary.recorded = store.record_submissions(&batch)?;
+    summary.timings.push(("record (SQLite)", started.elapsed()));
+    Ok(summary)
+}
+
+/// Every file of the inbox, in order, with when it arrived: from its
+/// folder's register, else its modification time. The registers' lines
+/// that match no file, or several, are warnings.
+fn list_inbox(cfg: &Config, warnings: &mut Vec<String>) -> Result<Vec<Listed>> {
+    let inbox = &cfg.settings.paths.inbox;
     let mut files = Vec::new();
     collect_files(inbox, &mut files)
         .with_context(|| format!("đọc thư mục nhận {}", inbox.display()))?;
@@ -57,61 +93,71 @@ pub fn ingest(cfg: &Config, store: &Store) -> Result<IngestSummary> {
             .unwrap_or(&path)
             .to_string_lossy()
             .to_string();
-        listed.push((path, rel, base, received_at));
+        listed.push(Listed {
+            path,
+            rel,
+            base,
+            received_at,
+        });
     }
     for (dir, reg) in &registers {
-        summary
-            .warnings
-            .extend(reg.warnings(&dir.join(REGISTER_FILE)));
+        warnings.extend(reg.warnings(&dir.join(REGISTER_FILE)));
     }
-    summary.seen = listed.len();
+    Ok(listed)
+}
 
-    // Read and hash every file; keep those not recorded before.
+/// Reads and hashes every file (in parallel); keeps those not recorded
+/// before.
+fn read_new(store: &Store, listed: Vec<Listed>, summary: &mut IngestSummary) -> Result<Vec<Fresh>> {
     let read: Vec<Result<(Vec<u8>, String)>> = listed
         .par_iter()
-        .map(|(path, ..)| {
-            let bytes = std::fs::read(path).with_context(|| format!("đọc {}", path.display()))?;
+        .map(|l| {
+            let bytes =
+                std::fs::read(&l.path).with_context(|| format!("đọc {}", l.path.display()))?;
             let sha = sha256_hex(&bytes);
             Ok((bytes, sha))
         })
         .collect();
     let mut fresh = Vec::new();
-    for ((_, rel, base, received_at), r) in listed.into_iter().zip(read) {
+    for (listed, r) in listed.into_iter().zip(read) {
         let (bytes, sha) = r?;
         summary.bytes += bytes.len() as u64;
-        if !store.has_submission(&sha, "inbox", &rel, &received_at)? {
-            fresh.push((rel, base, received_at, bytes, sha));
+        if !store.has_submission(&sha, "inbox", &listed.rel, &listed.received_at)? {
+            fresh.push(Fresh { listed, bytes, sha });
         }
     }
-    summary.new = fresh.len();
-    summary
-        .timings
-        .push(("list, read, hash", started.elapsed()));
+    Ok(fresh)
+}
 
-    // Check on every core while another thread archives: checking is
-    // bound by the processor, archiving by waiting for the disk.
+/// Checks the new files on every core while another thread archives them:
+/// checking is bound by the processor, archiving by waiting for the disk.
+/// Returns what each check found and where each file is archived.
+fn check_and_archive(
+    cfg: &Config,
+    store: &Store,
+    fresh: &[Fresh],
+    timings: &mut Vec<(&'static str, std::time::Duration)>,
+) -> Result<(Vec<Checked>, Vec<PathBuf>)> {
     let started = Instant::now();
     let archive = store.archive_root();
     let ctx = cfg.check_context();
-    let (checked, archived) = std::thread::scope(|s| {
+    let ((checked, checked_in), (paths, archived_in)) = std::thread::scope(|s| {
         let archiver = s.spawn(|| {
             let items: Vec<(&str, &[u8])> = fresh
                 .iter()
-                .map(|(_, _, _, bytes, sha)| (sha.as_str(), bytes.as_slice()))
+                .map(|f| (f.sha.as_str(), f.bytes.as_slice()))
                 .collect();
             let paths = crate::store::archive_write_all(&archive, &items);
             (paths, started.elapsed())
         });
         let checked: Vec<Checked> = fresh
             .par_iter()
-            .map(|(_, base, _, bytes, _)| {
-                check_bytes(
-                    bytes,
-                    &Context {
-                        file_name: Some(base),
-                        ..ctx
-                    },
-                )
+            .map(|f| {
+                let ctx = Context {
+                    file_name: Some(&f.listed.base),
+                    ..ctx
+                };
+                check_bytes(&f.bytes, &ctx)
             })
             .collect();
         let checked_in = started.elapsed();
@@ -120,23 +166,29 @@ pub fn ingest(cfg: &Config, store: &Store) -> Result<IngestSummary> {
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
         ((checked, checked_in), archived)
     });
-    let ((checked, checked_in), (paths, archived_in)) = (checked, archived);
-    let paths = paths?;
     // The stage lasts as long as the slower of the two; each is shown
     // too, marked "·" as part of the stage rather than a stage.
-    summary
-        .timings
-        .push(("check, archive", checked_in.max(archived_in)));
-    summary.timings.push(("· check", checked_in));
-    summary.timings.push(("· archive (fsync)", archived_in));
+    timings.push(("check, archive", checked_in.max(archived_in)));
+    timings.push(("· check", checked_in));
+    timings.push(("· archive (fsync)", archived_in));
+    Ok((checked, paths?))
+}
 
-    let started = Instant::now();
+/// The rows to record for the new files, each with the receipt it is owed;
+/// counts what was accepted and rejected.
+fn to_record(
+    cfg: &Config,
+    fresh: Vec<Fresh>,
+    checked: Vec<Checked>,
+    paths: Vec<PathBuf>,
+    summary: &mut IngestSummary,
+) -> Result<Vec<NewSubmission>> {
     let channel = cfg.settings.channel();
-    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let today = chrono::Utc::now()
+        .with_timezone(&cfg.settings.time_zone())
+        .date_naive();
     let mut batch = Vec::with_capacity(fresh.len());
-    for ((rel, _, received_at, bytes, sha), (checked, path)) in
-        fresh.into_iter().zip(checked.into_iter().zip(paths))
-    {
+    for ((f, checked), path) in fresh.into_iter().zip(checked).zip(paths) {
         let receipt_to = checked
             .unit
             .as_deref()
@@ -151,31 +203,31 @@ pub fn ingest(cfg: &Config, store: &Store) -> Result<IngestSummary> {
         if checked.accepted() {
             summary.accepted += 1;
         } else {
-            summary
-                .rejected
-                .push((rel.clone(), checked.unit.clone(), checked.findings.clone()));
+            summary.rejected.push((
+                f.listed.rel.clone(),
+                checked.unit.clone(),
+                checked.findings.clone(),
+            ));
         }
         batch.push(NewSubmission {
             submission: StoredSubmission {
                 id: 0,
-                sha256: sha,
+                sha256: f.sha,
                 source: "inbox".into(),
-                file_name: rel,
+                file_name: f.listed.rel,
                 unit: checked.unit.clone(),
                 period: checked.period.map(|p| p.to_string()),
-                received_at,
+                received_at: f.listed.received_at,
                 accepted: checked.accepted(),
                 findings_json: serde_json::to_string(&checked.findings)?,
                 content_json,
             },
-            size: bytes.len() as u64,
+            size: f.bytes.len() as u64,
             archived_at: path,
             receipt: receipt_to.map(|to| (to, channel)),
         });
     }
-    summary.recorded = store.record_submissions(&batch)?;
-    summary.timings.push(("record (SQLite)", started.elapsed()));
-    Ok(summary)
+    Ok(batch)
 }
 
 fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

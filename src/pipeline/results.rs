@@ -3,7 +3,7 @@
 
 use super::standing::{standing, year_standing};
 use crate::config::Config;
-use crate::domain::Period;
+use crate::domain::{Period, UnitCode};
 use crate::rank::{LeagueTable, Previous, Status, UnitResult, league_tables};
 use crate::report::Results;
 use crate::score::{UnitInput, evaluate_tasks, score_units};
@@ -72,9 +72,9 @@ pub fn results(
             }
         }
         units.push(UnitResult {
-            code: unit.code.0.clone(),
+            code: unit.code.clone(),
             name: unit.name.clone(),
-            league: unit.league.0.clone(),
+            league: unit.league.clone(),
             status: st.status,
             received_at: st.received_at,
             deadline: st.deadline,
@@ -92,9 +92,9 @@ pub fn results(
     let mut by_code: HashMap<String, crate::score::ScoreCard> =
         cards.into_iter().map(|c| (c.unit.clone(), c)).collect();
     for u in &mut units {
-        u.card = by_code.remove(&u.code);
+        u.card = by_code.remove(&u.code.0);
     }
-    let previous: BTreeMap<String, Previous> = if with_previous {
+    let previous: BTreeMap<UnitCode, Previous> = if with_previous {
         match results(cfg, store, period.previous(), false) {
             Ok(Some(prev)) => prev
                 .leagues

@@ -3,6 +3,7 @@
 //! a rank: 1, 2, 2, 4) and listed by code within a rank; units without an
 //! accepted workbook come last, unranked.
 
+use crate::domain::{LeagueCode, UnitCode};
 use crate::score::{ScoreCard, TaskResult};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use polars::prelude::*;
@@ -39,9 +40,9 @@ pub struct Previous {
 /// Everything the outputs say about one unit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnitResult {
-    pub code: String,
+    pub code: UnitCode,
     pub name: String,
-    pub league: String,
+    pub league: LeagueCode,
     pub status: Status,
     pub received_at: Option<DateTime<FixedOffset>>,
     pub deadline: NaiveDate,
@@ -106,7 +107,7 @@ pub fn league_tables(
     mut units: Vec<UnitResult>,
     leagues: &[(String, String)],
 ) -> Result<Vec<LeagueTable>, PolarsError> {
-    let league_codes: Vec<String> = units.iter().map(|u| u.league.clone()).collect();
+    let league_codes: Vec<String> = units.iter().map(|u| u.league.0.clone()).collect();
     let totals: Vec<Option<f64>> = units
         .iter()
         .map(|u| u.card.as_ref().map(|c| c.total))
@@ -117,7 +118,7 @@ pub fn league_tables(
     }
     let mut by_league: BTreeMap<String, Vec<UnitResult>> = BTreeMap::new();
     for u in units {
-        by_league.entry(u.league.clone()).or_default().push(u);
+        by_league.entry(u.league.0.clone()).or_default().push(u);
     }
     let mut out = Vec::new();
     for (code, label) in leagues {

@@ -198,7 +198,7 @@ fn ranking(r: &Results) -> Table {
             let mut row = vec![
                 t(&l.label),
                 u.rank.map(|x| V::I(i64::from(x))).unwrap_or(V::None),
-                t(&u.code),
+                t(&u.code.0),
                 t(&u.name),
             ];
             for (g, _) in &groups {
@@ -262,7 +262,7 @@ fn details(r: &Results) -> Table {
                 crate::rules::Measure::Value(_) => opt(k.value, V::D),
             };
             rows.push(vec![
-                t(&u.code),
+                t(&u.code.0),
                 t(&u.name),
                 t(r.ruleset.group_label(&c.group)),
                 t(&c.code),
@@ -307,7 +307,7 @@ fn submissions(r: &Results) -> Table {
             let errors = u.findings.iter().filter(|f| f.is_error()).count() as i64;
             let warnings = u.findings.len() as i64 - errors;
             vec![
-                t(&u.code),
+                t(&u.code.0),
                 t(&u.name),
                 t(&l.label),
                 t(u.deadline.format("%d/%m/%Y").to_string()),
@@ -348,7 +348,7 @@ fn targets(r: &Results) -> Table {
             for (def, res) in set.targets.iter().zip(&card.targets) {
                 let num = |x: f64| if def.percent { V::Pct(x) } else { V::D(x) };
                 rows.push(vec![
-                    t(&u.code),
+                    t(&u.code.0),
                     t(&u.name),
                     t(&def.code),
                     t(&def.label),
@@ -401,7 +401,7 @@ fn tasks(r: &Results) -> Table {
                     .map(|x| x.content.clone())
                     .unwrap_or_default();
                 rows.push(vec![
-                    t(&u.code),
+                    t(&u.code.0),
                     t(&u.name),
                     t(&res.code),
                     t(content),

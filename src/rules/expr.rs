@@ -1,3 +1,7 @@
+//! Rule expressions: a criterion's or target's formula, written as an SQL
+//! expression over the report's fields, compiled once by polars at load time
+//! so that a misspelt field is an error of the rule file, with its line.
+
 use crate::domain::is_known_field;
 use polars::prelude::Expr;
 

@@ -1,3 +1,7 @@
+//! Loading `rules/`: every `*.toml` read and checked, each problem located in
+//! its file and line, all of them reported at once; the rule book then says
+//! which ruleset, targets and tasks are in force for a period.
+
 use super::expr::compile_expression;
 use super::model::*;
 use crate::domain::Period;
@@ -346,163 +350,13 @@ fn build_ruleset(
     let mut criteria = Vec::new();
     let mut seen = HashSet::new();
     for c in &raw.criteria {
-        let code = c.code.get_ref();
-        if !seen.insert(code.clone()) {
+        if !seen.insert(c.code.get_ref().clone()) {
             at(
                 Some(c.code.span()),
-                format!("mã tiêu chí \"{code}\" bị trùng"),
+                format!("mã tiêu chí \"{}\" bị trùng", c.code.get_ref()),
             );
         }
-        if !groups.contains(c.group.get_ref().as_str()) {
-            at(
-                Some(c.group.span()),
-                format!(
-                    "nhóm \"{}\" của tiêu chí {code} không có trong [[groups]]",
-                    c.group.get_ref()
-                ),
-            );
-        }
-        let mut compile = |s: &Spanned<String>| match compile_expression(s.get_ref()) {
-            Ok(e) => Some(e),
-            Err(m) => {
-                at(Some(s.span()), format!("tiêu chí {code}: {m}"));
-                None
-            }
-        };
-        let measure = match (&c.numerator, &c.denominator, &c.value) {
-            (Some(n), Some(d), None) => match (compile(n), compile(d)) {
-                (Some(numerator), Some(denominator)) => Some(Measure::Ratio {
-                    numerator,
-                    denominator,
-                }),
-                _ => None,
-            },
-            (None, None, Some(v)) => compile(v).map(Measure::Value),
-            _ => {
-                at(
-                    Some(c.code.span()),
-                    format!(
-                        "tiêu chí {code} cần hoặc cặp numerator và denominator, hoặc một value"
-                    ),
-                );
-                None
-            }
-        };
-        let shape = match c.shape.get_ref().as_str() {
-            "linear" => Some(Shape::Linear),
-            "target" => match c.target {
-                Some(t)
-                    if t > 0.0
-                        && t <= 1.0
-                        && c.target_by_league.values().all(|v| *v > 0.0 && *v <= 1.0) =>
-                {
-                    for l in c.target_by_league.keys() {
-                        if !leagues.contains(l.as_str()) {
-                            at(
-                                Some(c.shape.span()),
-                                format!(
-                                    "tiêu chí {code}: khối \"{l}\" trong target_by_league không có trong [[leagues]]"
-                                ),
-                            );
-                        }
-                    }
-                    Some(Shape::Target {
-                        target: t,
-                        by_league: c.target_by_league.clone(),
-                    })
-                }
-                _ => {
-                    at(
-                        Some(c.shape.span()),
-                        format!(
-                            "tiêu chí {code}: hình thức \"target\" cần target trong khoảng (0, 1]"
-                        ),
-                    );
-                    None
-                }
-            },
-            "steps" => {
-                let mut steps = Vec::new();
-                for s in &c.steps {
-                    let bound = match (s.at_most, s.at_least) {
-                        (Some(x), None) => StepBound::AtMost(x),
-                        (None, Some(x)) => StepBound::AtLeast(x),
-                        _ => {
-                            at(
-                                Some(c.shape.span()),
-                                format!(
-                                    "tiêu chí {code}: mỗi bậc cần đúng một trong at_most, at_least"
-                                ),
-                            );
-                            continue;
-                        }
-                    };
-                    if s.points > c.points || s.points < 0.0 {
-                        at(
-                            Some(c.shape.span()),
-                            format!(
-                                "tiêu chí {code}: điểm của bậc ({}) vượt quá điểm tối đa {}",
-                                s.points, c.points
-                            ),
-                        );
-                    }
-                    steps.push(Step {
-                        bound,
-                        points: s.points,
-                    });
-                }
-                if steps.is_empty() {
-                    at(
-                        Some(c.shape.span()),
-                        format!(
-                            "tiêu chí {code}: hình thức \"steps\" cần ít nhất một bậc trong steps"
-                        ),
-                    );
-                }
-                Some(Shape::Steps {
-                    steps,
-                    otherwise: c.otherwise,
-                })
-            }
-            other => {
-                at(
-                    Some(c.shape.span()),
-                    format!(
-                        "tiêu chí {code}: hình thức \"{other}\" không hợp lệ — dùng \"linear\", \"target\" hoặc \"steps\""
-                    ),
-                );
-                None
-            }
-        };
-        let zero = match (&measure, c.zero_denominator) {
-            (Some(Measure::Ratio { .. }), None) => {
-                at(
-                    Some(c.code.span()),
-                    format!(
-                        "tiêu chí {code} là tỷ lệ nên cần zero_denominator = \"full\", \"zero\" hoặc \"exclude\""
-                    ),
-                );
-                ZeroPolicy::Exclude
-            }
-            (_, z) => z.unwrap_or(ZeroPolicy::Zero),
-        };
-        if c.points <= 0.0 {
-            at(
-                Some(c.code.span()),
-                format!("tiêu chí {code}: points phải lớn hơn 0"),
-            );
-        }
-        if let (Some(measure), Some(shape)) = (measure, shape) {
-            criteria.push(Criterion {
-                code: code.clone(),
-                label: c.label.clone(),
-                group: c.group.get_ref().clone(),
-                measure,
-                points: c.points,
-                shape,
-                zero_denominator: zero,
-            });
-        }
+        criteria.extend(build_criterion(c, &leagues, &groups, at));
     }
     let mut bands = raw.bands.clone();
     bands.sort_by(|a, b| b.min.total_cmp(&a.min));
@@ -526,6 +380,171 @@ fn build_ruleset(
         groups: raw.groups,
         criteria,
         digest: digest(src),
+    }
+}
+
+/// One criterion, checked: its group known, its measure a ratio or a
+/// value of compiled expressions, its shape well formed, its points
+/// positive. None when it cannot be used (each problem is said).
+fn build_criterion(
+    c: &RawCriterion,
+    leagues: &HashSet<&str>,
+    groups: &HashSet<&str>,
+    at: &mut impl FnMut(Option<Range<usize>>, String),
+) -> Option<Criterion> {
+    let code = c.code.get_ref();
+    if !groups.contains(c.group.get_ref().as_str()) {
+        at(
+            Some(c.group.span()),
+            format!(
+                "nhóm \"{}\" của tiêu chí {code} không có trong [[groups]]",
+                c.group.get_ref()
+            ),
+        );
+    }
+    let mut compile = |s: &Spanned<String>| match compile_expression(s.get_ref()) {
+        Ok(e) => Some(e),
+        Err(m) => {
+            at(Some(s.span()), format!("tiêu chí {code}: {m}"));
+            None
+        }
+    };
+    let measure = match (&c.numerator, &c.denominator, &c.value) {
+        (Some(n), Some(d), None) => match (compile(n), compile(d)) {
+            (Some(numerator), Some(denominator)) => Some(Measure::Ratio {
+                numerator,
+                denominator,
+            }),
+            _ => None,
+        },
+        (None, None, Some(v)) => compile(v).map(Measure::Value),
+        _ => {
+            at(
+                Some(c.code.span()),
+                format!("tiêu chí {code} cần hoặc cặp numerator và denominator, hoặc một value"),
+            );
+            None
+        }
+    };
+    let shape = build_shape(c, code, leagues, at);
+    let zero = match (&measure, c.zero_denominator) {
+        (Some(Measure::Ratio { .. }), None) => {
+            at(
+                Some(c.code.span()),
+                format!(
+                    "tiêu chí {code} là tỷ lệ nên cần zero_denominator = \"full\", \"zero\" hoặc \"exclude\""
+                ),
+            );
+            ZeroPolicy::Exclude
+        }
+        (_, z) => z.unwrap_or(ZeroPolicy::Zero),
+    };
+    if c.points <= 0.0 {
+        at(
+            Some(c.code.span()),
+            format!("tiêu chí {code}: points phải lớn hơn 0"),
+        );
+    }
+    Some(Criterion {
+        code: code.clone(),
+        label: c.label.clone(),
+        group: c.group.get_ref().clone(),
+        measure: measure?,
+        points: c.points,
+        shape: shape?,
+        zero_denominator: zero,
+    })
+}
+
+/// How a criterion scores what it measured: linear, against a target (by
+/// league if need be), or by steps.
+fn build_shape(
+    c: &RawCriterion,
+    code: &str,
+    leagues: &HashSet<&str>,
+    at: &mut impl FnMut(Option<Range<usize>>, String),
+) -> Option<Shape> {
+    match c.shape.get_ref().as_str() {
+        "linear" => Some(Shape::Linear),
+        "target" => match c.target {
+            Some(t)
+                if t > 0.0
+                    && t <= 1.0
+                    && c.target_by_league.values().all(|v| *v > 0.0 && *v <= 1.0) =>
+            {
+                for l in c.target_by_league.keys() {
+                    if !leagues.contains(l.as_str()) {
+                        at(
+                            Some(c.shape.span()),
+                            format!(
+                                "tiêu chí {code}: khối \"{l}\" trong target_by_league không có trong [[leagues]]"
+                            ),
+                        );
+                    }
+                }
+                Some(Shape::Target {
+                    target: t,
+                    by_league: c.target_by_league.clone(),
+                })
+            }
+            _ => {
+                at(
+                    Some(c.shape.span()),
+                    format!("tiêu chí {code}: hình thức \"target\" cần target trong khoảng (0, 1]"),
+                );
+                None
+            }
+        },
+        "steps" => {
+            let mut steps = Vec::new();
+            for s in &c.steps {
+                let bound = match (s.at_most, s.at_least) {
+                    (Some(x), None) => StepBound::AtMost(x),
+                    (None, Some(x)) => StepBound::AtLeast(x),
+                    _ => {
+                        at(
+                            Some(c.shape.span()),
+                            format!(
+                                "tiêu chí {code}: mỗi bậc cần đúng một trong at_most, at_least"
+                            ),
+                        );
+                        continue;
+                    }
+                };
+                if s.points > c.points || s.points < 0.0 {
+                    at(
+                        Some(c.shape.span()),
+                        format!(
+                            "tiêu chí {code}: điểm của bậc ({}) vượt quá điểm tối đa {}",
+                            s.points, c.points
+                        ),
+                    );
+                }
+                steps.push(Step {
+                    bound,
+                    points: s.points,
+                });
+            }
+            if steps.is_empty() {
+                at(
+                    Some(c.shape.span()),
+                    format!("tiêu chí {code}: hình thức \"steps\" cần ít nhất một bậc trong steps"),
+                );
+            }
+            Some(Shape::Steps {
+                steps,
+                otherwise: c.otherwise,
+            })
+        }
+        other => {
+            at(
+                Some(c.shape.span()),
+                format!(
+                    "tiêu chí {code}: hình thức \"{other}\" không hợp lệ — dùng \"linear\", \"target\" hoặc \"steps\""
+                ),
+            );
+            None
+        }
     }
 }
 

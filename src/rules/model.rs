@@ -1,3 +1,7 @@
+//! The rule files as tthc holds them once loaded and checked: leagues,
+//! groups, criteria and how each one measures and scores, bands, targets and
+//! the plan's tasks, each file with the quarters it is in force for.
+
 use super::expr::CompiledExpr;
 use crate::domain::Period;
 use chrono::NaiveDate;

@@ -1,3 +1,6 @@
+//! Targets and plan tasks: each target checked for a unit, and each task due
+//! by the end of the period matched with how the unit reports it.
+
 use crate::domain::{Period, Submission, TaskStatus, WindowMode};
 use crate::rules::{Due, TaskSet};
 use chrono::NaiveDate;

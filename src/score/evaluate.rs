@@ -1,3 +1,7 @@
+//! Scoring every unit of a period at once: the rules' expressions evaluated
+//! by polars over one frame of all units' figures, then points, penalties,
+//! totals and bands per unit.
+
 use super::compliance::TargetResult;
 use super::shape::{MeasureValue, criterion_points, round_half_away};
 use super::{CriterionScore, ScoreCard};

@@ -1,3 +1,7 @@
+//! How a criterion turns what it measured into points: ratios, steps,
+//! yes/no, with the rules' policy for a zero denominator; and the one
+//! rounding (half away from zero) used wherever a score is shown.
+
 use crate::rules::{Shape, StepBound, ZeroPolicy};
 use rust_decimal::prelude::*;
 

@@ -2,6 +2,12 @@
 //! every file read. Files are kept by their SHA-256, written to a temporary
 //! name, synced and renamed, never overwritten or deleted; a submission is
 //! recorded only after its file is safely on disk.
+//!
+//! A file for each thing kept: `submissions`, `versions` (of reports),
+//! `ledger` (deliveries and the office's notices), `jobs` (runs, leases,
+//! small values), `accounts` (accounts, sessions, the audit log),
+//! `sign_in` (failed sign-ins), `archive`; `schema` migrates, `pool` lends
+//! one connection per task.
 
 mod accounts;
 mod archive;

@@ -1,3 +1,6 @@
+//! The database schema and its migrations, each run once, in order, under
+//! the write lock.
+
 use rusqlite::Connection;
 
 /// Each migration runs once, in order; `user_version` counts those done.

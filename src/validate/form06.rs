@@ -1,3 +1,7 @@
+//! Form 06 checked row by row: every figure a number, each row's identities
+//! (received = handled + pending, and so on), and the total and subtotal rows
+//! against the rows they sum.
+
 use super::numbers::read_number;
 use crate::domain::{CellRef, FORM06_FIELDS, Finding, Form06Row};
 use crate::intake::{Form06Table, RawCell, TableRow};

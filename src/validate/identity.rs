@@ -1,3 +1,7 @@
+//! Whose report a workbook is, and for which quarter: the unit and period
+//! the file names (in its details sheet or Form 06's title), matched to the
+//! registry and to what the caller expects.
+
 use crate::domain::{CellRef, Finding, Period, Registry, Unit, fold, name_core};
 use crate::intake::InfoTable;
 

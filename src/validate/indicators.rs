@@ -1,3 +1,7 @@
+//! The indicator sheet ("Chỉ số") checked: each value of the kind its
+//! indicator is (count, yes/no, minutes, ratio), within its bounds, and no
+//! part larger than its whole.
+
 use super::numbers::read_number;
 use crate::domain::{
     CellRef, FORM06_FIELDS, Finding, Form06Row, INDICATOR_FIELDS, TaskReport, TaskStatus,

@@ -2,8 +2,15 @@
 //! code, upload their workbook and see at once what is wrong; the office
 //! watches the quarter fill up and gets the ranking out. Pages are
 //! rendered on the server (minijinja), work without JavaScript and fit a
-//! phone. Handlers only translate HTTP; what they do is in `portal`,
-//! `pipeline` and `store`.
+//! phone.
+//!
+//! Everything of the portal is here: `auth` (sessions, sign-in and its
+//! limits, the client's address), `unit` and `office` (the pages of each),
+//! `uploads` (accepting a workbook), `secrets` (access codes and
+//! passwords). Each request takes a store connection of its own from the
+//! pool and the read-only configuration; a report run from the office's
+//! page is a job on a thread of its own, so no request waits for another's
+//! work.
 
 mod auth;
 mod office;
@@ -270,17 +277,17 @@ async fn in_vietnamese(r: Response) -> Response {
         StatusCode::PAYLOAD_TOO_LARGE => Failure::TooLarge(None),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => Failure::Refused(
             status,
-            "Biểu mẫu gửi lên không đúng dạng. Tải lại trang, chọn tệp rồi bấm gửi từ chính trang đó.",
+            "Biểu mẫu gửi lên không đúng dạng. Tải lại trang, chọn tệp rồi bấm gửi từ chính trang đó.".into(),
         ),
         StatusCode::METHOD_NOT_ALLOWED => Failure::Refused(
             status,
-            "Trang này không nhận yêu cầu gửi theo cách này. Mở trang từ các liên kết của cổng thông tin.",
+            "Trang này không nhận yêu cầu gửi theo cách này. Mở trang từ các liên kết của cổng thông tin.".into(),
         ),
         StatusCode::NOT_FOUND => Failure::NotFound,
         s if s.is_server_error() => Failure::Internal(anyhow!("{s}")),
         _ => Failure::Refused(
             StatusCode::BAD_REQUEST,
-            "Địa chỉ hoặc biểu mẫu gửi lên không hợp lệ. Quay lại trang trước, tải lại trang rồi thử lại.",
+            "Địa chỉ hoặc biểu mẫu gửi lên không hợp lệ. Quay lại trang trước, tải lại trang rồi thử lại.".into(),
         ),
     };
     failure.into_response()
@@ -308,14 +315,13 @@ pub enum Failure {
     /// A body past its limit: the upload limit in bytes, when that is the one.
     TooLarge(Option<usize>),
     NotSpreadsheet,
-    /// A request the framework could not take (a malformed address or
-    /// form): its status and what to do.
-    Refused(StatusCode, &'static str),
+    /// A request that cannot be taken as it is (a malformed address or
+    /// form, an upload without a file): its status and what to do.
+    Refused(StatusCode, std::borrow::Cow<'static, str>),
     /// The unit's upload quota for the quarter is used up: why.
     Quota(String),
     /// Sign-in not checked: why, and when to come back.
     Throttled(String),
-    Bad(String),
     Internal(anyhow::Error),
 }
 
@@ -355,7 +361,7 @@ impl IntoResponse for Failure {
                 "Tệp gửi lên không phải bảng tính. Hãy gửi tệp báo cáo theo mẫu của kỳ (.xlsx, .xls hoặc .ods).".to_string(),
             ),
             Failure::Refused(status, message) => {
-                (status, "Yêu cầu không hợp lệ", message.to_string())
+                (status, "Yêu cầu không hợp lệ", message.into_owned())
             }
             Failure::Quota(message) => (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -367,7 +373,6 @@ impl IntoResponse for Failure {
                 "Tạm dừng đăng nhập",
                 message,
             ),
-            Failure::Bad(m) => (StatusCode::BAD_REQUEST, "Yêu cầu không hợp lệ", m),
             Failure::Internal(e) => {
                 tracing::error!(error = %format!("{e:#}"), "portal request failed");
                 (
@@ -385,6 +390,13 @@ impl IntoResponse for Failure {
         r.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         r
+    }
+}
+
+impl Failure {
+    /// A request refused as malformed, with what to do.
+    pub fn bad(message: impl Into<std::borrow::Cow<'static, str>>) -> Failure {
+        Failure::Refused(StatusCode::BAD_REQUEST, message.into())
     }
 }
 

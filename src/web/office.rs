@@ -80,7 +80,7 @@ pub async fn board(
                     let (status, status_class) = status_word(u.status);
                     let errors = u.findings.iter().filter(|f| f.is_error()).count();
                     BoardRow {
-                        code: u.code.clone(),
+                        code: u.code.0.clone(),
                         name: u.name.clone(),
                         league: l.label.clone(),
                         status,
@@ -94,7 +94,7 @@ pub async fn board(
                         } else {
                             format!("{errors} / {}", u.findings.len() - errors)
                         },
-                        has_code: issued.contains(&u.code),
+                        has_code: issued.contains(&u.code.0),
                     }
                 })
                 .collect();

@@ -195,9 +195,8 @@ pub async fn upload(
             }
             Err(e) => {
                 tracing::debug!(error = %e, "malformed upload form");
-                return Err(Failure::Bad(
-                    "Biểu mẫu gửi lên bị hỏng hoặc chưa gửi hết. Tải lại trang rồi gửi lại tệp."
-                        .into(),
+                return Err(Failure::bad(
+                    "Biểu mẫu gửi lên bị hỏng hoặc chưa gửi hết. Tải lại trang rồi gửi lại tệp.",
                 ));
             }
         };
@@ -212,8 +211,8 @@ pub async fn upload(
                     }
                     Err(e) => {
                         tracing::debug!(error = %e, "upload cut short");
-                        return Err(Failure::Bad(
-                            "Tệp gửi lên chưa đến đủ (đường truyền bị ngắt?). Gửi lại tệp.".into(),
+                        return Err(Failure::bad(
+                            "Tệp gửi lên chưa đến đủ (đường truyền bị ngắt?). Gửi lại tệp.",
                         ));
                     }
                 };
@@ -224,7 +223,7 @@ pub async fn upload(
     }
     who.check_csrf(&token)?;
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        return Err(Failure::Bad("Chưa chọn tệp báo cáo để gửi.".into()));
+        return Err(Failure::bad("Chưa chọn tệp báo cáo để gửi."));
     };
     if bytes.len() > max {
         return Err(Failure::TooLarge(Some(max)));
