@@ -2,6 +2,7 @@
 //! and maps the outcome to an exit code.
 
 use crate::config::{Config, ConfigError};
+use crate::domain::Channel;
 use crate::domain::{Period, Severity};
 use crate::settings::{PathOverrides, Settings};
 use crate::store::{Pool, Pooled};
@@ -401,8 +402,7 @@ fn progress(msg: &str) {
 }
 
 fn template(cfg: &ConfigArgs, unit: &str, period: Period, file: Option<PathBuf>) -> Outcome {
-    let s = settings(cfg)?;
-    let rules = crate::rules::load_dir(&s.rules_dir)?;
+    let Config { settings: s, rules } = config(cfg)?;
     let u = s
         .unit(unit)
         .ok_or_else(|| anyhow!("không có đơn vị mã \"{unit}\" trong {}", s.file.display()))?;
@@ -578,7 +578,10 @@ fn print_receipts(
     summary: &crate::pipeline::IngestSummary,
     send: bool,
 ) {
-    if c.settings.smtp.is_none() || !c.settings.delivery.receipts || summary.recorded.is_empty() {
+    if c.settings.channel() == Channel::Outbox
+        || !c.settings.delivery.receipts
+        || summary.recorded.is_empty()
+    {
         return;
     }
     if send {
@@ -797,7 +800,7 @@ fn run_period(cfg: &ConfigArgs, period: Period, send: bool) -> Outcome {
     for f in &outcome.emails {
         say!("  thư: {}", f.display());
     }
-    if send && c.settings.smtp.is_some() {
+    if send && c.settings.channel() == Channel::Smtp {
         // The run just wrote this version's files: deliver them as they are.
         let outcomes = crate::deliver::deliver_report(
             &c,
@@ -984,8 +987,7 @@ fn bench(
 }
 
 fn generate(cfg: &ConfigArgs, year: i32, seed: u64) -> Outcome {
-    let s = settings(cfg)?;
-    let rules = crate::rules::load_dir(&s.rules_dir)?;
+    let Config { settings: s, rules } = config(cfg)?;
     let written = crate::bench::synth::write_year(&s, &rules, year, seed)?;
     say!(
         "Đã tạo {written} tệp báo cáo mẫu trong {}",

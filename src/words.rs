@@ -1,16 +1,38 @@
 //! The one place that words a state for people: a unit's standing in a
-//! quarter, what became of a letter, a ledger row, a job and its run, an
+//! quarter (for the reports, the board and the unit's page), what became of a letter, a ledger row, a job and its run, an
 //! action of the audit log. The command line, the portal, the job
 //! summaries and the letters all take their words from here.
 
-use crate::deliver::{Outcome, Skip, Status as Sent};
-use crate::domain::{Channel, DeliveryState, LedgerKey};
+use crate::domain::{
+    Channel, DeliveryState, LedgerKey, LetterOutcome as Outcome, LetterStatus as Sent, Skip,
+};
 use crate::rank::Status;
 use crate::settings::Settings;
 use crate::store::{DeliveryRow, JobOutcome};
 
-/// Where a unit stands in a quarter: the words, and the class pages style
-/// it with.
+/// Where a unit stands, as the reports say it (xlsx, pdf).
+pub fn status_label(status: Status) -> &'static str {
+    match status {
+        Status::OnTime => "Đúng hạn",
+        Status::Late => "Nộp muộn",
+        Status::Missing => "Chưa nộp",
+        Status::Rejected => "Bị từ chối",
+    }
+}
+
+/// Where a unit stands, as the unit's own page says it, with what to do:
+/// the words and the class the page styles them with.
+pub fn status_for_unit(status: Status) -> (&'static str, &'static str) {
+    match status {
+        Status::Late => ("Đã nộp, muộn hạn", "late"),
+        Status::OnTime => ("Đã nộp", "ok"),
+        Status::Rejected => ("Bị từ chối: sửa lỗi rồi gửi lại", "bad"),
+        Status::Missing => ("Chưa nộp", "none"),
+    }
+}
+
+/// Where a unit stands in a quarter, as the office's board says it: the
+/// words, and the class the page styles them with.
 pub fn unit_status(status: Status) -> (&'static str, &'static str) {
     match status {
         Status::OnTime => ("Đã nộp", "ok"),
@@ -20,9 +42,10 @@ pub fn unit_status(status: Status) -> (&'static str, &'static str) {
     }
 }
 
-/// A stored time as letters and the command line say it.
-fn minute(s: &Settings, t: &str) -> String {
-    crate::deliver::local_time(s, t)
+/// A stored time as letters and the command line say it: the minute and
+/// the day, in the organisation's time zone.
+pub fn minute(s: &Settings, t: &str) -> String {
+    s.local_time(t, "%H:%M ngày %d/%m/%Y")
 }
 
 /// What became of a copy, in words for the office (the command line and

@@ -37,66 +37,9 @@ pub use smtp::{SendError, send, send_formatted};
 pub use stop::{request_stop, stopping};
 
 use crate::domain::LedgerKey;
+pub use crate::domain::{LetterOutcome as Outcome, LetterStatus as Status, Skip};
 use crate::settings::Settings;
-pub use crate::store::{ClaimMode, Skip};
-use std::path::PathBuf;
-
-/// What became of one recipient's copy.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Status {
-    /// The server accepted it.
-    Sent,
-    /// Written to the outbox folder (no mail server configured).
-    Written,
-    /// Not sent yet; the ledger has it due again later.
-    Retry,
-    /// Not sent, for good (until the office sends it again).
-    Failed,
-    /// The service is stopping: not tried now, due at once for the next run.
-    Postponed,
-    /// Not tried by this run: what the ledger says of it.
-    Skipped(Skip),
-}
-
-impl Status {
-    /// The recipient has the letter from this run.
-    pub fn delivered(&self) -> bool {
-        matches!(self, Status::Sent | Status::Written)
-    }
-
-    /// Nothing is owed: delivered now or before, or another process has it.
-    pub fn settled(&self) -> bool {
-        self.delivered()
-            || matches!(
-                self,
-                Status::Skipped(Skip::Received { .. } | Skip::InProgress)
-            )
-    }
-}
-
-/// What became of one recipient's copy.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
-    pub recipient: String,
-    pub status: Status,
-    pub detail: String,
-    /// This send may repeat an earlier one the server got but the ledger missed.
-    pub uncertain: bool,
-    /// The `.eml` written, for the outbox.
-    pub file: Option<PathBuf>,
-}
-
-impl Outcome {
-    fn new(recipient: &str, status: Status, detail: impl Into<String>) -> Outcome {
-        Outcome {
-            recipient: recipient.to_string(),
-            status,
-            detail: detail.into(),
-            uncertain: false,
-            file: None,
-        }
-    }
-}
+pub use crate::store::ClaimMode;
 
 /// One message to deliver to one recipient.
 pub struct Letter {
@@ -144,5 +87,5 @@ pub(crate) fn megabytes(bytes: f64) -> String {
 /// A stored RFC 3339 time as letters and the command line say it: the
 /// minute and the day, in the organisation's time zone.
 pub(crate) fn local_time(settings: &Settings, t: &str) -> String {
-    settings.local_time(t, "%H:%M ngày %d/%m/%Y")
+    crate::words::minute(settings, t)
 }

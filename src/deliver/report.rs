@@ -4,7 +4,7 @@
 use super::{Batch, ClaimMode, Letter, Outcome, deliver, in_round, report_message};
 use crate::config::Config;
 use crate::domain::LedgerKey;
-use crate::pipeline::Publication;
+use crate::report::Publication;
 use crate::store::Store;
 use anyhow::{Context, Result};
 use std::path::Path;

@@ -5,6 +5,7 @@
 
 use super::Period;
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 
 /// How letters leave: a configured mail server, or `.eml` files in the
@@ -139,6 +140,76 @@ impl LedgerKey {
             0 => LedgerKey::Reminder { period },
             v => LedgerKey::Report { period, version: v },
         })
+    }
+}
+
+/// Why a claim was not given: what is true of the row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Skip {
+    /// The recipient has this letter (sent or written), at this time.
+    Received { at: String },
+    /// Another process is sending it right now.
+    InProgress,
+    /// It failed for good; the office can send it again with `tthc send`.
+    Failed { why: String },
+    /// It waits for its next try, at this time.
+    NotDue { at: String },
+}
+
+/// What became of one recipient's copy.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LetterStatus {
+    /// The server accepted it.
+    Sent,
+    /// Written to the outbox folder (no mail server configured).
+    Written,
+    /// Not sent yet; the ledger has it due again later.
+    Retry,
+    /// Not sent, for good (until the office sends it again).
+    Failed,
+    /// The service is stopping: not tried now, due at once for the next run.
+    Postponed,
+    /// Not tried by this run: what the ledger says of it.
+    Skipped(Skip),
+}
+
+impl LetterStatus {
+    /// The recipient has the letter from this run.
+    pub fn delivered(&self) -> bool {
+        matches!(self, LetterStatus::Sent | LetterStatus::Written)
+    }
+
+    /// Nothing is owed: delivered now or before, or another process has it.
+    pub fn settled(&self) -> bool {
+        self.delivered()
+            || matches!(
+                self,
+                LetterStatus::Skipped(Skip::Received { .. } | Skip::InProgress)
+            )
+    }
+}
+
+/// What became of one recipient's copy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LetterOutcome {
+    pub recipient: String,
+    pub status: LetterStatus,
+    pub detail: String,
+    /// This send may repeat an earlier one the server got but the ledger missed.
+    pub uncertain: bool,
+    /// The `.eml` written, for the outbox.
+    pub file: Option<PathBuf>,
+}
+
+impl LetterOutcome {
+    pub fn new(recipient: &str, status: LetterStatus, detail: impl Into<String>) -> LetterOutcome {
+        LetterOutcome {
+            recipient: recipient.to_string(),
+            status,
+            detail: detail.into(),
+            uncertain: false,
+            file: None,
+        }
     }
 }
 

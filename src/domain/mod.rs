@@ -17,7 +17,7 @@ pub use fields::{
     FORM06_FIELDS, Field, INDICATOR_FIELDS, IndicatorSpec, all_field_codes, is_known_field,
 };
 pub use finding::{Finding, Severity};
-pub use letter::{Channel, DeliveryState, LedgerKey};
+pub use letter::{Channel, DeliveryState, LedgerKey, LetterOutcome, LetterStatus, Skip};
 pub use period::{Period, PeriodError, WindowMode};
 pub use submission::{Form06Row, Form06Values, Submission, TaskReport, TaskStatus, combine_year};
 pub use text::{ascii_fold, capitalise, decapitalise, fold, sha256_hex};

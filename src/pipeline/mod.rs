@@ -17,8 +17,7 @@ pub use results::results;
 pub use standing::status;
 
 use crate::domain::{Finding, Period};
-use crate::report::Results;
-use std::path::PathBuf;
+pub use crate::report::Publication;
 
 /// What an ingest did.
 #[derive(Debug, Default)]
@@ -37,18 +36,6 @@ pub struct IngestSummary {
     pub warnings: Vec<String>,
     /// How long each step took, for the benchmark.
     pub timings: Vec<(&'static str, std::time::Duration)>,
-}
-
-/// A report version as written: the results and the files.
-#[derive(Debug)]
-pub struct Publication {
-    pub period: Period,
-    pub version: i64,
-    /// False when the inputs were unchanged and the existing version was rewritten.
-    pub new_version: bool,
-    pub dir: PathBuf,
-    pub files: Vec<PathBuf>,
-    pub results: Results,
 }
 
 /// Why the pipeline would not make or send a report: the person asking

@@ -37,8 +37,53 @@ pub fn results(
     if stored.values().all(Vec::is_empty) && !with_previous {
         return Ok(None);
     }
+    let (mut units, inputs) = standings(cfg, period, &stored)?;
+    let cards = score_units(&inputs, ruleset, targets)?;
+    let mut by_code: HashMap<String, crate::score::ScoreCard> =
+        cards.into_iter().map(|c| (c.unit.clone(), c)).collect();
+    for u in &mut units {
+        u.card = by_code.remove(&u.code.0);
+    }
+    let previous = if with_previous {
+        previous_places(cfg, store, period)?
+    } else {
+        BTreeMap::new()
+    };
+    for u in &mut units {
+        u.previous = previous.get(&u.code).copied();
+    }
+    let league_list: Vec<(String, String)> = ruleset
+        .leagues
+        .iter()
+        .map(|l| (l.code.clone(), l.label.clone()))
+        .collect();
+    let leagues: Vec<LeagueTable> = league_tables(units, &league_list)?;
+    Ok(Some(Results {
+        period,
+        window: (from, to),
+        version: 0,
+        generated_at: String::new(),
+        organisation: cfg.settings.organisation.clone(),
+        ruleset: ruleset.clone(),
+        targets: targets.cloned(),
+        tasks: tasks.cloned(),
+        leagues,
+    }))
+}
+
+/// Every unit active in the period: where it stands, as a result still
+/// to be scored, and the figures to score it by (units with an accepted
+/// workbook only).
+fn standings(
+    cfg: &Config,
+    period: Period,
+    stored: &HashMap<Period, Vec<StoredSubmission>>,
+) -> Result<(Vec<UnitResult>, Vec<UnitInput>)> {
     let is_year = matches!(period, Period::Year { .. });
 
+    let tasks = cfg.rules.tasks_for(period);
+    let mode = cfg.settings.period.window;
+    let (from, to) = period.window(mode);
     let mut units = Vec::new();
     let mut inputs = Vec::new();
     for unit in cfg
@@ -54,7 +99,7 @@ pub fn results(
                 period,
                 stored.get(&period).map(Vec::as_slice).unwrap_or_default(),
             )?,
-            Period::Year { year } => year_standing(cfg, unit, year, &stored)?,
+            Period::Year { year } => year_standing(cfg, unit, year, stored)?,
         };
         let mut rows = Vec::new();
         let mut task_results = Vec::new();
@@ -88,51 +133,30 @@ pub fn results(
             notes: st.notes,
         });
     }
-    let cards = score_units(&inputs, ruleset, targets)?;
-    let mut by_code: HashMap<String, crate::score::ScoreCard> =
-        cards.into_iter().map(|c| (c.unit.clone(), c)).collect();
-    for u in &mut units {
-        u.card = by_code.remove(&u.code.0);
-    }
-    let previous: BTreeMap<UnitCode, Previous> = if with_previous {
-        match results(cfg, store, period.previous(), false) {
-            Ok(Some(prev)) => prev
-                .leagues
-                .iter()
-                .flat_map(|l| l.units.iter())
-                .filter_map(|u| {
-                    Some((
-                        u.code.clone(),
-                        Previous {
-                            total: u.card.as_ref()?.total,
-                            rank: u.rank?,
-                        },
-                    ))
-                })
-                .collect(),
-            _ => BTreeMap::new(),
-        }
-    } else {
-        BTreeMap::new()
-    };
-    for u in &mut units {
-        u.previous = previous.get(&u.code).copied();
-    }
-    let league_list: Vec<(String, String)> = ruleset
-        .leagues
-        .iter()
-        .map(|l| (l.code.clone(), l.label.clone()))
-        .collect();
-    let leagues: Vec<LeagueTable> = league_tables(units, &league_list)?;
-    Ok(Some(Results {
-        period,
-        window: (from, to),
-        version: 0,
-        generated_at: String::new(),
-        organisation: cfg.settings.organisation.clone(),
-        ruleset: ruleset.clone(),
-        targets: targets.cloned(),
-        tasks: tasks.cloned(),
-        leagues,
-    }))
+    Ok((units, inputs))
+}
+
+/// Each unit's total and rank in the period before, to show its change.
+fn previous_places(
+    cfg: &Config,
+    store: &Store,
+    period: Period,
+) -> Result<BTreeMap<UnitCode, Previous>> {
+    Ok(match results(cfg, store, period.previous(), false) {
+        Ok(Some(prev)) => prev
+            .leagues
+            .iter()
+            .flat_map(|l| l.units.iter())
+            .filter_map(|u| {
+                Some((
+                    u.code.clone(),
+                    Previous {
+                        total: u.card.as_ref()?.total,
+                        rank: u.rank?,
+                    },
+                ))
+            })
+            .collect(),
+        _ => BTreeMap::new(),
+    })
 }

@@ -19,17 +19,6 @@ pub enum Status {
     Rejected,
 }
 
-impl Status {
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::OnTime => "Đúng hạn",
-            Status::Late => "Nộp muộn",
-            Status::Missing => "Chưa nộp",
-            Status::Rejected => "Bị từ chối",
-        }
-    }
-}
-
 /// A unit's total and rank in the previous period.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Previous {

@@ -122,3 +122,15 @@ pub fn write_all(r: &Results, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     }
     Ok(files)
 }
+
+/// A report version as written: the results and the files.
+#[derive(Debug)]
+pub struct Publication {
+    pub period: crate::domain::Period,
+    pub version: i64,
+    /// False when the inputs were unchanged and the existing version was rewritten.
+    pub new_version: bool,
+    pub dir: std::path::PathBuf,
+    pub files: Vec<std::path::PathBuf>,
+    pub results: Results,
+}

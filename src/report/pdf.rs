@@ -479,7 +479,7 @@ fn appendix_submissions(r: &Results) -> Value {
                 u.received_at
                     .map(|t| t.format("%d/%m/%Y %H:%M").to_string())
                     .unwrap_or_else(|| "—".into()),
-                u.status.label().to_string(),
+                crate::words::status_label(u.status).to_string(),
                 u.days_late.map(|d| d.to_string()).unwrap_or_default(),
             ]
         })

@@ -120,7 +120,7 @@ fn write_table(ws: &mut Worksheet, tb: &Table, subtitle: &str) -> Result<(), Rep
 }
 
 fn status_text(u: &UnitResult) -> String {
-    u.status.label().to_string()
+    crate::words::status_label(u.status).to_string()
 }
 
 pub fn write(r: &Results) -> Result<Vec<u8>, ReportError> {

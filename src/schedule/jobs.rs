@@ -8,7 +8,7 @@ use super::due::due_period;
 use super::process::{holder, holder_is_dead};
 use crate::config::Config;
 use crate::deliver::{ClaimMode, Outcome, Skip, Status, deliver_report, in_round, stopping};
-use crate::domain::{LedgerKey, Period};
+use crate::domain::{Channel, LedgerKey, Period};
 use crate::pipeline::{IngestSummary, Publication};
 use crate::settings::Settings;
 use crate::store::{DueDelivery, JobOutcome, Store};
@@ -88,7 +88,7 @@ fn unit_named(settings: &Settings) -> impl Fn(&str) -> String + '_ {
 fn report(cfg: &Config, store: &Store, period: Period) -> Result<String> {
     let (_, ran) = run_period(cfg, store, period)?;
     let mut text = format!("{} phiên bản {}", period.label_vi(), ran.version);
-    if cfg.settings.smtp.is_none() {
+    if cfg.settings.channel() == Channel::Outbox {
         text.push_str(&format!("; {} thư vào hộp thư đi", ran.emails.len()));
         return Ok(text);
     }
@@ -123,7 +123,7 @@ fn retry(cfg: &Config, store: &Store, now: DateTime<Utc>) -> Result<String> {
     result?;
     // The digest went (or not) as the round ended: say which.
     let waiting = store.pending_notices(false)?.len();
-    if waiting > 0 && cfg.settings.smtp.is_some() {
+    if waiting > 0 && cfg.settings.channel() == Channel::Smtp {
         parts.push(format!("{waiting} thông báo cho văn phòng chờ gửi"));
     }
     if parts.is_empty() {
@@ -370,7 +370,7 @@ fn finished(
 /// for (`--send`, the service, `tthc jobs run retry`).
 pub fn collect(cfg: &Config, store: &Store) -> Result<IngestSummary> {
     let summary = crate::pipeline::ingest(cfg, store)?;
-    if cfg.settings.smtp.is_none() {
+    if cfg.settings.channel() == Channel::Outbox {
         receipts(cfg, store, &summary.recorded);
     }
     Ok(summary)
@@ -397,10 +397,11 @@ pub fn receipts(cfg: &Config, store: &Store, recorded: &[i64]) -> Vec<Outcome> {
 pub fn run_period(cfg: &Config, store: &Store, period: Period) -> Result<(IngestSummary, Ran)> {
     let _lease = PeriodLease::take(store, period)?;
     let (summary, publication) = crate::pipeline::publish(cfg, store, period)?;
-    if cfg.settings.smtp.is_none() {
+    let outbox = cfg.settings.channel() == Channel::Outbox;
+    if outbox {
         receipts(cfg, store, &summary.recorded);
     }
-    let deliveries = if cfg.settings.smtp.is_none() {
+    let deliveries = if outbox {
         deliver_report(cfg, store, &publication, ClaimMode::Auto)?
     } else {
         Vec::new()

@@ -6,6 +6,7 @@
 use super::{Job, run_job};
 use crate::config::Config;
 use crate::deliver::stopping;
+use crate::domain::Channel;
 use crate::settings::parse_cron;
 use crate::store::{JobOutcome, Pool, Store};
 use anyhow::{Result, anyhow};
@@ -133,7 +134,8 @@ pub fn work(cfg: Arc<Config>, pool: Pool, rx: mpsc::Receiver<Message>) -> Result
         if now >= next_check {
             next_check = now + RETRY_EVERY;
             if !store.due_deliveries()?.is_empty()
-                || (cfg.settings.smtp.is_some() && !store.pending_notices(true)?.is_empty())
+                || (cfg.settings.channel() == Channel::Smtp
+                    && !store.pending_notices(true)?.is_empty())
             {
                 queue.push_back((Job::Retry, "retry"));
                 continue;

@@ -6,7 +6,7 @@
 //! server accepted a message — when the database cannot take it at once.
 
 use super::{Store, StoreError};
-use crate::domain::{Channel, DeliveryState};
+use crate::domain::{Channel, DeliveryState, Skip};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use std::io::Write;
@@ -71,19 +71,6 @@ struct Existing {
     notified: bool,
     detail: String,
     updated: String,
-}
-
-/// Why a claim was not given: what is true of the row.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Skip {
-    /// The recipient has this letter (sent or written), at this time.
-    Received { at: String },
-    /// Another process is sending it right now.
-    InProgress,
-    /// It failed for good; the office can send it again with `tthc send`.
-    Failed { why: String },
-    /// It waits for its next try, at this time.
-    NotDue { at: String },
 }
 
 /// A ledger row.

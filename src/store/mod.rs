@@ -19,11 +19,12 @@ mod sign_in;
 mod submissions;
 mod versions;
 
+pub use crate::domain::Skip;
 pub use accounts::{Account, AccountKind, AuditEntry, Session};
 pub use archive::{sweep as archive_sweep, write as archive_write, write_all as archive_write_all};
 pub use jobs::{JobOutcome, JobRun, LeaseHolder};
 pub use ledger::{
-    Claim, ClaimMode, ClaimRequest, DeliveryRecord, DeliveryRow, DueDelivery, Notice, Skip,
+    Claim, ClaimMode, ClaimRequest, DeliveryRecord, DeliveryRow, DueDelivery, Notice,
 };
 pub use pool::{Pool, Pooled};
 pub use sign_in::{Attempt, Refused, SignInPolicy};

@@ -8,7 +8,6 @@ use super::{Failure, Portal, Who, XLSX, download};
 use super::{belongs_to, findings_of};
 use crate::config::Config;
 use crate::domain::Severity;
-use crate::rank::Status;
 use crate::report::json::Published;
 use crate::store::Store;
 use axum::extract::{Multipart, Path, State};
@@ -53,57 +52,54 @@ pub async fn home(State(portal): State<Arc<Portal>>, who: Who) -> Result<Respons
     let (code, _) = who.unit()?;
     let code = code.to_string();
     let (today, period, me) = (portal.today(), portal.open_period(), portal.clone());
-    let ctx = portal
-        .with_store(move |cfg, store| {
-            let s = &cfg.settings;
-            let unit = s
-                .unit(&code)
-                .ok_or_else(|| anyhow::anyhow!("không có đơn vị {code}"))?;
-            let (from, to) = period.window(s.period.window);
-            let deadline = cfg.settings.deadline(unit, period);
-            let mine = store.submissions_of(&code, 100)?;
-            let this_period: Vec<_> = mine
-                .iter()
-                .filter(|x| x.period.as_deref() == Some(&period.to_string()))
-                .cloned()
-                .collect();
-            let (status, status_class) =
-                match crate::pipeline::status(cfg, unit, period, &this_period)? {
-                    Status::Late => ("Đã nộp, muộn hạn", "late"),
-                    Status::OnTime => ("Đã nộp", "ok"),
-                    Status::Rejected => ("Bị từ chối: sửa lỗi rồi gửi lại", "bad"),
-                    Status::Missing => ("Chưa nộp", "none"),
-                };
-            let history: Vec<HistoryRow> = mine
-                .iter()
-                .map(|x| HistoryRow {
-                    id: x.id,
-                    at: me.minute(&x.received_at),
-                    file: x.file_name.clone(),
-                    period: x
-                        .period
-                        .as_deref()
-                        .and_then(|p| p.parse::<crate::domain::Period>().ok())
-                        .map(|p| p.label_vi())
-                        .unwrap_or_default(),
-                    accepted: x.accepted,
-                    summary: count_words(&findings_of(x)),
+    let ctx =
+        portal
+            .with_store(move |cfg, store| {
+                let s = &cfg.settings;
+                let unit = s
+                    .unit(&code)
+                    .ok_or_else(|| anyhow::anyhow!("không có đơn vị {code}"))?;
+                let (from, to) = period.window(s.period.window);
+                let deadline = cfg.settings.deadline(unit, period);
+                let mine = store.submissions_of(&code, 100)?;
+                let this_period: Vec<_> = mine
+                    .iter()
+                    .filter(|x| x.period.as_deref() == Some(&period.to_string()))
+                    .cloned()
+                    .collect();
+                let (status, status_class) = crate::words::status_for_unit(
+                    crate::pipeline::status(cfg, unit, period, &this_period)?,
+                );
+                let history: Vec<HistoryRow> = mine
+                    .iter()
+                    .map(|x| HistoryRow {
+                        id: x.id,
+                        at: me.minute(&x.received_at),
+                        file: x.file_name.clone(),
+                        period: x
+                            .period
+                            .as_deref()
+                            .and_then(|p| p.parse::<crate::domain::Period>().ok())
+                            .map(|p| p.label_vi())
+                            .unwrap_or_default(),
+                        accepted: x.accepted,
+                        summary: count_words(&findings_of(x)),
+                    })
+                    .collect();
+                let score = published_score(cfg, store, &code, [period, period.previous()])?;
+                Ok(minijinja::context! {
+                    unit => minijinja::context! { name => unit.name, code => unit.code.0 },
+                    period_label => period.label_vi(),
+                    window_from => from.format("%d/%m/%Y").to_string(),
+                    window_to => to.format("%d/%m/%Y").to_string(),
+                    deadline => deadline.format("%d/%m/%Y").to_string(),
+                    days_left => (deadline - today).num_days(),
+                    status, status_class,
+                    max_mb => s.web.max_upload / (1024 * 1024),
+                    history, score,
                 })
-                .collect();
-            let score = published_score(cfg, store, &code, [period, period.previous()])?;
-            Ok(minijinja::context! {
-                unit => minijinja::context! { name => unit.name, code => unit.code.0 },
-                period_label => period.label_vi(),
-                window_from => from.format("%d/%m/%Y").to_string(),
-                window_to => to.format("%d/%m/%Y").to_string(),
-                deadline => deadline.format("%d/%m/%Y").to_string(),
-                days_left => (deadline - today).num_days(),
-                status, status_class,
-                max_mb => s.web.max_upload / (1024 * 1024),
-                history, score,
             })
-        })
-        .await?;
+            .await?;
     portal.render("don-vi.html", &who, ctx)
 }
 
