@@ -116,43 +116,8 @@ impl Application {
         };
         let mut scheduler = start_scheduler(&config, tx.clone()).await?;
 
-        // The portal. A shutdown lets the requests under way finish (an
-        // upload is acknowledged only once it is stored).
-        let (web_stop, web_stopped) = tokio::sync::watch::channel(false);
-        let web = match listener {
-            Some(listener) => {
-                eprintln!(
-                    "tthc serve: cổng thông tin tại http://{}/",
-                    listener.local_addr()?
-                );
-                let portal = crate::web::Portal::new(config.clone(), pool.clone())?;
-                let mut stopped = web_stopped.clone();
-                Some(tokio::spawn(crate::web::serve(
-                    listener,
-                    portal,
-                    async move {
-                        let _ = stopped.wait_for(|s| *s).await;
-                    },
-                )))
-            }
-            None => None,
-        };
-
-        // Keep the lease while working; losing it means another instance
-        // decided this one was gone: stop at once rather than work twice.
-        let lost = async {
-            loop {
-                tokio::time::sleep(RENEW_EVERY).await;
-                let renewed = pool.get().and_then(|store| {
-                    store.take_lease(LEASE_NAME, &me, LEASE.as_secs(), holder_is_dead)
-                });
-                match renewed {
-                    Ok(h) if h.holder == me => {}
-                    Ok(h) => return format!("phiên bản {} đã nhận quyền làm việc", h.holder),
-                    Err(e) => tracing::warn!(error = %e, "could not renew the lease"),
-                }
-            }
-        };
+        let (web_stop, web) = start_portal(&config, &pool, listener)?;
+        let lost = keep_lease(&pool, &me);
         let worker_done = async {
             while !worker.is_finished() {
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -164,18 +129,7 @@ impl Application {
             _ = worker_done => Some("luồng công việc đã dừng".to_string()),
         };
         eprintln!("tthc serve: đang dừng — chờ thư đang gửi xong…");
-        let _ = web_stop.send(true);
-        if let Some(web) = web {
-            match tokio::time::timeout(Duration::from_secs(30), web).await {
-                Ok(Ok(Err(e))) => {
-                    tracing::error!(error = %format!("{e:#}"), "portal stopped with an error")
-                }
-                Err(_) => {
-                    tracing::warn!("portal requests still running after 30 s; stopping anyway")
-                }
-                _ => {}
-            }
-        }
+        stop_portal(web_stop, web).await;
         request_stop();
         let _ = tx.send(Message::Stop);
         let _ = scheduler.shutdown().await;
@@ -189,6 +143,70 @@ impl Application {
                 eprintln!("tthc serve: đã dừng.");
                 Ok(())
             }
+        }
+    }
+}
+
+/// A running portal: the switch that stops it, and its task.
+type RunningPortal = (
+    tokio::sync::watch::Sender<bool>,
+    Option<tokio::task::JoinHandle<Result<()>>>,
+);
+
+/// Starts the portal on its listener, if the service has one.
+fn start_portal(
+    config: &Arc<Config>,
+    pool: &Pool,
+    listener: Option<tokio::net::TcpListener>,
+) -> Result<RunningPortal> {
+    let (web_stop, web_stopped) = tokio::sync::watch::channel(false);
+    let Some(listener) = listener else {
+        return Ok((web_stop, None));
+    };
+    eprintln!(
+        "tthc serve: cổng thông tin tại http://{}/",
+        listener.local_addr()?
+    );
+    let portal = crate::web::Portal::new(config.clone(), pool.clone())?;
+    let mut stopped = web_stopped;
+    let task = tokio::spawn(crate::web::serve(listener, portal, async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    }));
+    Ok((web_stop, Some(task)))
+}
+
+/// Stops the portal, letting the requests under way finish (an upload is
+/// acknowledged only once it is stored), for at most 30 seconds.
+async fn stop_portal(
+    web_stop: tokio::sync::watch::Sender<bool>,
+    web: Option<tokio::task::JoinHandle<Result<()>>>,
+) {
+    let _ = web_stop.send(true);
+    let Some(web) = web else {
+        return;
+    };
+    match tokio::time::timeout(Duration::from_secs(30), web).await {
+        Ok(Ok(Err(e))) => {
+            tracing::error!(error = %format!("{e:#}"), "portal stopped with an error")
+        }
+        Err(_) => tracing::warn!("portal requests still running after 30 s; stopping anyway"),
+        _ => {}
+    }
+}
+
+/// Keeps the data dir's lease while the service works; resolves when it is
+/// lost (another instance decided this one was gone), with why: the
+/// service then stops at once rather than work twice.
+async fn keep_lease(pool: &Pool, me: &str) -> String {
+    loop {
+        tokio::time::sleep(RENEW_EVERY).await;
+        let renewed = pool
+            .get()
+            .and_then(|store| store.take_lease(LEASE_NAME, me, LEASE.as_secs(), holder_is_dead));
+        match renewed {
+            Ok(h) if h.holder == me => {}
+            Ok(h) => return format!("phiên bản {} đã nhận quyền làm việc", h.holder),
+            Err(e) => tracing::warn!(error = %e, "could not renew the lease"),
         }
     }
 }

@@ -499,6 +499,34 @@ fn lease_holder() -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn two_runs_of_one_period_never_overlap_and_other_periods_do_not_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = crate::store::Pool::open(dir.path()).unwrap();
+        let q4 = Period::quarter(2022, 4);
+        let first_store = pool.get().unwrap();
+        let first = PeriodLease::take(&first_store, q4).unwrap();
+        // Another period is not held up.
+        let other_store = pool.get().unwrap();
+        drop(PeriodLease::take(&other_store, Period::quarter(2022, 3)).unwrap());
+        let released = std::sync::Mutex::new(None);
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| {
+                let store = pool.get().unwrap();
+                let _second = PeriodLease::take(&store, q4).unwrap();
+                std::time::Instant::now()
+            });
+            std::thread::sleep(std::time::Duration::from_millis(400));
+            *released.lock().unwrap() = Some(std::time::Instant::now());
+            drop(first);
+            let got = waiter.join().unwrap();
+            assert!(
+                got >= released.lock().unwrap().unwrap(),
+                "the second run of the quarter started only after the first let go"
+            );
+        });
+    }
+
     fn outcome(to: &str, status: Status) -> Outcome {
         Outcome {
             recipient: to.into(),
