@@ -266,7 +266,8 @@ enum Failure {
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         let config = e.chain().any(|c| {
-            c.is::<crate::located::FileErrors>()
+            c.is::<ConfigError>()
+                || c.is::<crate::located::FileErrors>()
                 || c.is::<crate::located::FileError>()
                 || c.is::<crate::rules::NotInForce>()
         });
