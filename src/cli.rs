@@ -253,6 +253,16 @@ pub enum RulesCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Lập các tệp quy tắc của năm mới từ các tệp đang có hiệu lực cuối năm trước (để xem lại rồi dùng)
+    NewYear {
+        /// Năm mới, ví dụ 2027
+        year: i32,
+        #[command(flatten)]
+        cfg: ConfigArgs,
+        /// Thư mục quy tắc, thay cho [rules] dir của cấu hình
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 enum Failure {
@@ -344,6 +354,9 @@ pub fn run(cli: Cli) -> Exit {
         Command::Rules {
             command: RulesCommand::Check { cfg, dir },
         } => rules_check(&cfg, dir),
+        Command::Rules {
+            command: RulesCommand::NewYear { year, cfg, dir },
+        } => rules_new_year(&cfg, dir, year),
         Command::Generate { cfg, year, seed } => generate(&cfg, year, seed),
         Command::Bench {
             units,
@@ -903,6 +916,70 @@ fn rules_check(cfg: &ConfigArgs, dir: Option<PathBuf>) -> Outcome {
         }
         Err(e) => Err(Failure::Config(anyhow!(e))),
     }
+}
+
+/// `tthc rules new-year`: the new year's files written beside the old
+/// ones, once they load together without an error.
+fn rules_new_year(cfg: &ConfigArgs, dir: Option<PathBuf>, year: i32) -> Outcome {
+    let dir = match dir {
+        Some(d) => d,
+        None => settings(cfg)?.rules_dir,
+    };
+    let book = crate::rules::load_dir(&dir)?;
+    let plan = crate::rules::new_year::plan(&book, year).map_err(|e| Failure::Config(e.into()))?;
+    for f in &plan.files {
+        if f.path.exists() {
+            return Err(Failure::Other(anyhow!(
+                "{} đã có: không ghi đè — đổi tên hoặc xóa tệp đó trước",
+                f.path.display()
+            )));
+        }
+    }
+    // Checked as the folder will be, before anything is written.
+    let trial = tempfile_dir(&dir)?;
+    for f in &plan.files {
+        let name = f.path.file_name().unwrap_or_default();
+        std::fs::write(trial.join(name), &f.text).map_err(|e| anyhow!(e))?;
+    }
+    let checked = crate::rules::load_dir(&trial);
+    let _ = std::fs::remove_dir_all(&trial);
+    checked?;
+    for f in &plan.files {
+        std::fs::write(&f.path, &f.text).with_context(|| format!("ghi {}", f.path.display()))?;
+        say!("Đã ghi {} (từ {})", f.path.display(), f.from.display());
+    }
+    for k in &plan.kept {
+        say!(
+            "Giữ nguyên {}: tệp này đã có hiệu lực cho năm {year}",
+            k.display()
+        );
+    }
+    if plan.files.is_empty() {
+        say!("Không có tệp nào cần lập cho năm {year}.");
+    } else {
+        say!(
+            "Xem lại mục tiêu, nhiệm vụ và hạn trong các tệp mới theo kế hoạch năm {year}, rồi chạy: tthc rules check"
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+/// A scratch copy of a rule folder's files, to try a change on.
+fn tempfile_dir(dir: &std::path::Path) -> Result<PathBuf, Failure> {
+    let trial = std::env::temp_dir().join(format!(
+        "tthc-rules-{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    ));
+    std::fs::create_dir_all(&trial).map_err(|e| anyhow!(e))?;
+    for e in std::fs::read_dir(dir).with_context(|| format!("đọc {}", dir.display()))? {
+        let p = e.map_err(|e| anyhow!(e))?.path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            std::fs::copy(&p, trial.join(p.file_name().unwrap_or_default()))
+                .map_err(|e| anyhow!(e))?;
+        }
+    }
+    Ok(trial)
 }
 
 fn bench(

@@ -199,6 +199,7 @@ pub fn load_dir(dir: &Path) -> Result<RuleBook, FileErrors> {
         ));
     }
     check_overlaps(&book, &mut errors);
+    check_gaps(&book, &mut errors);
     if errors.is_empty() {
         Ok(book)
     } else {
@@ -584,4 +585,65 @@ fn check_overlaps(book: &RuleBook, errors: &mut Vec<FileError>) {
     );
     clash(book.targets.iter().map(|r| (&r.file, &r.effective)), errors);
     clash(book.tasks.iter().map(|r| (&r.file, &r.effective)), errors);
+}
+
+/// Files of one kind leave no quarter out between them: a year with no
+/// ruleset between two that have one would stop that year's quarters.
+fn check_gaps(book: &RuleBook, errors: &mut Vec<FileError>) {
+    fn gaps<'a>(
+        what: &str,
+        items: impl Iterator<Item = (&'a PathBuf, &'a (Period, Option<Period>))>,
+        errors: &mut Vec<FileError>,
+    ) {
+        // Quarters as numbers; a year's start is its first quarter.
+        let first = |p: Period| match p {
+            Period::Quarter { .. } => p,
+            Period::Year { year } => Period::quarter(year, 1),
+        };
+        let last = |p: Period| match p {
+            Period::Quarter { .. } => p,
+            Period::Year { year } => Period::quarter(year, 4),
+        };
+        let mut v: Vec<_> = items.collect();
+        v.sort_by_key(|(_, e)| first(e.0));
+        for pair in v.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            let Some(end) = a.1.1.map(last) else {
+                continue;
+            };
+            let start = first(b.1.0);
+            if end.next() < start {
+                let (from, to) = (end.next(), start.previous());
+                let span = if from == to {
+                    from.label_vi()
+                } else {
+                    format!("{} – {}", from.label_vi(), to.label_vi())
+                };
+                errors.push(FileError::at(
+                    b.0,
+                    "",
+                    None,
+                    format!(
+                        "không có tệp {what} nào cho {span}, giữa {} và tệp này — thêm tệp cho các quý đó (tthc rules new-year) hoặc sửa effective_from, effective_to",
+                        a.0.display()
+                    ),
+                ));
+            }
+        }
+    }
+    gaps(
+        "bộ chỉ số",
+        book.rulesets.iter().map(|r| (&r.file, &r.effective)),
+        errors,
+    );
+    gaps(
+        "mục tiêu",
+        book.targets.iter().map(|r| (&r.file, &r.effective)),
+        errors,
+    );
+    gaps(
+        "nhiệm vụ",
+        book.tasks.iter().map(|r| (&r.file, &r.effective)),
+        errors,
+    );
 }

@@ -9,6 +9,7 @@ pub mod coverage;
 mod expr;
 mod load;
 mod model;
+pub mod new_year;
 
 pub use expr::{CompiledExpr, compile_expression};
 pub use load::{RuleBook, load_dir};

@@ -3,14 +3,25 @@
 use tthc::rules::load_dir;
 
 #[test]
-fn the_shipped_rules_are_in_force_for_2022() {
+fn the_shipped_rules_are_in_force_for_every_quarter_from_2022() {
     let book = load_dir(&crate::repo().join("rules")).unwrap();
     let p = "2022-Q4".parse().unwrap();
     let r = book.ruleset_for(p).unwrap();
     assert_eq!(r.criteria.len(), 15);
     assert_eq!(r.criteria.iter().map(|c| c.points).sum::<f64>(), 100.0);
-    assert!(book.targets_for(p).is_some() && book.tasks_for(p).is_some());
-    assert!(book.ruleset_for("2023-Q1".parse().unwrap()).is_none());
+    for year in 2022..=2024 {
+        for q in 1..=4 {
+            let p = tthc::domain::Period::quarter(year, q);
+            let (r, t, k) = (book.ruleset_for(p), book.targets_for(p), book.tasks_for(p));
+            assert!(
+                r.is_some() && t.is_some() && k.is_some(),
+                "{p}: a ruleset, targets and tasks"
+            );
+            assert!(r.unwrap().version.starts_with(&year.to_string()), "{p}");
+            assert!(k.unwrap().name.contains(&year.to_string()), "{p}");
+        }
+    }
+    assert!(book.ruleset_for("2021-Q4".parse().unwrap()).is_none());
 }
 
 #[test]
@@ -138,12 +149,13 @@ fn rules_check_says_what_each_quarter_has_in_force_and_warns_of_gaps_and_copied_
     );
     assert!(out.contains("có 8 cảnh báo"), "{out}");
 
-    // The shipped rules: one year, everything in force, nothing to warn of.
+    // The shipped rules: everything in force, nothing to warn of.
     let (code, out, _) =
         crate::tthc(&["rules", "check", "--config", "samples/truc-ninh/tthc.toml"]);
     assert_eq!(code, 0);
     assert!(!out.contains("Cảnh báo"), "{out}");
-    assert!(out.contains("Trước Quý I/2022 và sau Quý IV/2022"), "{out}");
+    assert!(out.contains("Quý I/2023 – Quý IV/2023"), "{out}");
+    assert!(out.contains("Trước Quý I/2022 và sau"), "{out}");
 }
 
 #[test]
@@ -181,4 +193,151 @@ fn a_template_for_a_quarter_with_no_tasks_in_force_says_so() {
     let (code, out, err) = template("2023-Q2");
     assert_eq!(code, 0, "{out}{err}");
     assert!(!out.contains("Lưu ý"), "tasks are in force in 2023: {out}");
+}
+
+/// The shipped rules copied to a folder of their own.
+fn shipped_rules_in(dir: &std::path::Path) {
+    for e in std::fs::read_dir(crate::repo().join("rules")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_new_year_starts_from_the_last_years_files_with_the_dates_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    shipped_rules_in(dir.path());
+    let last = std::fs::read_dir(dir.path()).unwrap().count();
+    let new_year = || {
+        crate::tthc(&[
+            "rules",
+            "new-year",
+            "2025",
+            "--config",
+            "samples/truc-ninh/tthc.toml",
+            "--dir",
+            dir.path().to_str().unwrap(),
+        ])
+    };
+    let (code, out, err) = new_year();
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        last + 3,
+        "{out}"
+    );
+    let tasks = std::fs::read_to_string(dir.path().join("nhiem-vu-2025.toml")).unwrap();
+    assert!(tasks.starts_with("# Lập từ nhiem-vu-2024.toml"), "{tasks}");
+    assert!(tasks.contains("effective_from = \"2025-Q1\""));
+    assert!(tasks.contains("due = 2025-01-10"), "{tasks}");
+    assert!(!tasks.contains("2024-01-10"));
+    let book = load_dir(dir.path()).unwrap();
+    let q = "2025-Q3".parse().unwrap();
+    assert_eq!(book.ruleset_for(q).unwrap().version, "2025.1");
+    assert!(book.targets_for(q).is_some() && book.tasks_for(q).is_some());
+
+    // Run again: the year has its files, nothing is written over.
+    let (code, out, err) = new_year();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Giữ nguyên"), "{out}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), last + 3);
+}
+
+#[test]
+fn a_year_left_out_between_two_rule_files_of_a_kind_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    shipped_rules_in(dir.path());
+    std::fs::remove_file(dir.path().join("chi-so-2023.toml")).unwrap();
+    let err = load_dir(dir.path()).unwrap_err();
+    assert_eq!(err.0.len(), 1, "{err}");
+    let e = &err.0[0];
+    assert!(e.path.ends_with("chi-so-2024.toml"), "{err}");
+    assert!(
+        e.message.contains("Quý I/2023 – Quý IV/2023") && e.message.contains("chi-so-2022.toml"),
+        "{err}"
+    );
+    let (code, _, err) = crate::tthc(&[
+        "rules",
+        "check",
+        "--config",
+        "samples/truc-ninh/tthc.toml",
+        "--dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "{err}");
+}
+
+#[test]
+fn the_2022_quarters_and_year_give_the_same_results_with_the_later_years_files_added() {
+    let tmp = tempfile::tempdir().unwrap();
+    let only_2022 = tmp.path().join("rules-2022");
+    std::fs::create_dir_all(&only_2022).unwrap();
+    for f in [
+        "chi-so-2022.toml",
+        "muc-tieu-2022.toml",
+        "nhiem-vu-2022.toml",
+    ] {
+        std::fs::copy(crate::repo().join("rules").join(f), only_2022.join(f)).unwrap();
+    }
+    let json = |rules: &std::path::Path, data: &str, period: &str| {
+        let mut engine = crate::sample_engine(&tmp.path().join(data));
+        engine.config.rules = load_dir(rules).unwrap();
+        engine.ingest().unwrap();
+        let mut r = engine
+            .results(period.parse().unwrap(), true)
+            .unwrap()
+            .unwrap();
+        r.version = 1;
+        r.generated_at = "2023-01-05T08:00:00+07:00".into();
+        tthc::report::json::to_string(&r).unwrap()
+    };
+    for period in ["2022-Q1", "2022-Q2", "2022-Q3", "2022-Q4", "2022"] {
+        assert_eq!(
+            json(&only_2022, "a", period),
+            json(&crate::repo().join("rules"), "b", period),
+            "{period}"
+        );
+    }
+}
+
+#[test]
+fn a_2023_quarter_is_scored_with_the_2023_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = |d: &str| tmp.path().join(d).to_string_lossy().to_string();
+    let folders = [
+        "--config".to_string(),
+        "samples/truc-ninh/tthc.toml".into(),
+        "--inbox".into(),
+        dir("inbox"),
+        "--data".into(),
+        dir("data"),
+        "--out".into(),
+        dir("out"),
+    ];
+    let args = |first: &[&str]| -> Vec<String> {
+        first
+            .iter()
+            .map(|s| s.to_string())
+            .chain(folders.iter().cloned())
+            .collect()
+    };
+    let run = |a: Vec<String>| crate::tthc(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let (code, out, err) = run(args(&["generate", "--year", "2023"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run(args(&["run", "--period", "2023-Q2"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("out/2023-Q2/ket-qua-2023-Q2.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["ruleset"]["version"], "2023.1");
+    let scored = json["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["total"].is_number())
+        .count();
+    assert!(scored > 20, "most units scored: {scored}");
 }
