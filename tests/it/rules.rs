@@ -72,6 +72,18 @@ fn an_unknown_key_in_a_rule_file_is_located() {
     assert_eq!(err.0[0].line, line, "{err}");
 }
 
+/// `tthc rules check` on a folder of rule files.
+fn rules_check(dir: &std::path::Path) -> (i32, String, String) {
+    crate::tthc(&[
+        "rules",
+        "check",
+        "--config",
+        "samples/truc-ninh/tthc.toml",
+        "--dir",
+        dir.to_str().unwrap(),
+    ])
+}
+
 /// Rule files as an office copies them for a new year: the ruleset kept in
 /// force with no end, the targets still 2022's, the tasks file moved to
 /// 2023 with 2022's due dates left in it.
@@ -95,14 +107,7 @@ fn copied_rules(dir: &std::path::Path) {
 fn rules_check_says_what_each_quarter_has_in_force_and_warns_of_gaps_and_copied_dates() {
     let dir = tempfile::tempdir().unwrap();
     copied_rules(dir.path());
-    let (code, out, err) = crate::tthc(&[
-        "rules",
-        "check",
-        "--config",
-        "samples/truc-ninh/tthc.toml",
-        "--dir",
-        dir.path().to_str().unwrap(),
-    ]);
+    let (code, out, err) = rules_check(dir.path());
     assert_eq!(code, 0, "warnings do not fail the check: {out}{err}");
     let line = |start: &str| {
         out.lines()
@@ -258,14 +263,7 @@ fn a_year_left_out_between_two_rule_files_of_a_kind_is_refused() {
         e.message.contains("Quý I/2023 – Quý IV/2023") && e.message.contains("chi-so-2022.toml"),
         "{err}"
     );
-    let (code, _, err) = crate::tthc(&[
-        "rules",
-        "check",
-        "--config",
-        "samples/truc-ninh/tthc.toml",
-        "--dir",
-        dir.path().to_str().unwrap(),
-    ]);
+    let (code, _, err) = rules_check(dir.path());
     assert_eq!(code, 3, "{err}");
 }
 
