@@ -38,7 +38,6 @@ pub use stop::{request_stop, stopping};
 
 use crate::domain::LedgerKey;
 pub use crate::domain::{LetterOutcome as Outcome, LetterStatus as Status, Skip};
-use crate::settings::Settings;
 pub use crate::store::ClaimMode;
 
 /// One message to deliver to one recipient.
@@ -82,10 +81,4 @@ impl Batch {
 /// A size in MB for people: one decimal, Vietnamese comma.
 pub(crate) fn megabytes(bytes: f64) -> String {
     format!("{:.1}", bytes / (1024.0 * 1024.0)).replace('.', ",")
-}
-
-/// A stored RFC 3339 time as letters and the command line say it: the
-/// minute and the day, in the organisation's time zone.
-pub(crate) fn local_time(settings: &Settings, t: &str) -> String {
-    crate::words::minute(settings, t)
 }

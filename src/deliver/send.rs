@@ -6,11 +6,12 @@
 use super::outbox::write_outbox;
 use super::retry::{Limit, over_limit, wait};
 use super::stop::stopping;
-use super::{Batch, ClaimMode, Letter, Outcome, Status, local_time, megabytes, send_formatted};
+use super::{Batch, ClaimMode, Letter, Outcome, Status, megabytes, send_formatted};
 use crate::config::Config;
 use crate::domain::{Channel, DeliveryState};
 use crate::settings::{Settings, Smtp};
 use crate::store::{ClaimRequest, DeliveryRecord, Store};
+use crate::words::minute;
 use anyhow::{Context, Result};
 use std::time::Duration;
 
@@ -215,7 +216,7 @@ impl Held<'_> {
             .ok()?;
         let tries = tries + 1;
         let since = first
-            .map(|t| format!(" từ {}", local_time(self.settings, &t.to_rfc3339())))
+            .map(|t| format!(" từ {}", minute(self.settings, &t.to_rfc3339())))
             .unwrap_or_default();
         Some(match over_limit(s, tries, first)? {
             Limit::Attempts => format!(
@@ -314,10 +315,7 @@ impl Held<'_> {
             tracing::error!(%recipient, error = %text, tries, "email not sent; left for the next run");
             self.record(DeliveryState::Retry, &text, Some(&next))?;
             self.tell_failed(
-                &format!(
-                    "{text} (sẽ thử lại lúc {})",
-                    local_time(self.settings, &next)
-                ),
+                &format!("{text} (sẽ thử lại lúc {})", minute(self.settings, &next)),
                 false,
             );
             return Ok(done(Status::Retry, text));

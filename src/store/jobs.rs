@@ -161,7 +161,7 @@ impl Store {
         Ok(self.conn.last_insert_rowid())
     }
 
-    /// Records how a job run ended: `ok` or `failed`, and what it did.
+    /// Records how a job run ended, and what it did.
     pub fn finish_job(
         &self,
         id: i64,
