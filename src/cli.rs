@@ -837,34 +837,31 @@ fn rules_check(cfg: &ConfigArgs, dir: Option<PathBuf>) -> Outcome {
     };
     match crate::rules::load_dir(&dir) {
         Ok(book) => {
+            let file =
+                |path: &std::path::Path, what: &str, name: &str, version: &str, has: String| {
+                    say!("{}: {what} \"{name}\" {version} — {has}", path.display());
+                };
+            for f in &book.forms {
+                let c = (
+                    f.form.columns.len(),
+                    f.form.identities.len(),
+                    f.form.indicators.len(),
+                );
+                let has = format!("{} cột Biểu 06, {} đẳng thức, {} chỉ số", c.0, c.1, c.2);
+                file(&f.file, "biểu mẫu", &f.name, &f.version, has);
+            }
             for r in &book.rulesets {
                 let max: f64 = r.criteria.iter().map(|c| c.points).sum();
-                say!(
-                    "{}: bộ chỉ số \"{}\" {} — {} tiêu chí, {} điểm",
-                    r.file.display(),
-                    r.name,
-                    r.version,
-                    r.criteria.len(),
-                    max
-                );
+                let has = format!("{} tiêu chí, {max} điểm", r.criteria.len());
+                file(&r.file, "bộ chỉ số", &r.name, &r.version, has);
             }
             for t in &book.targets {
-                say!(
-                    "{}: mục tiêu \"{}\" {} — {} mục tiêu",
-                    t.file.display(),
-                    t.name,
-                    t.version,
-                    t.targets.len()
-                );
+                let has = format!("{} mục tiêu", t.targets.len());
+                file(&t.file, "mục tiêu", &t.name, &t.version, has);
             }
             for t in &book.tasks {
-                say!(
-                    "{}: nhiệm vụ \"{}\" {} — {} nhiệm vụ",
-                    t.file.display(),
-                    t.name,
-                    t.version,
-                    t.tasks.len()
-                );
+                let has = format!("{} nhiệm vụ", t.tasks.len());
+                file(&t.file, "nhiệm vụ", &t.name, &t.version, has);
             }
             say!("Hiệu lực theo quý:");
             let spans = crate::rules::coverage::spans(&book);
@@ -875,8 +872,12 @@ fn rules_check(cfg: &ConfigArgs, dir: Option<PathBuf>) -> Outcome {
                     None => format!("không có {what}"),
                 };
                 say!(
-                    "  {}: {}; {}; {}",
+                    "  {}: {}; {}; {}; {}",
                     span.label(),
+                    named(
+                        "biểu mẫu",
+                        c.form.map(|r| (r.name.as_str(), r.version.as_str()))
+                    ),
                     named(
                         "bộ chỉ số",
                         c.ruleset.map(|r| (r.name.as_str(), r.version.as_str()))

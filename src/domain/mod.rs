@@ -6,6 +6,7 @@
 mod cell;
 mod fields;
 mod finding;
+mod form;
 mod letter;
 mod period;
 mod submission;
@@ -17,6 +18,7 @@ pub use fields::{
     FORM06_FIELDS, Field, INDICATOR_FIELDS, IndicatorSpec, all_field_codes, is_known_field,
 };
 pub use finding::{Finding, Severity};
+pub use form::{Column, ColumnGroup, Form, Identity, Indicator, IndicatorKind, Parts, YearRule};
 pub use letter::{Channel, DeliveryState, LedgerKey, LetterOutcome, LetterStatus, Skip};
 pub use period::{Period, PeriodError, WindowMode};
 pub use submission::{Form06Row, Form06Values, Submission, TaskReport, TaskStatus, combine_year};

@@ -1,15 +1,16 @@
-//! What a folder of rule files covers, quarter by quarter: which ruleset,
-//! targets and tasks are in force, and what looks like a gap or a slip (a
+//! What a folder of rule files covers, quarter by quarter: which form,
+//! ruleset, targets and tasks are in force, and what looks like a gap or a slip (a
 //! quarter with a ruleset but no targets, a tasks file copied from last
 //! year with last year's due dates).
 
 use super::load::RuleBook;
-use super::model::{Due, Ruleset, TargetSet, TaskSet};
+use super::model::{Due, FormFile, Ruleset, TargetSet, TaskSet};
 use crate::domain::Period;
 
 /// The files in force for one quarter.
 #[derive(Debug, Clone, Copy)]
 pub struct Cover<'a> {
+    pub form: Option<&'a FormFile>,
     pub ruleset: Option<&'a Ruleset>,
     pub targets: Option<&'a TargetSet>,
     pub tasks: Option<&'a TaskSet>,
@@ -20,13 +21,17 @@ impl Cover<'_> {
         fn key<T>(x: Option<&T>) -> Option<*const T> {
             x.map(|r| r as *const T)
         }
-        key(self.ruleset) == key(other.ruleset)
+        key(self.form) == key(other.form)
+            && key(self.ruleset) == key(other.ruleset)
             && key(self.targets) == key(other.targets)
             && key(self.tasks) == key(other.tasks)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ruleset.is_none() && self.targets.is_none() && self.tasks.is_none()
+        self.form.is_none()
+            && self.ruleset.is_none()
+            && self.targets.is_none()
+            && self.tasks.is_none()
     }
 }
 
@@ -57,9 +62,10 @@ impl Span<'_> {
 /// end (or start, for a file with no end), grouped into runs.
 pub fn spans(book: &RuleBook) -> Vec<Span<'_>> {
     let ranges: Vec<(Period, Option<Period>)> = book
-        .rulesets
+        .forms
         .iter()
-        .map(|r| r.effective)
+        .map(|f| f.effective)
+        .chain(book.rulesets.iter().map(|r| r.effective))
         .chain(book.targets.iter().map(|t| t.effective))
         .chain(book.tasks.iter().map(|t| t.effective))
         .map(|(from, to)| (first_quarter(from), to.map(last_quarter)))
@@ -80,6 +86,10 @@ pub fn spans(book: &RuleBook) -> Vec<Span<'_>> {
     let mut q = first;
     loop {
         let cover = Cover {
+            form: book
+                .forms
+                .iter()
+                .find(|f| super::model::in_force(&f.effective, q)),
             ruleset: book.ruleset_for(q),
             targets: book.targets_for(q),
             tasks: book.tasks_for(q),
@@ -122,6 +132,11 @@ pub fn warnings(book: &RuleBook, spans: &[Span<'_>]) -> Vec<String> {
                 "{when}: có bộ chỉ số nhưng không có tệp mục tiêu (kind = \"targets\") nào có hiệu lực; báo cáo sẽ không có phần mục tiêu"
             )),
             _ => {}
+        }
+        if c.ruleset.is_some() && c.form.is_none() {
+            out.push(format!(
+                "{when}: có bộ chỉ số nhưng không có biểu mẫu (kind = \"form\") nào có hiệu lực; không lập được mẫu báo cáo, không đọc được báo cáo của các quý này"
+            ));
         }
         if c.ruleset.is_some() && c.tasks.is_none() {
             out.push(format!(

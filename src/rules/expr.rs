@@ -2,7 +2,6 @@
 //! expression over the report's fields, compiled once by polars at load time
 //! so that a misspelt field is an error of the rule file, with its line.
 
-use crate::domain::is_known_field;
 use polars::prelude::Expr;
 
 /// A rule expression compiled by polars' SQL front end, with its source kept
@@ -16,8 +15,10 @@ pub struct CompiledExpr {
 }
 
 /// Parses `source` as an SQL expression and checks every column it names is
-/// a known field. The error is a Vietnamese sentence, to be located by the caller.
-pub fn compile_expression(source: &str) -> Result<CompiledExpr, String> {
+/// one of `fields` (those of the form in force; with none, the caller has
+/// already said no form is in force, and names are not checked). The error
+/// is a Vietnamese sentence, to be located by the caller.
+pub fn compile_expression(source: &str, fields: &[&str]) -> Result<CompiledExpr, String> {
     if source.trim().is_empty() {
         return Err("biểu thức rỗng — viết một biểu thức trên các trường, ví dụ \"ho_so_so_hoa / nhan_tong\"".into());
     }
@@ -27,11 +28,12 @@ pub fn compile_expression(source: &str) -> Result<CompiledExpr, String> {
             first_line(&e.to_string())
         )
     })?;
+    let known = fields;
     let mut fields: Vec<String> = Vec::new();
     for name in expr.clone().meta().root_names() {
         let name = name.to_string();
-        if !is_known_field(&name) {
-            let hint = closest_field(&name)
+        if !known.is_empty() && !known.contains(&name.as_str()) {
+            let hint = closest_field(&name, known)
                 .map(|f| format!(" — có phải \"{f}\"?"))
                 .unwrap_or_default();
             return Err(format!(
@@ -54,9 +56,10 @@ fn first_line(s: &str) -> &str {
 }
 
 /// The known field nearest to a misspelt one, by edit distance.
-fn closest_field(name: &str) -> Option<&'static str> {
-    crate::domain::all_field_codes()
-        .map(|f| (levenshtein(name, f), f))
+fn closest_field<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|f| (levenshtein(name, f), *f))
         .filter(|(d, _)| *d <= 3)
         .min()
         .map(|(_, f)| f)
@@ -80,15 +83,24 @@ fn levenshtein(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
 
+    const FIELDS: [&str; 6] = [
+        "nhan_tong",
+        "truoc_han",
+        "dung_han",
+        "trong_han",
+        "ho_so_so_hoa",
+        "ho_so_tai_su_dung",
+    ];
+
     #[test]
     fn expressions_name_their_fields() {
-        let c = compile_expression("truoc_han + dung_han + trong_han").unwrap();
+        let c = compile_expression("truoc_han + dung_han + trong_han", &FIELDS).unwrap();
         assert_eq!(c.fields, ["truoc_han", "dung_han", "trong_han"]);
     }
 
     #[test]
     fn a_misspelt_field_is_refused_with_a_suggestion() {
-        let e = compile_expression("ho_so_so_hao / nhan_tong").unwrap_err();
+        let e = compile_expression("ho_so_so_hao / nhan_tong", &FIELDS).unwrap_err();
         assert!(
             e.contains("ho_so_so_hao") && e.contains("ho_so_so_hoa"),
             "{e}"
@@ -97,6 +109,6 @@ mod tests {
 
     #[test]
     fn bad_syntax_is_refused() {
-        assert!(compile_expression("nhan_tong +").is_err());
+        assert!(compile_expression("nhan_tong +", &FIELDS).is_err());
     }
 }

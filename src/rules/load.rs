@@ -123,12 +123,40 @@ struct RawTask {
 /// Every rule file of a folder, checked.
 #[derive(Debug, Clone, Default)]
 pub struct RuleBook {
+    pub forms: Vec<FormFile>,
     pub rulesets: Vec<Ruleset>,
     pub targets: Vec<TargetSet>,
     pub tasks: Vec<TaskSet>,
 }
 
 impl RuleBook {
+    /// The form in force for a period: what units report.
+    pub fn form_for(&self, period: Period) -> Option<&crate::domain::Form> {
+        self.forms
+            .iter()
+            .find(|f| in_force(&f.effective, period))
+            .map(|f| &f.form)
+    }
+
+    /// The fields a rule file in force for `effective` may name: those of
+    /// every form in force for some quarter of it (all of them, when more
+    /// than one is). Empty when no form is in force for any of its quarters.
+    fn fields_for(&self, effective: &(Period, Option<Period>)) -> Vec<&str> {
+        let overlapping: Vec<&crate::domain::Form> = self
+            .forms
+            .iter()
+            .filter(|f| overlaps(&f.effective, effective))
+            .map(|f| &f.form)
+            .collect();
+        let Some(first) = overlapping.first() else {
+            return Vec::new();
+        };
+        first
+            .field_codes()
+            .filter(|c| overlapping.iter().all(|f| f.knows(c)))
+            .collect()
+    }
+
     /// The ruleset in force for a period.
     pub fn ruleset_for(&self, period: Period) -> Option<&Ruleset> {
         self.rulesets
@@ -175,19 +203,30 @@ pub fn load_dir(dir: &Path) -> Result<RuleBook, FileErrors> {
     files.sort();
     let mut book = RuleBook::default();
     let mut errors = Vec::new();
+    let mut sources = Vec::new();
     for path in &files {
         match std::fs::read_to_string(path) {
-            Ok(src) => {
-                if let Err(mut e) = load_file(path, &src, &mut book) {
-                    errors.append(&mut e);
-                }
-            }
+            Ok(src) => sources.push((path, src)),
             Err(e) => errors.push(FileError::at(
                 path,
                 "",
                 None,
                 format!("không đọc được tệp: {e}"),
             )),
+        }
+    }
+    // Forms first: the other files' expressions are checked against the
+    // fields of the forms in force for them.
+    let is_form = |src: &str| {
+        toml::from_str::<Head>(src)
+            .ok()
+            .and_then(|h| h.kind)
+            .is_some_and(|k| k.get_ref() == "form")
+    };
+    let (forms, others): (Vec<_>, Vec<_>) = sources.iter().partition(|(_, src)| is_form(src));
+    for (path, src) in forms.into_iter().chain(others) {
+        if let Err(mut e) = load_file(path, src, &mut book) {
+            errors.append(&mut e);
         }
     }
     if files.is_empty() {
@@ -218,18 +257,28 @@ fn load_file(path: &Path, src: &str, book: &mut RuleBook) -> Result<(), Vec<File
             path,
             src,
             None,
-            "thiếu khóa kind — ghi kind = \"ruleset\", \"targets\" hoặc \"tasks\"",
+            "thiếu khóa kind — ghi kind = \"form\", \"ruleset\", \"targets\" hoặc \"tasks\"",
         )]);
     };
     let mut errs = Vec::new();
     let mut at =
         |span: Option<Range<usize>>, msg: String| errs.push(FileError::at(path, src, span, msg));
     match kind.get_ref().as_str() {
+        "form" => {
+            let raw: super::form::RawForm =
+                toml::from_str(src).map_err(|e| vec![FileError::from_toml(path, src, &e)])?;
+            let effective = effective(&raw.effective_from, raw.effective_to.as_ref(), &mut at);
+            let form = super::form::build_form(path, digest(src), raw, effective, &mut at);
+            if errs.is_empty() {
+                book.forms.push(form);
+            }
+        }
         "ruleset" => {
             let raw: RawRuleset =
                 toml::from_str(src).map_err(|e| vec![FileError::from_toml(path, src, &e)])?;
             let effective = effective(&raw.effective_from, raw.effective_to.as_ref(), &mut at);
-            let set = build_ruleset(path, src, raw, effective, &mut at);
+            let fields = known_fields(book, &effective, &raw.effective_from, &mut at);
+            let set = build_ruleset(path, src, raw, effective, &fields, &mut at);
             if errs.is_empty() {
                 book.rulesets.push(set);
             }
@@ -238,6 +287,7 @@ fn load_file(path: &Path, src: &str, book: &mut RuleBook) -> Result<(), Vec<File
             let raw: RawTargets =
                 toml::from_str(src).map_err(|e| vec![FileError::from_toml(path, src, &e)])?;
             let effective = effective(&raw.effective_from, raw.effective_to.as_ref(), &mut at);
+            let fields = known_fields(book, &effective, &raw.effective_from, &mut at);
             let mut targets = Vec::new();
             let mut seen = HashSet::new();
             for t in raw.targets {
@@ -247,7 +297,7 @@ fn load_file(path: &Path, src: &str, book: &mut RuleBook) -> Result<(), Vec<File
                         format!("mã mục tiêu \"{}\" bị trùng", t.code.get_ref()),
                     );
                 }
-                match compile_expression(t.expression.get_ref()) {
+                match compile_expression(t.expression.get_ref(), &fields) {
                     Ok(expression) => targets.push(Target {
                         code: t.code.into_inner(),
                         label: t.label,
@@ -314,12 +364,46 @@ fn load_file(path: &Path, src: &str, book: &mut RuleBook) -> Result<(), Vec<File
             at(
                 Some(kind.span()),
                 format!(
-                    "kind = \"{other}\" không hợp lệ — dùng \"ruleset\", \"targets\" hoặc \"tasks\""
+                    "kind = \"{other}\" không hợp lệ — dùng \"form\", \"ruleset\", \"targets\" hoặc \"tasks\""
                 ),
             );
         }
     }
     if errs.is_empty() { Ok(()) } else { Err(errs) }
+}
+
+/// The fields a file's expressions may name (see `RuleBook::fields_for`);
+/// none, and an error at its start, when no form is in force for it.
+fn known_fields<'b>(
+    book: &'b RuleBook,
+    effective: &(Period, Option<Period>),
+    from: &Spanned<String>,
+    at: &mut impl FnMut(Option<Range<usize>>, String),
+) -> Vec<&'b str> {
+    let fields = book.fields_for(effective);
+    if fields.is_empty() {
+        at(
+            Some(from.span()),
+            "không có biểu mẫu (kind = \"form\") nào có hiệu lực trong các quý của tệp này, nên không biết các trường — thêm tệp biểu mẫu cho các quý đó".into(),
+        );
+    }
+    fields
+}
+
+/// Whether two effective ranges share a quarter.
+fn overlaps(a: &(Period, Option<Period>), b: &(Period, Option<Period>)) -> bool {
+    let first = |p: Period| match p {
+        Period::Year { year } => Period::quarter(year, 1),
+        q => q,
+    };
+    let last = |p: Period| match p {
+        Period::Year { year } => Period::quarter(year, 4),
+        q => q,
+    };
+    let starts_before_end = |x: &(Period, Option<Period>), y: &(Period, Option<Period>)| {
+        y.1.is_none_or(|end| first(x.0) <= last(end))
+    };
+    starts_before_end(a, b) && starts_before_end(b, a)
 }
 
 fn effective(
@@ -344,6 +428,7 @@ fn build_ruleset(
     src: &str,
     raw: RawRuleset,
     effective: (Period, Option<Period>),
+    fields: &[&str],
     at: &mut impl FnMut(Option<Range<usize>>, String),
 ) -> Ruleset {
     let leagues: HashSet<&str> = raw.leagues.iter().map(|l| l.code.as_str()).collect();
@@ -357,7 +442,7 @@ fn build_ruleset(
                 format!("mã tiêu chí \"{}\" bị trùng", c.code.get_ref()),
             );
         }
-        criteria.extend(build_criterion(c, &leagues, &groups, at));
+        criteria.extend(build_criterion(c, &leagues, &groups, fields, at));
     }
     let mut bands = raw.bands.clone();
     bands.sort_by(|a, b| b.min.total_cmp(&a.min));
@@ -391,6 +476,7 @@ fn build_criterion(
     c: &RawCriterion,
     leagues: &HashSet<&str>,
     groups: &HashSet<&str>,
+    fields: &[&str],
     at: &mut impl FnMut(Option<Range<usize>>, String),
 ) -> Option<Criterion> {
     let code = c.code.get_ref();
@@ -403,7 +489,7 @@ fn build_criterion(
             ),
         );
     }
-    let mut compile = |s: &Spanned<String>| match compile_expression(s.get_ref()) {
+    let mut compile = |s: &Spanned<String>| match compile_expression(s.get_ref(), fields) {
         Ok(e) => Some(e),
         Err(m) => {
             at(Some(s.span()), format!("tiêu chí {code}: {m}"));
@@ -579,6 +665,7 @@ fn check_overlaps(book: &RuleBook, errors: &mut Vec<FileError>) {
             }
         }
     }
+    clash(book.forms.iter().map(|r| (&r.file, &r.effective)), errors);
     clash(
         book.rulesets.iter().map(|r| (&r.file, &r.effective)),
         errors,
@@ -631,6 +718,11 @@ fn check_gaps(book: &RuleBook, errors: &mut Vec<FileError>) {
             }
         }
     }
+    gaps(
+        "biểu mẫu",
+        book.forms.iter().map(|r| (&r.file, &r.effective)),
+        errors,
+    );
     gaps(
         "bộ chỉ số",
         book.rulesets.iter().map(|r| (&r.file, &r.effective)),

@@ -7,6 +7,7 @@
 
 pub mod coverage;
 mod expr;
+mod form;
 mod load;
 mod model;
 pub mod new_year;
@@ -35,6 +36,6 @@ impl std::fmt::Display for NotInForce {
 impl std::error::Error for NotInForce {}
 
 pub use model::{
-    Band, Comparison, Criterion, Due, Group, League, Measure, Ruleset, Shape, Step, StepBound,
-    Target, TargetSet, Task, TaskSet, ZeroPolicy,
+    Band, Comparison, Criterion, Due, FormFile, Group, League, Measure, Ruleset, Shape, Step,
+    StepBound, Target, TargetSet, Task, TaskSet, ZeroPolicy,
 };

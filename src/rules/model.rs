@@ -252,6 +252,17 @@ pub struct Task {
     pub due: Due,
 }
 
+/// A form file: what units report while it is in force.
+#[derive(Debug, Clone)]
+pub struct FormFile {
+    pub file: PathBuf,
+    pub name: String,
+    pub version: String,
+    pub effective: (Period, Option<Period>),
+    pub form: crate::domain::Form,
+    pub digest: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct TaskSet {
     pub file: PathBuf,

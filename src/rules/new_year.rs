@@ -38,7 +38,16 @@ pub fn plan(book: &RuleBook, year: i32) -> Result<Plan, NewYearError> {
     let last = Period::quarter(year - 1, 4);
     let first = Period::quarter(year, 1);
     let mut plan = Plan::default();
-    let sources: [(Option<(&PathBuf, bool)>, bool); 3] = [
+    let form = |p: Period| {
+        book.forms
+            .iter()
+            .find(|f| super::model::in_force(&f.effective, p))
+    };
+    let sources: [(Option<(&PathBuf, bool)>, bool); 4] = [
+        (
+            form(last).map(|f| (&f.file, f.effective.1.is_none())),
+            form(first).is_some(),
+        ),
         (
             book.ruleset_for(last)
                 .map(|r| (&r.file, r.effective.1.is_none())),
@@ -69,7 +78,7 @@ pub fn plan(book: &RuleBook, year: i32) -> Result<Plan, NewYearError> {
         };
         plan.files.push(NewFile {
             from: file.clone(),
-            path: file.with_file_name(file_name(file, year - 1, year)),
+            path: file.with_file_name(file_name(file, year)),
             text: moved(&text, file, year - 1, year),
         });
     }
@@ -84,18 +93,24 @@ pub struct Plan {
     pub kept: Vec<PathBuf>,
 }
 
-/// `chi-so-2025.toml` → `chi-so-2026.toml`; a name without the year gets
-/// it added.
-fn file_name(path: &Path, from: i32, to: i32) -> String {
+/// `chi-so-2025.toml` → `chi-so-2026.toml` (a file that covered several
+/// years, `bieu-mau-2022.toml`, → `bieu-mau-2026.toml`); a name without a
+/// year gets it added.
+fn file_name(path: &Path, to: i32) -> String {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_default();
-    let (old, new) = (from.to_string(), to.to_string());
-    let stem = if stem.contains(&old) {
-        stem.replace(&old, &new)
-    } else {
-        format!("{stem}-{new}")
+    let bytes = stem.as_bytes();
+    let year_at = (0..bytes.len().saturating_sub(3)).rev().find(|&i| {
+        bytes[i..i + 4].iter().all(u8::is_ascii_digit)
+            && (i == 0 || !bytes[i - 1].is_ascii_digit())
+            && bytes.get(i + 4).is_none_or(|b| !b.is_ascii_digit())
+            && matches!(&stem[i..i + 2], "19" | "20")
+    });
+    let stem = match year_at {
+        Some(i) => format!("{}{to}{}", &stem[..i], &stem[i + 4..]),
+        None => format!("{stem}-{to}"),
     };
     format!("{stem}.toml")
 }
@@ -230,11 +245,15 @@ mod tests {
         );
         assert!(out.contains("due = \"quarterly\"\n"));
         assert_eq!(
-            file_name(Path::new("rules/nhiem-vu-2025.toml"), 2025, 2026),
+            file_name(Path::new("rules/nhiem-vu-2025.toml"), 2026),
             "nhiem-vu-2026.toml"
         );
         assert_eq!(
-            file_name(Path::new("rules/chi-so.toml"), 2025, 2026),
+            file_name(Path::new("rules/bieu-mau-2022.toml"), 2026),
+            "bieu-mau-2026.toml"
+        );
+        assert_eq!(
+            file_name(Path::new("rules/chi-so.toml"), 2026),
             "chi-so-2026.toml"
         );
     }

@@ -8,7 +8,7 @@ use crate::intake::{Form06Table, RawCell, TableRow};
 
 /// The four identities that hold on every row of the form, as
 /// (left column, right columns, finding code, what the left side is).
-const IDENTITIES: [(u8, &[u8], &str, &str); 4] = [
+pub(crate) const IDENTITIES: [(u8, &[u8], &str, &str); 4] = [
     (3, &[4, 5, 6], "bieu06_nhan", "Tổng số hồ sơ nhận"),
     (3, &[7, 11], "bieu06_nhan_xu_ly", "Tổng số hồ sơ nhận"),
     (

@@ -81,7 +81,7 @@ pub fn check(sheet: &str, rows: &[KeyedRow], findings: &mut Vec<Finding>) -> Ind
 
 /// Parts that cannot exceed their whole: a ratio above 1 is a warning,
 /// located at the part. (part fields, whole fields)
-const PARTS: [(&[&str], &[&str]); 12] = [
+pub(crate) const PARTS: [(&[&str], &[&str]); 12] = [
     (&["tthc_cong_khai"], &["tthc_tong"]),
     (&["tthc_truc_tuyen"], &["tthc_tong"]),
     (&["tthc_co_phi"], &["tthc_tong"]),

@@ -2,9 +2,9 @@
 //! file is collected, never only the first: the unit fixes them all in one
 //! go. Only error-severity findings reject the workbook.
 
-mod form06;
+pub(crate) mod form06;
 mod identity;
-mod indicators;
+pub(crate) mod indicators;
 mod numbers;
 
 pub use identity::unit_from_text;

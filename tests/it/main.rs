@@ -106,6 +106,16 @@ pub fn sample_engine_with_inbox(tmp: &Path, inbox: &Path) -> Opened {
     Opened::open(settings).expect("the sample opens")
 }
 
+/// The shipped form of 2022–2024 put in a folder of rule files: the
+/// fields rule expressions may name come from it.
+pub fn with_form(dir: &Path) {
+    std::fs::copy(
+        repo().join("rules/bieu-mau-2022.toml"),
+        dir.join("bieu-mau-2022.toml"),
+    )
+    .unwrap();
+}
+
 /// Copies a folder tree (the sample inbox, to change a file in it).
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();

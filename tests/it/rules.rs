@@ -34,6 +34,7 @@ fn a_misspelt_field_is_refused_at_load_with_its_line() {
             "numerator = \"ho_so_so_hao\"",
         );
     std::fs::write(dir.path().join("r.toml"), &src).unwrap();
+    crate::with_form(dir.path());
     let err = load_dir(dir.path()).unwrap_err();
     let line = src
         .lines()
@@ -56,6 +57,7 @@ fn every_error_of_a_file_is_reported() {
         .replace("shape = \"linear\"", "shape = \"lineal\"")
         .replace("group = \"HL\"", "group = \"XX\"");
     std::fs::write(dir.path().join("r.toml"), &src).unwrap();
+    crate::with_form(dir.path());
     let err = load_dir(dir.path()).unwrap_err();
     assert!(err.0.len() >= 8, "every bad shape and group: {err}");
 }
@@ -67,6 +69,7 @@ fn an_unknown_key_in_a_rule_file_is_located() {
         .unwrap()
         .replace("percent = true", "percnt = true");
     std::fs::write(dir.path().join("t.toml"), &src).unwrap();
+    crate::with_form(dir.path());
     let err = load_dir(dir.path()).unwrap_err();
     let line = src.lines().position(|l| l.contains("percnt")).unwrap() + 1;
     assert_eq!(err.0[0].line, line, "{err}");
@@ -101,6 +104,9 @@ fn copied_rules(dir: &std::path::Path) {
         )
         .replace("effective_to = \"2022-Q4\"", "effective_to = \"2023-Q4\"");
     std::fs::write(dir.join("nhiem-vu-2023.toml"), tasks).unwrap();
+    // The form kept in force with no end, like the ruleset.
+    let form = read("bieu-mau-2022.toml").replace("effective_to = \"2024-Q4\"\n", "");
+    std::fs::write(dir.join("bieu-mau.toml"), form).unwrap();
 }
 
 #[test]
@@ -230,9 +236,11 @@ fn a_new_year_starts_from_the_last_years_files_with_the_dates_moved() {
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
-        last + 3,
+        last + 4,
         "{out}"
     );
+    let form = std::fs::read_to_string(dir.path().join("bieu-mau-2025.toml")).unwrap();
+    assert!(form.contains("effective_from = \"2025-Q1\""), "{form}");
     let tasks = std::fs::read_to_string(dir.path().join("nhiem-vu-2025.toml")).unwrap();
     assert!(tasks.starts_with("# Lập từ nhiem-vu-2024.toml"), "{tasks}");
     assert!(tasks.contains("effective_from = \"2025-Q1\""));
@@ -247,7 +255,7 @@ fn a_new_year_starts_from_the_last_years_files_with_the_dates_moved() {
     let (code, out, err) = new_year();
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("Giữ nguyên"), "{out}");
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), last + 3);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), last + 4);
 }
 
 #[test]
@@ -273,6 +281,7 @@ fn the_2022_quarters_and_year_give_the_same_results_with_the_later_years_files_a
     let only_2022 = tmp.path().join("rules-2022");
     std::fs::create_dir_all(&only_2022).unwrap();
     for f in [
+        "bieu-mau-2022.toml",
         "chi-so-2022.toml",
         "muc-tieu-2022.toml",
         "nhiem-vu-2022.toml",
@@ -338,4 +347,53 @@ fn a_2023_quarter_is_scored_with_the_2023_files() {
         .filter(|u| u["total"].is_number())
         .count();
     assert!(scored > 20, "most units scored: {scored}");
+}
+
+#[test]
+fn a_form_naming_an_unknown_column_or_field_and_overlapping_forms_are_load_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(crate::repo().join("rules/bieu-mau-2022.toml")).unwrap();
+    let src = shipped
+        .replace(
+            "right = [\"trong_han\", \"dang_qua_han\"]",
+            "right = [\"trong_han\", \"dang_qua_hn\"]",
+        )
+        .replace(
+            "parts = [\"phieu_hai_long\"]",
+            "parts = [\"phieu_hai_lng\"]",
+        );
+    std::fs::write(dir.path().join("bieu-mau.toml"), &src).unwrap();
+    let err = load_dir(dir.path()).unwrap_err();
+    let line_of = |needle: &str| src.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let found = |needle: &str, line: usize| {
+        err.0
+            .iter()
+            .any(|e| e.message.contains(needle) && e.line == line && e.column > 1)
+    };
+    assert!(found("dang_qua_hn", line_of("dang_qua_hn")), "{err}");
+    assert!(found("phieu_hai_lng", line_of("phieu_hai_lng")), "{err}");
+    assert_eq!(err.0.len(), 2, "{err}");
+
+    // Two forms for the same quarters.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.toml"), &shipped).unwrap();
+    std::fs::write(dir.path().join("b.toml"), &shipped).unwrap();
+    let err = load_dir(dir.path()).unwrap_err();
+    assert!(
+        err.0
+            .iter()
+            .any(|e| e.path.ends_with("b.toml") && e.message.contains("trùng")),
+        "{err}"
+    );
+
+    // A ruleset whose quarters no form covers cannot know its fields.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        crate::repo().join("rules/chi-so-2022.toml"),
+        dir.path().join("chi-so.toml"),
+    )
+    .unwrap();
+    let err = load_dir(dir.path()).unwrap_err();
+    assert_eq!(err.0.len(), 1, "one error, not one per field: {err}");
+    assert!(err.0[0].message.contains("kind = \"form\""), "{err}");
 }

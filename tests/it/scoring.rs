@@ -41,6 +41,7 @@ zero_denominator = "full"
 fn rules() -> RuleBook {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("r.toml"), RULESET).unwrap();
+    crate::with_form(dir.path());
     load_dir(dir.path()).unwrap()
 }
 
