@@ -465,10 +465,12 @@ fn check(
     let config = config
         .map(Path::to_path_buf)
         .or_else(|| Some(PathBuf::from("tthc.toml")).filter(|p| p.exists()));
-    let settings = match &config {
-        Some(c) => Some(Settings::load(c, &PathOverrides::default())?),
+    let loaded = match &config {
+        Some(c) => Some(Config::load(c, &PathOverrides::default())?),
         None => None,
     };
+    let settings = loaded.as_ref().map(|c| &c.settings);
+    let forms = loaded.as_ref().map_or(&[][..], |c| &c.rules.forms[..]);
     let bytes = std::fs::read(file).with_context(|| format!("đọc {}", file.display()))?;
     let no_registry = crate::domain::Registry::default();
     let units = settings.as_ref().map_or(&no_registry, |s| &s.units);
@@ -484,6 +486,7 @@ fn check(
             expected_period: period,
             window_mode: mode,
             file_name: file.file_name().and_then(|n| n.to_str()),
+            forms,
         },
     );
     if json {

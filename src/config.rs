@@ -50,6 +50,7 @@ impl Config {
             expected_period: None,
             window_mode: self.settings.period.window,
             file_name: None,
+            forms: &self.rules.forms,
         }
     }
 }

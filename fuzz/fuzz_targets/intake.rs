@@ -28,6 +28,7 @@ fuzz_target!(
         expected_period: None,
         window_mode: WindowMode::Reporting,
         file_name: Some("XA10-2022-Q4.xlsx"),
+        forms: &[],
     };
     let checked = check_bytes(data, &ctx);
     // A rejected file always says why.

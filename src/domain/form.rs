@@ -5,6 +5,31 @@
 //! parts that cannot exceed their whole, and the tasks sheet's columns.
 //! Plain data, read by every stage that handles a unit's figures.
 
+use super::Period;
+
+/// A form file of `rules/`: the form, and the quarters it is in force for.
+#[derive(Debug, Clone)]
+pub struct FormFile {
+    pub file: std::path::PathBuf,
+    pub name: String,
+    pub version: String,
+    pub effective: (Period, Option<Period>),
+    pub form: Form,
+    pub digest: String,
+}
+
+impl FormFile {
+    /// Whether the form is in force for a period (a year: its last quarter).
+    pub fn in_force(&self, period: Period) -> bool {
+        super::in_force(&self.effective, period)
+    }
+}
+
+/// The form in force for a period among `forms`.
+pub fn form_for(forms: &[FormFile], period: Period) -> Option<&Form> {
+    forms.iter().find(|f| f.in_force(period)).map(|f| &f.form)
+}
+
 /// A form in force for some periods.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Form {

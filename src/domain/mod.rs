@@ -7,6 +7,7 @@ mod cell;
 mod fields;
 mod finding;
 mod form;
+pub mod form_load;
 mod letter;
 mod period;
 mod submission;
@@ -18,9 +19,12 @@ pub use fields::{
     FORM06_FIELDS, Field, INDICATOR_FIELDS, IndicatorSpec, all_field_codes, is_known_field,
 };
 pub use finding::{Finding, Severity};
-pub use form::{Column, ColumnGroup, Form, Identity, Indicator, IndicatorKind, Parts, YearRule};
+pub use form::{
+    Column, ColumnGroup, Form, FormFile, Identity, Indicator, IndicatorKind, Parts, YearRule,
+    form_for,
+};
 pub use letter::{Channel, DeliveryState, LedgerKey, LetterOutcome, LetterStatus, Skip};
-pub use period::{Period, PeriodError, WindowMode};
+pub use period::{Period, PeriodError, WindowMode, in_force};
 pub use submission::{Form06Row, Form06Values, Submission, TaskReport, TaskStatus, combine_year};
 pub use text::{ascii_fold, capitalise, decapitalise, fold, sha256_hex};
 pub use unit::{LeagueCode, Registry, Unit, UnitCode, name_core};

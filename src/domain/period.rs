@@ -258,6 +258,21 @@ impl serde::Serialize for Period {
     }
 }
 
+/// Whether a period falls in an effective range (quarters compared by their
+/// year and number; a year is in force when its last quarter is).
+pub fn in_force(effective: &(Period, Option<Period>), period: Period) -> bool {
+    let key = |p: Period| match p {
+        Period::Quarter { year, quarter } => (year, quarter),
+        Period::Year { year } => (year, 4),
+    };
+    let start = match effective.0 {
+        Period::Year { year } => (year, 1),
+        p => key(p),
+    };
+    let k = key(period);
+    k >= start && effective.1.is_none_or(|end| k <= key(end))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,10 +13,11 @@ mod workbook;
 mod xlsx;
 
 pub use form06::{Form06Table, Subtotal, TableRow};
-pub use tables::{InfoTable, KeyedRow, RawTables, locate_tables};
+pub use tables::{IndicatorWords, InfoTable, KeyedRow, RawTables, locate_tables};
 pub use workbook::{IntakeError, RawCell, RawSheet, RawWorkbook, read_workbook};
 
-/// Reads a file's bytes into located raw tables, or says why it cannot.
-pub fn read_tables(bytes: &[u8]) -> Result<RawTables, IntakeError> {
-    Ok(locate_tables(&read_workbook(bytes)?))
+/// Reads a file's bytes into located raw tables, or says why it cannot;
+/// the indicator sheet's rows are found by `words`.
+pub fn read_tables(bytes: &[u8], words: &IndicatorWords) -> Result<RawTables, IntakeError> {
+    Ok(locate_tables(&read_workbook(bytes)?, words))
 }

@@ -4,7 +4,7 @@
 
 use super::form06::{Form06Table, locate_form06};
 use super::workbook::{RawCell, RawSheet, RawWorkbook, folded, text};
-use crate::domain::{CellRef, Finding, INDICATOR_FIELDS, ascii_fold};
+use crate::domain::{CellRef, Finding, ascii_fold};
 
 /// A row found by a key (a code or a label) with its value.
 #[derive(Debug, Clone)]
@@ -39,19 +39,33 @@ pub struct RawTables {
     pub findings: Vec<Finding>,
 }
 
-/// The indicator a folded cell names, by its code or its label.
-fn indicator_key(folded: &str) -> Option<&'static str> {
-    static LABELS: std::sync::LazyLock<Vec<(&'static str, String)>> =
-        std::sync::LazyLock::new(|| {
-            INDICATOR_FIELDS
-                .iter()
-                .map(|i| (i.code, ascii_fold(i.label)))
-                .collect()
-        });
-    LABELS
-        .iter()
-        .find(|(code, label)| *code == folded || label == folded)
-        .map(|(code, _)| *code)
+/// The indicators intake knows, by code and by folded label: those of
+/// every form the caller names.
+pub struct IndicatorWords {
+    entries: Vec<(String, String)>,
+}
+
+impl IndicatorWords {
+    pub fn of(forms: &[&crate::domain::Form]) -> IndicatorWords {
+        let mut entries: Vec<(String, String)> = Vec::new();
+        for f in forms {
+            for i in &f.indicators {
+                let e = (i.code.clone(), ascii_fold(&i.label));
+                if !entries.contains(&e) {
+                    entries.push(e);
+                }
+            }
+        }
+        IndicatorWords { entries }
+    }
+
+    /// The indicator a folded cell names, by its code or its label.
+    fn key(&self, folded: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(code, label)| code == folded || label == folded)
+            .map(|(code, _)| code.as_str())
+    }
 }
 
 /// Finds the sheet by its name, else the sheet whose cells score best.
@@ -75,7 +89,8 @@ fn find_sheet<'a>(
         .map(|(_, s)| s)
 }
 
-pub fn locate_tables(wb: &RawWorkbook) -> RawTables {
+/// Finds every table of a workbook; the indicator sheet's rows by `words`.
+pub fn locate_tables(wb: &RawWorkbook, words: &IndicatorWords) -> RawTables {
     let mut t = RawTables::default();
     if wb.sheets.iter().all(|s| s.rows.is_empty()) {
         t.findings.push(Finding::error(
@@ -103,12 +118,12 @@ pub fn locate_tables(wb: &RawWorkbook) -> RawTables {
     }
     let is_indicator = |c: &RawCell| {
         let f = folded(c);
-        !f.is_empty() && indicator_key(&f).is_some()
+        !f.is_empty() && words.key(&f).is_some()
     };
     let indicator_score =
         |s: &RawSheet| s.rows.iter().flatten().filter(|c| is_indicator(c)).count();
     match find_sheet(wb, &["chi so"], indicator_score) {
-        Some(sheet) => t.indicators = Some((sheet.name.clone(), read_indicators(sheet))),
+        Some(sheet) => t.indicators = Some((sheet.name.clone(), read_indicators(sheet, words))),
         None => t.findings.push(Finding::error(
             "thieu_sheet",
             None,
@@ -136,7 +151,7 @@ pub fn locate_tables(wb: &RawWorkbook) -> RawTables {
     t
 }
 
-fn read_indicators(sheet: &RawSheet) -> Vec<KeyedRow> {
+fn read_indicators(sheet: &RawSheet, words: &IndicatorWords) -> Vec<KeyedRow> {
     let value_col = sheet.rows.iter().take(10).find_map(|row| {
         row.iter().position(|c| {
             let f = folded(c);
@@ -154,7 +169,7 @@ fn read_indicators(sheet: &RawSheet) -> Vec<KeyedRow> {
     for (r, row) in sheet.rows.iter().enumerate() {
         let Some((kc, key)) = row.iter().enumerate().find_map(|(c, cell)| {
             let f = folded(cell);
-            indicator_key(&f).map(|code| (c, code))
+            words.key(&f).map(|code| (c, code))
         }) else {
             continue;
         };
@@ -162,7 +177,7 @@ fn read_indicators(sheet: &RawSheet) -> Vec<KeyedRow> {
         // that is not itself a label.
         let is_label = |c: &RawCell| {
             let f = folded(c);
-            indicator_key(&f).is_some()
+            words.key(&f).is_some()
         };
         let vc = value_col.unwrap_or_else(|| {
             (kc + 1..row.len())

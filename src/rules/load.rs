@@ -265,10 +265,11 @@ fn load_file(path: &Path, src: &str, book: &mut RuleBook) -> Result<(), Vec<File
         |span: Option<Range<usize>>, msg: String| errs.push(FileError::at(path, src, span, msg));
     match kind.get_ref().as_str() {
         "form" => {
-            let raw: super::form::RawForm =
+            let raw: crate::domain::form_load::RawForm =
                 toml::from_str(src).map_err(|e| vec![FileError::from_toml(path, src, &e)])?;
             let effective = effective(&raw.effective_from, raw.effective_to.as_ref(), &mut at);
-            let form = super::form::build_form(path, digest(src), raw, effective, &mut at);
+            let form =
+                crate::domain::form_load::build_form(path, digest(src), raw, effective, &mut at);
             if errs.is_empty() {
                 book.forms.push(form);
             }

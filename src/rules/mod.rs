@@ -7,7 +7,6 @@
 
 pub mod coverage;
 mod expr;
-mod form;
 mod load;
 mod model;
 pub mod new_year;

@@ -252,17 +252,6 @@ pub struct Task {
     pub due: Due,
 }
 
-/// A form file: what units report while it is in force.
-#[derive(Debug, Clone)]
-pub struct FormFile {
-    pub file: PathBuf,
-    pub name: String,
-    pub version: String,
-    pub effective: (Period, Option<Period>),
-    pub form: crate::domain::Form,
-    pub digest: String,
-}
-
 #[derive(Debug, Clone)]
 pub struct TaskSet {
     pub file: PathBuf,
@@ -273,17 +262,6 @@ pub struct TaskSet {
     pub digest: String,
 }
 
-/// Whether a period falls in an effective range (quarters compared by their
-/// year and number; a year is in force when its last quarter is).
-pub fn in_force(effective: &(Period, Option<Period>), period: Period) -> bool {
-    let key = |p: Period| match p {
-        Period::Quarter { year, quarter } => (year, quarter),
-        Period::Year { year } => (year, 4),
-    };
-    let start = match effective.0 {
-        Period::Year { year } => (year, 1),
-        p => key(p),
-    };
-    let k = key(period);
-    k >= start && effective.1.is_none_or(|end| k <= key(end))
-}
+pub use crate::domain::FormFile;
+
+pub use crate::domain::in_force;

@@ -326,6 +326,7 @@ mod tests {
             expected_period: None,
             window_mode: WindowMode::Reporting,
             file_name: None,
+            forms: &[],
         };
         let mut findings = Vec::new();
         (identify_unit(&info, &ctx, &mut findings), findings)

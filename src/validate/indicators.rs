@@ -4,8 +4,8 @@
 
 use super::numbers::read_number;
 use crate::domain::{
-    CellRef, FORM06_FIELDS, Finding, Form06Row, INDICATOR_FIELDS, TaskReport, TaskStatus,
-    ascii_fold,
+    CellRef, FORM06_FIELDS, Finding, Form, Form06Row, Indicator, IndicatorKind, Parts, TaskReport,
+    TaskStatus, ascii_fold,
 };
 use crate::intake::{Form06Table, KeyedRow, RawCell};
 use chrono::NaiveDate;
@@ -17,10 +17,22 @@ pub struct Indicators {
     pub cells: BTreeMap<String, CellRef>,
 }
 
-pub fn check(sheet: &str, rows: &[KeyedRow], findings: &mut Vec<Finding>) -> Indicators {
+/// Reads the indicators `form` has, for a unit of `league` (an indicator
+/// only some leagues report is neither asked of nor read from another).
+pub fn check(
+    sheet: &str,
+    rows: &[KeyedRow],
+    form: &Form,
+    league: Option<&str>,
+    findings: &mut Vec<Finding>,
+) -> Indicators {
     let mut values = BTreeMap::new();
     let mut cells = BTreeMap::new();
-    for spec in INDICATOR_FIELDS {
+    for spec in &form.indicators {
+        if !spec.leagues.is_empty() && league.is_some_and(|l| !spec.leagues.iter().any(|x| x == l))
+        {
+            continue;
+        }
         let found: Vec<&KeyedRow> = rows.iter().filter(|r| r.key == spec.code).collect();
         let Some(row) = found.first() else {
             findings.push(Finding::error(
@@ -43,7 +55,8 @@ pub fn check(sheet: &str, rows: &[KeyedRow], findings: &mut Vec<Finding>) -> Ind
             ));
         }
         let what = format!("Giá trị chỉ số \"{}\"", spec.label);
-        match read_number(&row.value, spec.whole) {
+        let whole = matches!(spec.kind, IndicatorKind::Count | IndicatorKind::YesNo);
+        match read_number(&row.value, whole) {
             Ok(v) => {
                 if row.value.is_empty() {
                     findings.push(Finding::warning(
@@ -55,14 +68,12 @@ pub fn check(sheet: &str, rows: &[KeyedRow], findings: &mut Vec<Finding>) -> Ind
                         ),
                     ));
                 }
-                if let Some(max) = spec.max
-                    && v > f64::from(max)
-                {
+                if let Some(why) = out_of_bounds(spec, v) {
                     findings.push(Finding::error(
                         "chi_so_vuot",
                         Some(row.at.clone()),
                         Some(row.value.display()),
-                        format!("{what} chỉ nhận 0 (không) hoặc 1 (có)."),
+                        format!("{what} {why}."),
                     ));
                 }
                 values.insert(spec.code.to_string(), v);
@@ -79,26 +90,29 @@ pub fn check(sheet: &str, rows: &[KeyedRow], findings: &mut Vec<Finding>) -> Ind
     Indicators { values, cells }
 }
 
-/// Parts that cannot exceed their whole: a ratio above 1 is a warning,
-/// located at the part. (part fields, whole fields)
-pub(crate) const PARTS: [(&[&str], &[&str]); 12] = [
-    (&["tthc_cong_khai"], &["tthc_tong"]),
-    (&["tthc_truc_tuyen"], &["tthc_tong"]),
-    (&["tthc_co_phi"], &["tthc_tong"]),
-    (&["dvctt_co_ho_so"], &["tthc_truc_tuyen"]),
-    (&["tthc_thanh_toan_tt"], &["tthc_co_phi"]),
-    (&["ho_so_thanh_toan_tt"], &["ho_so_co_phi"]),
-    (&["ho_so_dong_bo"], &["nhan_tong"]),
-    (&["ket_qua_dien_tu"], &["da_giai_quyet"]),
-    (&["ho_so_so_hoa"], &["nhan_tong"]),
-    (&["ho_so_tai_su_dung"], &["nhan_tong"]),
-    (&["pakn_dung_han", "pakn_trong_han"], &["pakn_tong"]),
-    (&["phieu_hai_long"], &["phieu_danh_gia"]),
-];
+/// Why a value is outside what its indicator allows, if it is.
+fn out_of_bounds(spec: &Indicator, v: f64) -> Option<String> {
+    let num = |x: f64| format!("{x}").replace('.', ",");
+    match spec.kind {
+        IndicatorKind::YesNo if v > 1.0 => return Some("chỉ nhận 0 (không) hoặc 1 (có)".into()),
+        IndicatorKind::Ratio if v > 1.0 => {
+            return Some("là một tỷ lệ, từ 0 đến 1 (ví dụ 0,85 cho 85%)".into());
+        }
+        _ => {}
+    }
+    match (spec.min, spec.max) {
+        (Some(lo), _) if v < lo => Some(format!("phải từ {} trở lên", num(lo))),
+        (_, Some(hi)) if v > hi => Some(format!("không được quá {}", num(hi))),
+        _ => None,
+    }
+}
 
+/// Parts that cannot exceed their whole (the form's `[[parts]]`): a ratio
+/// above 1 is a warning, located at the part.
 pub fn check_ratios(
-    form: &Form06Table,
+    table: &Form06Table,
     rows: &[Form06Row],
+    form: &Form,
     ind: &Indicators,
     findings: &mut Vec<Finding>,
 ) {
@@ -116,19 +130,12 @@ pub fn check_ratios(
             .or_else(|| ind.values.get(code).copied())
     };
     let label = |code: &str| -> String {
-        FORM06_FIELDS
-            .iter()
-            .find(|f| f.code == code)
-            .map(|f| format!("cột ({}) Biểu 06", f.column))
-            .or_else(|| {
-                INDICATOR_FIELDS
-                    .iter()
-                    .find(|i| i.code == code)
-                    .map(|i| format!("\"{}\"", i.label))
-            })
+        form.column(code)
+            .map(|c| format!("cột ({}) Biểu 06", c.number))
+            .or_else(|| form.indicator(code).map(|i| format!("\"{}\"", i.label)))
             .unwrap_or_default()
     };
-    for (parts, whole) in PARTS {
+    for Parts { parts, whole } in &form.parts {
         let (Some(p), Some(w)) = (
             parts.iter().map(|c| value(c)).sum::<Option<f64>>(),
             whole.iter().map(|c| value(c)).sum::<Option<f64>>(),
@@ -138,9 +145,9 @@ pub fn check_ratios(
         if p > w {
             let at = ind
                 .cells
-                .get(parts[0])
+                .get(&parts[0])
                 .cloned()
-                .or_else(|| Some(CellRef::new(&form.sheet, 0, 0)));
+                .or_else(|| Some(CellRef::new(&table.sheet, 0, 0)));
             let names: Vec<String> = parts.iter().map(|c| label(c)).collect();
             findings.push(Finding::warning(
                 "ty_le_vuot_1",

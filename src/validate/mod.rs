@@ -10,8 +10,8 @@ mod numbers;
 pub use identity::unit_from_text;
 pub use numbers::{NumberProblem, read_number};
 
-use crate::domain::{Finding, Period, Registry, Submission, WindowMode};
-use crate::intake::{IntakeError, RawTables, read_tables};
+use crate::domain::{Finding, Form, FormFile, Period, Registry, Submission, WindowMode, form_for};
+use crate::intake::{IndicatorWords, IntakeError, RawTables, read_tables};
 
 /// What a workbook is checked against.
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +25,30 @@ pub struct Context<'a> {
     pub window_mode: WindowMode,
     /// The file's name, when known: a unit code or period in it must agree.
     pub file_name: Option<&'a str>,
+    /// The forms of the rule folder: a workbook is read and checked with
+    /// the one in force for its period (the built-in 2022 form when there
+    /// are none, or none is in force).
+    pub forms: &'a [FormFile],
+}
+
+impl<'a> Context<'a> {
+    /// What intake looks for on the indicator sheet: the indicators of
+    /// every form (the built-in one without a rule folder).
+    pub fn indicator_words(&self) -> IndicatorWords {
+        let forms: Vec<&Form> = if self.forms.is_empty() {
+            vec![crate::domain::form_load::builtin()]
+        } else {
+            self.forms.iter().map(|f| &f.form).collect()
+        };
+        IndicatorWords::of(&forms)
+    }
+
+    /// The form a workbook of `period` is checked against.
+    pub fn form(&self, period: Option<Period>) -> &'a Form {
+        period
+            .and_then(|p| form_for(self.forms, p))
+            .unwrap_or_else(|| crate::domain::form_load::builtin())
+    }
 }
 
 /// The outcome of checking one workbook.
@@ -50,7 +74,7 @@ impl Checked {
 
 /// Checks a file's bytes: intake, then every rule of the form.
 pub fn check_bytes(bytes: &[u8], ctx: &Context) -> Checked {
-    match read_tables(bytes) {
+    match read_tables(bytes, &ctx.indicator_words()) {
         Ok(t) => check_tables(&t, ctx),
         Err(e) => Checked {
             submission: None,
@@ -95,6 +119,12 @@ fn unreadable(e: &IntakeError) -> Finding {
 pub fn check_tables(t: &RawTables, ctx: &Context) -> Checked {
     let mut findings = t.findings.clone();
     let who = identity::identify(&t.info, ctx, &mut findings);
+    let form = ctx.form(who.period.or(ctx.expected_period));
+    let league = who
+        .unit
+        .as_deref()
+        .and_then(|u| ctx.units.unit(u))
+        .map(|u| u.league.0.as_str());
     let rows = t
         .form06
         .as_ref()
@@ -103,14 +133,14 @@ pub fn check_tables(t: &RawTables, ctx: &Context) -> Checked {
     let indicators = t
         .indicators
         .as_ref()
-        .map(|(sheet, rows)| indicators::check(sheet, rows, &mut findings));
+        .map(|(sheet, rows)| indicators::check(sheet, rows, form, league, &mut findings));
     let tasks = t
         .tasks
         .as_ref()
         .map(|(_, rows)| indicators::tasks(rows, &mut findings))
         .unwrap_or_default();
     if let (Some(f), Some(ind)) = (&t.form06, &indicators) {
-        indicators::check_ratios(f, &rows, ind, &mut findings);
+        indicators::check_ratios(f, &rows, form, ind, &mut findings);
     }
     findings.sort_by_key(|f| f.severity);
     let ok = !findings.iter().any(Finding::is_error);

@@ -233,7 +233,8 @@ pub async fn upload(
     }
     // Checked and archived side by side with other uploads; then recorded.
     let now = Utc::now();
-    let s = portal.settings().clone();
+    let config = portal.config.clone();
+    let s = &config.settings;
     let period = portal.open_period();
     let unit = s.unit(&code).cloned().ok_or(Failure::Forbidden)?;
     let size = bytes.len();
@@ -255,7 +256,7 @@ pub async fn upload(
     }
     let (u, n) = (unit.clone(), name.clone());
     let prepared =
-        super::blocking(move || super::prepare_upload(&s, &u, period, &n, &bytes)).await?;
+        super::blocking(move || super::prepare_upload(&config, &u, period, &n, &bytes)).await?;
     let id = portal
         .with_store(move |cfg, store| {
             // The quota looked at and the upload recorded under one write

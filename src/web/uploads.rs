@@ -3,6 +3,7 @@
 //! — checked and archived side by side with other uploads, then committed
 //! to SQLite before it is acknowledged.
 
+use crate::config::Config;
 use crate::domain::{Finding, Period, Unit};
 use crate::settings::Settings;
 use crate::store::{NewSubmission, Store, StoredSubmission};
@@ -54,20 +55,20 @@ pub struct Prepared {
 /// Checks a unit's upload for `period` and archives it (synced, under its
 /// hash). Needs no store connection, so uploads are checked side by side.
 pub fn prepare_upload(
-    s: &Settings,
+    cfg: &Config,
     unit: &Unit,
     period: Period,
     file_name: &str,
     bytes: &[u8],
 ) -> Result<Prepared> {
+    let s = &cfg.settings;
     let checked = check_bytes(
         bytes,
         &Context {
-            units: &s.units,
             expected_unit: Some(&unit.code.0),
             expected_period: Some(period),
-            window_mode: s.period.window,
             file_name: Some(file_name),
+            ..cfg.check_context()
         },
     );
     let sha = crate::domain::sha256_hex(bytes);

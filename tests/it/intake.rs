@@ -15,6 +15,7 @@ fn ctx(s: &Settings) -> Context<'_> {
         expected_period: None,
         window_mode: WindowMode::Reporting,
         file_name: None,
+        forms: &[],
     }
 }
 
