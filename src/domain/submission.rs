@@ -66,18 +66,16 @@ impl Submission {
         t
     }
 
-    /// Every field a rule may use, by name.
-    pub fn fields(&self) -> BTreeMap<&'static str, f64> {
-        let mut m: BTreeMap<&'static str, f64> = FORM06_FIELDS
+    /// Every field a rule may use, by name: Form 06's totals and the
+    /// indicators read.
+    pub fn fields(&self) -> BTreeMap<String, f64> {
+        let mut m: BTreeMap<String, f64> = FORM06_FIELDS
             .iter()
             .zip(self.totals())
-            .map(|(f, v)| (f.code, v as f64))
+            .map(|(f, v)| (f.code.to_string(), v as f64))
             .collect();
-        for spec in super::INDICATOR_FIELDS {
-            m.insert(
-                spec.code,
-                self.indicators.get(spec.code).copied().unwrap_or(0.0),
-            );
+        for (code, v) in &self.indicators {
+            m.insert(code.clone(), *v);
         }
         m
     }
@@ -88,7 +86,10 @@ impl Submission {
 /// last); totals (3) and (7) follow from their parts; the waiting time is
 /// the mean weighted by dossiers received; a yes/no indicator is the last
 /// quarter's. Returns the notes on carry-overs that do not match.
-pub fn combine_year(quarters: &[(Period, &Submission)]) -> (Submission, Vec<String>) {
+pub fn combine_year(
+    quarters: &[(Period, &Submission)],
+    form: &super::Form,
+) -> (Submission, Vec<String>) {
     let (first_p, first) = quarters[0];
     let (_, last) = quarters[quarters.len() - 1];
     let key = |s: &str| super::fold(s);
@@ -127,27 +128,40 @@ pub fn combine_year(quarters: &[(Period, &Submission)]) -> (Submission, Vec<Stri
         v[4] = v[5] + v[6] + v[7];
     }
     let mut indicators = BTreeMap::new();
-    for spec in super::INDICATOR_FIELDS {
-        let get = |s: &Submission| s.indicators.get(spec.code).copied().unwrap_or(0.0);
-        let v = if spec.code == "cho_tb_phut" {
-            let weights: Vec<f64> = quarters.iter().map(|(_, s)| s.totals()[0] as f64).collect();
-            let w: f64 = weights.iter().sum();
-            if w > 0.0 {
-                quarters
+    for spec in &form.indicators {
+        let reported = quarters
+            .iter()
+            .any(|(_, s)| s.indicators.contains_key(&spec.code));
+        if !reported && !spec.leagues.is_empty() {
+            // Not one this unit's league reports.
+            continue;
+        }
+        let get = |s: &Submission| s.indicators.get(&spec.code).copied().unwrap_or(0.0);
+        let v = match &spec.year {
+            super::YearRule::MeanWeightedBy(field) => {
+                let weights: Vec<f64> = quarters
                     .iter()
-                    .zip(&weights)
-                    .map(|((_, s), w)| get(s) * w)
-                    .sum::<f64>()
-                    / w
-            } else {
-                quarters.iter().map(|(_, s)| get(s)).sum::<f64>() / quarters.len() as f64
+                    .map(|(_, s)| s.fields().get(field).copied().unwrap_or(0.0))
+                    .collect();
+                let w: f64 = weights.iter().sum();
+                if w > 0.0 {
+                    quarters
+                        .iter()
+                        .zip(&weights)
+                        .map(|((_, s), w)| get(s) * w)
+                        .sum::<f64>()
+                        / w
+                } else {
+                    quarters.iter().map(|(_, s)| get(s)).sum::<f64>() / quarters.len() as f64
+                }
             }
-        } else if spec.max == Some(1) {
-            get(last)
-        } else {
-            quarters.iter().map(|(_, s)| get(s)).sum()
+            super::YearRule::Last => get(last),
+            super::YearRule::First => get(first),
+            super::YearRule::Sum | super::YearRule::FromParts => {
+                quarters.iter().map(|(_, s)| get(s)).sum()
+            }
         };
-        indicators.insert(spec.code.to_string(), v);
+        indicators.insert(spec.code.clone(), v);
     }
     let mut notes = Vec::new();
     for pair in quarters.windows(2) {
@@ -219,7 +233,10 @@ mod tests {
             &[("Hộ tịch", [23, 10, 10, 3, 20, 10, 10, 0, 3, 1, 2])],
             10.0,
         );
-        let (y, notes) = combine_year(&[(q1.period, &q1), (q2.period, &q2)]);
+        let (y, notes) = combine_year(
+            &[(q1.period, &q1), (q2.period, &q2)],
+            crate::domain::form_load::builtin(),
+        );
         let v = y.rows[0].values;
         assert_eq!(
             v[1..4],

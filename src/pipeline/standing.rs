@@ -119,7 +119,11 @@ pub(super) fn year_standing(
     let (submission, mut carry) = match accepted.as_slice() {
         [] => (None, Vec::new()),
         list => {
-            let (s, n) = combine_year(list);
+            let form = cfg
+                .rules
+                .form_for(Period::quarter(year, 4))
+                .unwrap_or_else(|| crate::domain::form_load::builtin());
+            let (s, n) = combine_year(list, form);
             (Some(s), n)
         }
     };

@@ -5,7 +5,6 @@
 use super::compliance::TargetResult;
 use super::shape::{MeasureValue, criterion_points, round_half_away};
 use super::{CriterionScore, ScoreCard};
-use crate::domain::all_field_codes;
 use crate::rules::{Measure, Ruleset, TargetSet};
 use polars::prelude::*;
 use std::collections::BTreeMap;
@@ -15,7 +14,9 @@ use std::collections::BTreeMap;
 pub struct UnitInput {
     pub code: String,
     pub league: String,
-    pub fields: BTreeMap<&'static str, f64>,
+    /// Form 06's totals and the indicators read; a field a rule names that
+    /// is not here counts as 0.
+    pub fields: BTreeMap<String, f64>,
     pub late: bool,
 }
 
@@ -25,14 +26,19 @@ pub struct ScoreError(#[from] PolarsError);
 
 /// Evaluates named expressions over every unit at once; each result column
 /// comes back as one `f64` per unit (NaN where the expression gave null).
-fn evaluate(inputs: &[UnitInput], exprs: Vec<Expr>) -> Result<Vec<Vec<f64>>, ScoreError> {
-    let columns: Vec<Column> = all_field_codes()
+fn evaluate(
+    inputs: &[UnitInput],
+    exprs: Vec<Expr>,
+    fields: &[&str],
+) -> Result<Vec<Vec<f64>>, ScoreError> {
+    let columns: Vec<Column> = fields
+        .iter()
         .map(|f| {
             let v: Vec<f64> = inputs
                 .iter()
-                .map(|u| u.fields.get(f).copied().unwrap_or(0.0))
+                .map(|u| u.fields.get(*f).copied().unwrap_or(0.0))
                 .collect();
-            Column::new(f.into(), v)
+            Column::new((*f).into(), v)
         })
         .collect();
     let df = DataFrame::new(inputs.len(), columns)?;
@@ -63,23 +69,33 @@ pub fn score_units(
         return Ok(Vec::new());
     }
     let mut exprs = Vec::new();
+    let mut fields: Vec<String> = Vec::new();
+    let mut uses = |e: &crate::rules::CompiledExpr| {
+        for f in &e.fields {
+            if !fields.contains(f) {
+                fields.push(f.clone());
+            }
+        }
+        e.expr.clone()
+    };
     for (i, c) in rules.criteria.iter().enumerate() {
         match &c.measure {
             Measure::Ratio {
                 numerator,
                 denominator,
             } => {
-                exprs.push(numerator.expr.clone().alias(format!("n{i}")));
-                exprs.push(denominator.expr.clone().alias(format!("d{i}")));
+                exprs.push(uses(numerator).alias(format!("n{i}")));
+                exprs.push(uses(denominator).alias(format!("d{i}")));
             }
-            Measure::Value(v) => exprs.push(v.expr.clone().alias(format!("v{i}"))),
+            Measure::Value(v) => exprs.push(uses(v).alias(format!("v{i}"))),
         }
     }
     let target_list = targets.map(|t| t.targets.as_slice()).unwrap_or_default();
     for (j, t) in target_list.iter().enumerate() {
-        exprs.push(t.expression.expr.clone().alias(format!("t{j}")));
+        exprs.push(uses(&t.expression).alias(format!("t{j}")));
     }
-    let cols = evaluate(inputs, exprs)?;
+    let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+    let cols = evaluate(inputs, exprs, &fields)?;
 
     let mut cards = Vec::with_capacity(inputs.len());
     for (u, unit) in inputs.iter().enumerate() {

@@ -55,10 +55,10 @@ fn unit(
     late: bool,
 ) -> UnitInput {
     let fields = BTreeMap::from([
-        ("truoc_han", truoc),
-        ("nhan_tong", nhan),
-        ("phieu_hai_long", hai_long),
-        ("phieu_danh_gia", phieu),
+        ("truoc_han".to_string(), truoc),
+        ("nhan_tong".to_string(), nhan),
+        ("phieu_hai_long".to_string(), hai_long),
+        ("phieu_danh_gia".to_string(), phieu),
     ]);
     UnitInput {
         code: code.into(),
