@@ -4,7 +4,7 @@
 //! waiting time, and improve (or not) from quarter to quarter; dossiers
 //! pending at the end of a quarter are carried into the next.
 
-use crate::domain::{INDICATOR_FIELDS, Period, TaskStatus, Unit};
+use crate::domain::{Period, TaskStatus, Unit};
 use crate::report::template::{TaskLine, WorkbookContent, default_linh_vuc, write_workbook};
 use crate::rules::{Due, RuleBook};
 use crate::settings::Settings;
@@ -273,7 +273,7 @@ pub fn quarter_content(
         hai_long as f64,
         wait,
     ];
-    debug_assert_eq!(values.len(), INDICATOR_FIELDS.len());
+    let indicator_rows = crate::report::template::indicator_rows(rules, &unit.league.0, period);
     let (_, end) = period.window(s.period.window);
     let tasks = rules
         .tasks_for(period)
@@ -332,7 +332,11 @@ pub fn quarter_content(
         period,
         window: period.window(s.period.window),
         rows,
-        indicators: values.iter().map(|v| Some(*v)).collect(),
+        indicators: indicator_rows
+            .iter()
+            .map(|i| Some(indicator_value(i, &values, nhan_f, &mut rng)))
+            .collect(),
+        indicator_rows,
         tasks,
         preparer: Some(PREPARERS[rng.int(0, 7) as usize].to_string()),
         phone: Some(format!("0228.38{:05}", rng.int(10000, 99999))),
@@ -435,4 +439,51 @@ pub fn write_year(s: &Settings, rules: &RuleBook, year: i32, seed: u64) -> Resul
             .context("ghi sổ nhận")?;
     }
     Ok(written)
+}
+
+/// The 2022 form's indicators, in the order `quarter_content` makes their
+/// values.
+const MADE: [&str; 19] = [
+    "tthc_tong",
+    "tthc_cong_khai",
+    "cong_khai_pakn",
+    "ho_so_dong_bo",
+    "tthc_truc_tuyen",
+    "dvctt_co_ho_so",
+    "tthc_co_phi",
+    "tthc_thanh_toan_tt",
+    "ho_so_co_phi",
+    "ho_so_thanh_toan_tt",
+    "ket_qua_dien_tu",
+    "ho_so_so_hoa",
+    "ho_so_tai_su_dung",
+    "pakn_tong",
+    "pakn_dung_han",
+    "pakn_trong_han",
+    "phieu_danh_gia",
+    "phieu_hai_long",
+    "cho_tb_phut",
+];
+
+/// A plausible value of an indicator: the one made for it above when the
+/// form has it, else one of its kind (a count up to the dossiers
+/// received, yes nine times in ten, minutes, a share), within its bounds.
+fn indicator_value(
+    i: &crate::domain::Indicator,
+    made: &[f64; 19],
+    nhan: f64,
+    rng: &mut Rng,
+) -> f64 {
+    use crate::domain::IndicatorKind as K;
+    if let Some(k) = MADE.iter().position(|c| *c == i.code) {
+        return made[k];
+    }
+    let v = match i.kind {
+        K::Count => (nhan * rng.range(0.3, 0.95)).round(),
+        K::YesNo => f64::from(u8::from(rng.chance(0.9))),
+        K::Minutes => (rng.range(8.0, 35.0) * 10.0).round() / 10.0,
+        K::Ratio => (rng.range(0.4, 1.0) * 100.0).round() / 100.0,
+    };
+    let v = i.min.map_or(v, |lo| v.max(lo));
+    i.max.map_or(v, |hi| v.min(hi))
 }

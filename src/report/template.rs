@@ -4,7 +4,7 @@
 //! prefilled with the unit and period; the sample generator writes it filled.
 
 use super::ReportError;
-use crate::domain::{FORM06_FIELDS, INDICATOR_FIELDS, Period, TaskStatus};
+use crate::domain::{FORM06_FIELDS, Indicator, IndicatorKind, Period, TaskStatus};
 use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{
     DataValidation, DataValidationRule, DocProperties, ExcelDateTime, Format, FormatAlign,
@@ -64,6 +64,9 @@ pub struct WorkbookContent {
     pub period: Period,
     pub window: (NaiveDate, NaiveDate),
     pub rows: Vec<(String, Option<[i64; 11]>)>,
+    /// The indicator sheet's rows (those of the form in force that the
+    /// unit's league reports), and their values in the same order.
+    pub indicator_rows: Vec<Indicator>,
     pub indicators: Vec<Option<f64>>,
     pub tasks: Vec<TaskLine>,
     pub preparer: Option<String>,
@@ -250,27 +253,37 @@ fn indicator_sheet(ws: &mut Worksheet, c: &WorkbookContent) -> Result<(), Report
     for (col, h) in ["Mã", "Chỉ số", "Giá trị"].iter().enumerate() {
         ws.write_with_format(1, col as u16, *h, &head)?;
     }
-    for (i, spec) in INDICATOR_FIELDS.iter().enumerate() {
+    for (i, spec) in c.indicator_rows.iter().enumerate() {
         let r = 2 + i as u32;
-        ws.write_with_format(r, 0, spec.code, &boxed())?;
-        ws.write_with_format(r, 1, spec.label, &boxed())?;
-        let fmt = if spec.whole {
-            boxed().set_num_format("#,##0")
-        } else {
-            boxed().set_num_format("0.0")
+        ws.write_with_format(r, 0, &spec.code, &boxed())?;
+        ws.write_with_format(r, 1, &spec.label, &boxed())?;
+        let whole = matches!(spec.kind, IndicatorKind::Count | IndicatorKind::YesNo);
+        let fmt = match spec.kind {
+            IndicatorKind::Count | IndicatorKind::YesNo => boxed().set_num_format("#,##0"),
+            IndicatorKind::Minutes => boxed().set_num_format("0.0"),
+            IndicatorKind::Ratio => boxed().set_num_format("0.00"),
         }
         .set_unlocked();
         match c.indicators.get(i).copied().flatten() {
             Some(v) => ws.write_number_with_format(r, 2, v, &fmt)?,
             None => ws.write_blank(r, 2, &fmt)?,
         };
-        let rule = if let Some(max) = spec.max {
-            DataValidation::new().allow_whole_number(DataValidationRule::Between(0, max as i32))
-        } else if spec.whole {
-            DataValidation::new().allow_whole_number(DataValidationRule::GreaterThanOrEqualTo(0))
-        } else {
-            DataValidation::new()
-                .allow_decimal_number(DataValidationRule::GreaterThanOrEqualTo(0.0))
+        let max = match spec.kind {
+            IndicatorKind::YesNo => Some(1.0),
+            IndicatorKind::Ratio => Some(spec.max.unwrap_or(1.0).min(1.0)),
+            _ => spec.max,
+        };
+        let min = spec.min.unwrap_or(0.0);
+        let rule = match (whole, max) {
+            (true, Some(max)) => DataValidation::new()
+                .allow_whole_number(DataValidationRule::Between(min as i32, max as i32)),
+            (true, None) => DataValidation::new()
+                .allow_whole_number(DataValidationRule::GreaterThanOrEqualTo(min as i32)),
+            (false, Some(max)) => {
+                DataValidation::new().allow_decimal_number(DataValidationRule::Between(min, max))
+            }
+            (false, None) => DataValidation::new()
+                .allow_decimal_number(DataValidationRule::GreaterThanOrEqualTo(min)),
         };
         ws.add_data_validation(
             r,
@@ -415,6 +428,23 @@ pub fn unit_template(
     Ok((format!("{}-{period}.xlsx", u.code), bytes))
 }
 
+/// The indicators a unit of `league` reports for `period`: those of the
+/// form in force (the built-in one if none is) for every league or its own.
+pub fn indicator_rows(
+    rules: &crate::rules::RuleBook,
+    league: &str,
+    period: Period,
+) -> Vec<Indicator> {
+    rules
+        .form_for(period)
+        .unwrap_or_else(|| crate::domain::form_load::builtin())
+        .indicators
+        .iter()
+        .filter(|i| i.leagues.is_empty() || i.leagues.iter().any(|l| l == league))
+        .cloned()
+        .collect()
+}
+
 /// A unit's empty workbook for a period, with its tasks listed.
 pub fn blank_content(
     s: &crate::settings::Settings,
@@ -422,6 +452,7 @@ pub fn blank_content(
     u: &crate::domain::Unit,
     period: Period,
 ) -> WorkbookContent {
+    let indicator_rows = indicator_rows(rules, &u.league.0, period);
     let tasks = rules
         .tasks_for(period)
         .map(|t| {
@@ -447,7 +478,8 @@ pub fn blank_content(
             .into_iter()
             .map(|l| (l, None))
             .collect(),
-        indicators: vec![None; crate::domain::INDICATOR_FIELDS.len()],
+        indicators: vec![None; indicator_rows.len()],
+        indicator_rows,
         tasks,
         preparer: None,
         phone: None,
