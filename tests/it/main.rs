@@ -9,6 +9,7 @@ mod config;
 mod corpus;
 mod delivery;
 mod delivery_faults;
+mod forms;
 mod golden;
 mod intake;
 mod jobs;
