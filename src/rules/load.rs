@@ -69,6 +69,12 @@ struct RawCriterion {
     otherwise: f64,
     #[serde(default)]
     zero_denominator: Option<ZeroPolicy>,
+    /// Only these leagues are measured by it (empty: every league).
+    #[serde(default)]
+    leagues: Vec<String>,
+    /// Where it does not apply: `full` points or `exclude` from the scale.
+    #[serde(default)]
+    elsewhere: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -533,6 +539,48 @@ fn build_criterion(
             format!("tiêu chí {code}: points phải lớn hơn 0"),
         );
     }
+    for l in &c.leagues {
+        if !leagues.contains(l.as_str()) {
+            at(
+                Some(c.code.span()),
+                format!("tiêu chí {code}: khối \"{l}\" trong leagues không có trong [[leagues]]"),
+            );
+        }
+    }
+    let elsewhere = match (c.leagues.is_empty(), &c.elsewhere) {
+        (true, None) => Elsewhere::Exclude,
+        (true, Some(e)) => {
+            at(
+                Some(e.span()),
+                format!(
+                    "tiêu chí {code}: elsewhere chỉ dùng cùng leagues (các khối được chấm tiêu chí này)"
+                ),
+            );
+            Elsewhere::Exclude
+        }
+        (false, Some(e)) => match e.get_ref().as_str() {
+            "full" => Elsewhere::Full,
+            "exclude" => Elsewhere::Exclude,
+            other => {
+                at(
+                    Some(e.span()),
+                    format!(
+                        "tiêu chí {code}: elsewhere = \"{other}\" không hợp lệ — dùng \"full\" (đủ điểm) hoặc \"exclude\" (không tính vào thang điểm)"
+                    ),
+                );
+                Elsewhere::Exclude
+            }
+        },
+        (false, None) => {
+            at(
+                Some(c.code.span()),
+                format!(
+                    "tiêu chí {code} chỉ chấm một số khối (leagues): ghi elsewhere = \"full\" hoặc \"exclude\" cho các khối khác"
+                ),
+            );
+            Elsewhere::Exclude
+        }
+    };
     Some(Criterion {
         code: code.clone(),
         label: c.label.clone(),
@@ -541,6 +589,8 @@ fn build_criterion(
         points: c.points,
         shape: shape?,
         zero_denominator: zero,
+        leagues: c.leagues.clone(),
+        elsewhere,
     })
 }
 

@@ -35,6 +35,6 @@ impl std::fmt::Display for NotInForce {
 impl std::error::Error for NotInForce {}
 
 pub use model::{
-    Band, Comparison, Criterion, Due, FormFile, Group, League, Measure, Ruleset, Shape, Step,
-    StepBound, Target, TargetSet, Task, TaskSet, ZeroPolicy,
+    Band, Comparison, Criterion, Due, Elsewhere, FormFile, Group, League, Measure, Ruleset, Shape,
+    Step, StepBound, Target, TargetSet, Task, TaskSet, ZeroPolicy,
 };

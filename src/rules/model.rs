@@ -114,6 +114,28 @@ pub struct Criterion {
     pub points: f64,
     pub shape: Shape,
     pub zero_denominator: ZeroPolicy,
+    /// The leagues it measures; empty for every league.
+    pub leagues: Vec<String>,
+    /// What a unit of another league gets.
+    pub elsewhere: Elsewhere,
+}
+
+/// What a criterion that measures only some leagues gives the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Elsewhere {
+    /// Its full points, as the national portal does for a "province only"
+    /// indicator at a commune.
+    Full,
+    /// Nothing: it leaves the unit's scale, like a zero denominator with
+    /// `exclude`.
+    Exclude,
+}
+
+impl Criterion {
+    /// Whether it measures a unit of this league.
+    pub fn measures(&self, league: &str) -> bool {
+        self.leagues.is_empty() || self.leagues.iter().any(|l| l == league)
+    }
 }
 
 /// A scoring ruleset.

@@ -5,7 +5,7 @@
 use super::compliance::TargetResult;
 use super::shape::{MeasureValue, criterion_points, round_half_away};
 use super::{CriterionScore, ScoreCard};
-use crate::rules::{Measure, Ruleset, TargetSet};
+use crate::rules::{Elsewhere, Measure, Ruleset, TargetSet};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 
@@ -123,8 +123,20 @@ pub fn score_units(
                     (MeasureValue::Value(cols[k - 1][u]), None, None)
                 }
             };
-            let (points, applicable, value) =
-                criterion_points(&c.shape, c.points, c.zero_denominator, &unit.league, m);
+            let measured = c.measures(&unit.league);
+            let (numerator, denominator) = if measured {
+                (numerator, denominator)
+            } else {
+                (None, None)
+            };
+            let (points, applicable, value) = if measured {
+                criterion_points(&c.shape, c.points, c.zero_denominator, &unit.league, m)
+            } else {
+                match c.elsewhere {
+                    Elsewhere::Full => (c.points, true, None),
+                    Elsewhere::Exclude => (0.0, false, None),
+                }
+            };
             if applicable {
                 got += points;
                 possible += c.points;

@@ -189,3 +189,81 @@ fn equal_totals_share_a_rank_listed_by_code_and_missing_units_come_last() {
     // The offices are ranked on their own.
     assert_eq!(tables[0].units[0].rank, Some(1));
 }
+
+/// The small ruleset with two criteria measured at offices only: one that
+/// gives other leagues its full points, one that leaves their scale.
+fn rules_with_office_only() -> RuleBook {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = r#"
+[[criteria]]
+code = "C"
+group = "G"
+label = "Chỉ tính cho cơ quan, đủ điểm cho xã"
+numerator = "truoc_han"
+denominator = "nhan_tong"
+points = 20
+shape = "linear"
+zero_denominator = "exclude"
+leagues = ["co_quan"]
+elsewhere = "full"
+
+[[criteria]]
+code = "D"
+group = "G"
+label = "Chỉ tính cho cơ quan, xã không tính"
+numerator = "phieu_hai_long"
+denominator = "phieu_danh_gia"
+points = 20
+shape = "linear"
+zero_denominator = "zero"
+leagues = ["co_quan"]
+elsewhere = "exclude"
+"#;
+    std::fs::write(dir.path().join("r.toml"), format!("{RULESET}{extra}")).unwrap();
+    crate::with_form(dir.path());
+    load_dir(dir.path()).unwrap()
+}
+
+#[test]
+fn a_criterion_for_some_leagues_gives_the_others_full_points_or_leaves_their_scale() {
+    let book = rules_with_office_only();
+    let units = [
+        // An office: A = 60 × 3/4 = 45; B = 40 × (1/2)/0.5 = 40; C = 20 × 3/4 = 15;
+        // D = 20 × 1/2 = 10 → 110 of 140 = 78.571… → 78.57.
+        unit("CQ", "co_quan", 3.0, 4.0, 1.0, 2.0, false),
+        // A commune with the same figures: A 45, B 40, C full 20, D out of
+        // the scale → 105 of 120 = 87.5.
+        unit("XA", "xa", 3.0, 4.0, 1.0, 2.0, false),
+        // An office with no evaluation forms: D's zero denominator is "zero".
+        unit("CQ2", "co_quan", 3.0, 4.0, 0.0, 0.0, false),
+    ];
+    let cards = score_units(&units, &book.rulesets[0], None).unwrap();
+    let (cq, xa, cq2) = (&cards[0], &cards[1], &cards[2]);
+    assert_eq!(cq.total, 78.57);
+    let c = |card: &ScoreCard, code: &str| {
+        card.criteria
+            .iter()
+            .find(|k| k.code == code)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!((c(cq, "C").points, c(cq, "D").points), (15.0, 10.0));
+    assert_eq!(xa.total, 87.5);
+    let (xc, xd) = (c(xa, "C"), c(xa, "D"));
+    assert!(xc.applicable && xc.points == 20.0 && xc.numerator.is_none());
+    assert!(!xd.applicable && xd.points == 0.0);
+    // 45 + 40 (no forms: B full) + 15 + 0 → 100 of 140 = 71.43.
+    assert_eq!(c(cq2, "D").points, 0.0);
+    assert!(c(cq2, "D").applicable);
+    assert_eq!(cq2.total, 71.43);
+}
+
+#[test]
+fn a_criterion_for_some_leagues_must_say_what_the_others_get() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = "\n[[criteria]]\ncode = \"C\"\ngroup = \"G\"\nlabel = \"x\"\nvalue = \"truoc_han\"\npoints = 5\nshape = \"linear\"\nleagues = [\"co_quan\"]\n";
+    std::fs::write(dir.path().join("r.toml"), format!("{RULESET}{extra}")).unwrap();
+    crate::with_form(dir.path());
+    let err = load_dir(dir.path()).unwrap_err();
+    assert!(err.0[0].message.contains("elsewhere"), "{err}");
+}
