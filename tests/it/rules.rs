@@ -9,18 +9,23 @@ fn the_shipped_rules_are_in_force_for_every_quarter_from_2022() {
     let r = book.ruleset_for(p).unwrap();
     assert_eq!(r.criteria.len(), 15);
     assert_eq!(r.criteria.iter().map(|c| c.points).sum::<f64>(), 100.0);
-    for year in 2022..=2024 {
+    for year in 2022..=2026 {
         for q in 1..=4 {
             let p = tthc::domain::Period::quarter(year, q);
             let (r, t, k) = (book.ruleset_for(p), book.targets_for(p), book.tasks_for(p));
             assert!(
-                r.is_some() && t.is_some() && k.is_some(),
-                "{p}: a ruleset, targets and tasks"
+                book.form_for(p).is_some() && r.is_some() && t.is_some() && k.is_some(),
+                "{p}: a form, a ruleset, targets and tasks"
             );
-            assert!(r.unwrap().version.starts_with(&year.to_string()), "{p}");
+            let first = if year >= 2025 { 2025 } else { year };
+            assert!(r.unwrap().version.starts_with(&first.to_string()), "{p}");
             assert!(k.unwrap().name.contains(&year.to_string()), "{p}");
+            assert!(t.unwrap().name.contains(&year.to_string()), "{p}");
         }
     }
+    let r2025 = book.ruleset_for("2025-Q1".parse().unwrap()).unwrap();
+    assert_eq!(r2025.criteria.len(), 21);
+    assert_eq!(r2025.criteria.iter().map(|c| c.points).sum::<f64>(), 100.0);
     assert!(book.ruleset_for("2021-Q4".parse().unwrap()).is_none());
 }
 
@@ -225,7 +230,7 @@ fn a_new_year_starts_from_the_last_years_files_with_the_dates_moved() {
         crate::tthc(&[
             "rules",
             "new-year",
-            "2025",
+            "2027",
             "--config",
             "samples/truc-ninh/tthc.toml",
             "--dir",
@@ -239,16 +244,16 @@ fn a_new_year_starts_from_the_last_years_files_with_the_dates_moved() {
         last + 4,
         "{out}"
     );
-    let form = std::fs::read_to_string(dir.path().join("bieu-mau-2025.toml")).unwrap();
-    assert!(form.contains("effective_from = \"2025-Q1\""), "{form}");
-    let tasks = std::fs::read_to_string(dir.path().join("nhiem-vu-2025.toml")).unwrap();
-    assert!(tasks.starts_with("# Lập từ nhiem-vu-2024.toml"), "{tasks}");
-    assert!(tasks.contains("effective_from = \"2025-Q1\""));
-    assert!(tasks.contains("due = 2025-01-10"), "{tasks}");
-    assert!(!tasks.contains("2024-01-10"));
+    let form = std::fs::read_to_string(dir.path().join("bieu-mau-2027.toml")).unwrap();
+    assert!(form.contains("effective_from = \"2027-Q1\""), "{form}");
+    let tasks = std::fs::read_to_string(dir.path().join("nhiem-vu-2027.toml")).unwrap();
+    assert!(tasks.starts_with("# Lập từ nhiem-vu-2026.toml"), "{tasks}");
+    assert!(tasks.contains("effective_from = \"2027-Q1\""));
+    assert!(tasks.contains("due = 2027-01-15"), "{tasks}");
+    assert!(!tasks.contains("2026-01-15"));
     let book = load_dir(dir.path()).unwrap();
-    let q = "2025-Q3".parse().unwrap();
-    assert_eq!(book.ruleset_for(q).unwrap().version, "2025.1");
+    let q = "2027-Q3".parse().unwrap();
+    assert_eq!(book.ruleset_for(q).unwrap().version, "2027.1");
     assert!(book.targets_for(q).is_some() && book.tasks_for(q).is_some());
 
     // Run again: the year has its files, nothing is written over.
@@ -307,6 +312,49 @@ fn the_2022_quarters_and_year_give_the_same_results_with_the_later_years_files_a
             "{period}"
         );
     }
+}
+
+#[test]
+fn a_2025_quarter_is_scored_with_the_national_index_and_its_form() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = |d: &str| tmp.path().join(d).to_string_lossy().to_string();
+    let folders = [
+        "--config".to_string(),
+        "samples/truc-ninh/tthc.toml".into(),
+        "--inbox".into(),
+        dir("inbox"),
+        "--data".into(),
+        dir("data"),
+        "--out".into(),
+        dir("out"),
+    ];
+    let run = |first: &[&str]| {
+        let a: Vec<String> = first
+            .iter()
+            .map(|s| s.to_string())
+            .chain(folders.iter().cloned())
+            .collect();
+        crate::tthc(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let (code, out, err) = run(&["generate", "--year", "2025"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run(&["run", "--period", "2025-Q3"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("out/2025-Q3/ket-qua-2025-Q3.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["ruleset"]["version"], "2025.1");
+    let units = json["units"].as_array().unwrap();
+    let scored: Vec<&serde_json::Value> = units.iter().filter(|u| u["total"].is_number()).collect();
+    assert!(scored.len() > 20, "most units scored: {}", scored.len());
+    // A commune gets the province-only criteria in full; an office is
+    // measured on them.
+    let commune = scored.iter().find(|u| u["league"] == "xa").unwrap();
+    assert_eq!(commune["criteria"]["4.5a"]["points"], 2.0);
+    assert!(commune["criteria"]["4.5a"]["value"].is_null());
+    let office = scored.iter().find(|u| u["league"] == "co_quan").unwrap();
+    assert!(office["criteria"]["4.5a"]["value"].is_number(), "{office}");
 }
 
 #[test]

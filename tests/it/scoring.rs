@@ -267,3 +267,112 @@ fn a_criterion_for_some_leagues_must_say_what_the_others_get() {
     let err = load_dir(dir.path()).unwrap_err();
     assert!(err.0[0].message.contains("elsewhere"), "{err}");
 }
+
+fn fields(pairs: &[(&str, f64)]) -> BTreeMap<String, f64> {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
+/// The shipped 2025–2026 ruleset (the national index as the portal computes
+/// it) on an office and a commune worked out by hand, criterion by criterion.
+#[test]
+fn the_2025_ruleset_scores_an_office_and_a_commune_as_worked_out_by_hand() {
+    let book = load_dir(&crate::repo().join("rules")).unwrap();
+    let rules = book.ruleset_for("2025-Q3".parse().unwrap()).unwrap();
+    assert_eq!(rules.criteria.len(), 21);
+    assert_eq!(rules.criteria.iter().map(|c| c.points).sum::<f64>(), 100.0);
+    let office = UnitInput {
+        code: "SO".into(),
+        league: "co_quan".into(),
+        late: false,
+        fields: fields(&[
+            ("tthc_phai_cong_bo", 10.0), // 1.1: 6 × 0.8 = 4.8
+            ("tthc_cong_bo_dung_han", 8.0),
+            ("tthc_phai_cap_nhat", 0.0), // 1.2: none to update, full 4
+            ("tthc_cong_khai", 20.0),    // 1.3: 2 × 0.75 = 1.5
+            ("tthc_cong_khai_day_du", 15.0),
+            ("nhan_tong", 100.0), // 1.4: 6 × 0.9 = 5.4
+            ("ho_so_dong_bo", 90.0),
+            ("truoc_han", 30.0), // 2.1: 20 × 0.8 = 16
+            ("dung_han", 40.0),
+            ("trong_han", 10.0),
+            ("tthc_tong", 50.0), // 3.1: 0.6 of a 0.8 target: 1.5
+            ("tthc_truc_tuyen", 30.0),
+            ("dvctt_co_ho_so", 15.0),  // 3.2: 4 × 0.5 = 2
+            ("nhan_truc_tuyen", 40.0), // 3.3: (40/90) / 0.5 × 6 = 5.333…
+            ("nhan_truc_tiep", 50.0),
+            ("tthc_co_phi", 10.0), // 3.5: 1.0 ≥ 0.8: 2
+            ("tthc_thanh_toan_tt", 10.0),
+            ("tthc_co_phi_phat_sinh", 5.0), // 3.5b: 2 × 0.8 = 1.6
+            ("tthc_co_giao_dich_tt", 4.0),
+            ("ho_so_co_phi", 20.0), // 3.6: 6 × 0.25 = 1.5
+            ("ho_so_thanh_toan_tt", 5.0),
+            ("ho_so_tra_ket_qua", 60.0), // 4.1: 6 × 0.5 = 3
+            ("ket_qua_dien_tu", 30.0),
+            ("ho_so_so_hoa", 50.0),      // 4.2: 4 × 0.5 = 2
+            ("ho_so_tai_su_dung", 40.0), // 4.3: 0.4 of a 0.8 target: 1
+            ("ho_so_kho_du_lieu", 20.0), // 4.4: 4 × 0.2 = 0.8
+            ("tthc_ca_nhan", 40.0),      // 4.5a (province only): 2 × 0.5 = 1
+            ("tthc_dung_csdl_dan_cu", 20.0),
+            ("ho_so_dung_du_lieu_dan_cu", 25.0), // 4.5b: 2 × 0.25 = 0.5
+            // 4.6 is the communes': full 2 for an office.
+            ("pakn_tong", 0.0),      // 5.2, 5.3: no petitions, full 6 + 6
+            ("da_giai_quyet", 80.0), // 5.4: 76/80 = 0.95 ≥ 0.9: 6
+            ("ho_so_khong_hai_long", 4.0),
+        ]),
+    };
+    let commune = UnitInput {
+        code: "XA".into(),
+        league: "xa".into(),
+        late: false,
+        fields: fields(&[
+            ("tthc_phai_cong_bo", 4.0), // 1.1: 6
+            ("tthc_cong_bo_dung_han", 4.0),
+            ("tthc_phai_cap_nhat", 2.0), // 1.2: 4 × 0.5 = 2
+            ("tthc_cap_nhat_dung_han", 1.0),
+            ("tthc_cong_khai", 0.0), // 1.3: excluded
+            ("nhan_tong", 0.0),      // 1.4, 2.1, 4.2, 4.3, 4.4: excluded
+            ("tthc_tong", 20.0),     // 3.1: 2
+            ("tthc_truc_tuyen", 20.0),
+            ("dvctt_co_ho_so", 0.0), // 3.2: 0
+            // 3.3: no dossiers in the period: excluded.
+            ("tthc_co_phi", 0.0), // 3.5, 3.5b, 3.6: no fees, full 2 + 2 + 6
+            ("ho_so_co_phi", 0.0),
+            ("ho_so_tra_ket_qua", 0.0), // 4.1: excluded
+            // 4.5a, 4.5b are the province's: full 2 + 2.
+            ("chung_thuc_dien_tu", 0.0), // 4.6: no electronic copies, 0
+            ("pakn_tong", 4.0),          // 5.2: 6 × 3/4 = 4.5
+            ("pakn_dung_han", 2.0),
+            ("pakn_trong_han", 1.0),
+            ("pakn_hai_long", 3.0), // 5.3: 6 × 3/4 = 4.5
+            ("da_giai_quyet", 0.0), // 5.4: no dossiers, 0
+        ]),
+    };
+    let cards = score_units(&[office, commune], rules, None).unwrap();
+    let points = |card: &ScoreCard, code: &str| {
+        let k = card.criteria.iter().find(|k| k.code == code).unwrap();
+        (k.points, k.applicable)
+    };
+    let (o, x) = (&cards[0], &cards[1]);
+    // 73.9333… of 100.
+    assert!((o.scaled - 73.933_333_333).abs() < 1e-6, "{}", o.scaled);
+    assert_eq!(o.total, 73.93);
+    assert_eq!(points(o, "4.5a"), (1.0, true));
+    assert_eq!(
+        points(o, "4.6"),
+        (2.0, true),
+        "the communes' criterion: full"
+    );
+    assert_eq!(points(o, "5.2"), (6.0, true));
+    // 33 of the 50 points that apply.
+    assert_eq!(points(x, "4.5a"), (2.0, true), "province only: full points");
+    assert_eq!(points(x, "4.5b"), (2.0, true));
+    assert_eq!(points(x, "4.6"), (0.0, true));
+    assert_eq!(points(x, "2.1"), (0.0, false));
+    assert_eq!(
+        points(x, "5.4"),
+        (0.0, true),
+        "no dossiers: 0, not excluded"
+    );
+    assert_eq!(points(x, "3.6"), (6.0, true), "no fees: full");
+    assert_eq!(x.total, 66.0);
+}
