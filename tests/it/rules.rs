@@ -80,6 +80,24 @@ fn an_unknown_key_in_a_rule_file_is_located() {
     assert_eq!(err.0[0].line, line, "{err}");
 }
 
+/// `tthc` with the sample config, its inbox, data and output in `tmp`.
+fn sample_in(tmp: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let dir = |d: &str| tmp.join(d).to_string_lossy().to_string();
+    let (inbox, data, out) = (dir("inbox"), dir("data"), dir("out"));
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend([
+        "--config",
+        "samples/truc-ninh/tthc.toml",
+        "--inbox",
+        &inbox,
+        "--data",
+        &data,
+        "--out",
+        &out,
+    ]);
+    crate::tthc(&all)
+}
+
 /// `tthc rules check` on a folder of rule files.
 fn rules_check(dir: &std::path::Path) -> (i32, String, String) {
     crate::tthc(&[
@@ -317,25 +335,7 @@ fn the_2022_quarters_and_year_give_the_same_results_with_the_later_years_files_a
 #[test]
 fn a_2025_quarter_is_scored_with_the_national_index_and_its_form() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = |d: &str| tmp.path().join(d).to_string_lossy().to_string();
-    let folders = [
-        "--config".to_string(),
-        "samples/truc-ninh/tthc.toml".into(),
-        "--inbox".into(),
-        dir("inbox"),
-        "--data".into(),
-        dir("data"),
-        "--out".into(),
-        dir("out"),
-    ];
-    let run = |first: &[&str]| {
-        let a: Vec<String> = first
-            .iter()
-            .map(|s| s.to_string())
-            .chain(folders.iter().cloned())
-            .collect();
-        crate::tthc(&a.iter().map(String::as_str).collect::<Vec<_>>())
-    };
+    let run = |args: &[&str]| sample_in(tmp.path(), args);
     let (code, out, err) = run(&["generate", "--year", "2025"]);
     assert_eq!(code, 0, "{out}{err}");
     let (code, out, err) = run(&["run", "--period", "2025-Q3"]);
@@ -360,28 +360,10 @@ fn a_2025_quarter_is_scored_with_the_national_index_and_its_form() {
 #[test]
 fn a_2023_quarter_is_scored_with_the_2023_files() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = |d: &str| tmp.path().join(d).to_string_lossy().to_string();
-    let folders = [
-        "--config".to_string(),
-        "samples/truc-ninh/tthc.toml".into(),
-        "--inbox".into(),
-        dir("inbox"),
-        "--data".into(),
-        dir("data"),
-        "--out".into(),
-        dir("out"),
-    ];
-    let args = |first: &[&str]| -> Vec<String> {
-        first
-            .iter()
-            .map(|s| s.to_string())
-            .chain(folders.iter().cloned())
-            .collect()
-    };
-    let run = |a: Vec<String>| crate::tthc(&a.iter().map(String::as_str).collect::<Vec<_>>());
-    let (code, out, err) = run(args(&["generate", "--year", "2023"]));
+    let run = |args: &[&str]| sample_in(tmp.path(), args);
+    let (code, out, err) = run(&["generate", "--year", "2023"]);
     assert_eq!(code, 0, "{out}{err}");
-    let (code, out, err) = run(args(&["run", "--period", "2023-Q2"]));
+    let (code, out, err) = run(&["run", "--period", "2023-Q2"]);
     assert_eq!(code, 0, "{out}{err}");
     let json: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(tmp.path().join("out/2023-Q2/ket-qua-2023-Q2.json")).unwrap(),
