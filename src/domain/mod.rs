@@ -15,9 +15,7 @@ mod text;
 mod unit;
 
 pub use cell::{CellRef, column_letters};
-pub use fields::{
-    FORM06_FIELDS, Field, INDICATOR_FIELDS, IndicatorSpec, all_field_codes, is_known_field,
-};
+pub use fields::{FORM06_FIELDS, Field};
 pub use finding::{Finding, Severity};
 pub use form::{
     Column, ColumnGroup, Form, FormFile, Identity, Indicator, IndicatorKind, Parts, YearRule,
