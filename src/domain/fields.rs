@@ -1,5 +1,5 @@
-//! Form 06's numeric columns as intake, the identities' check and the
-//! report sheets still know them. The form file in force has them too (a
+//! Form 06's numeric columns as intake and the report sheets still know
+//! them. The form file in force has them too (a
 //! test keeps the two the same); the indicators are the form file's alone.
 
 /// A numeric column of Form 06 (Circular 01/2020), in the order of the form.

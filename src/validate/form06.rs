@@ -3,31 +3,8 @@
 //! against the rows they sum.
 
 use super::numbers::read_number;
-use crate::domain::{CellRef, FORM06_FIELDS, Finding, Form06Row};
+use crate::domain::{CellRef, FORM06_FIELDS, Finding, Form, Form06Row};
 use crate::intake::{Form06Table, RawCell, TableRow};
-
-/// The four identities that hold on every row of the form, as
-/// (left column, right columns, finding code, what the left side is).
-pub(crate) const IDENTITIES: [(u8, &[u8], &str, &str); 4] = [
-    (3, &[4, 5, 6], "bieu06_nhan", "Tổng số hồ sơ nhận"),
-    (3, &[7, 11], "bieu06_nhan_xu_ly", "Tổng số hồ sơ nhận"),
-    (
-        7,
-        &[8, 9, 10],
-        "bieu06_da_giai_quyet",
-        "Số hồ sơ đã giải quyết",
-    ),
-    (
-        11,
-        &[12, 13],
-        "bieu06_dang_giai_quyet",
-        "Số hồ sơ đang giải quyết",
-    ),
-];
-
-fn idx(column: u8) -> usize {
-    usize::from(column) - 3
-}
 
 fn row_name(r: &TableRow) -> String {
     let lv = r.linh_vuc.display();
@@ -40,7 +17,7 @@ fn row_name(r: &TableRow) -> String {
 }
 
 /// Reads the figures of every row, then checks the identities and the total.
-pub fn check(t: &Form06Table, findings: &mut Vec<Finding>) -> Vec<Form06Row> {
+pub fn check(t: &Form06Table, form: &Form, findings: &mut Vec<Finding>) -> Vec<Form06Row> {
     let mut out = Vec::new();
     for r in &t.rows {
         let (values, ok) = read_row(t, r, findings);
@@ -53,7 +30,7 @@ pub fn check(t: &Form06Table, findings: &mut Vec<Finding>) -> Vec<Form06Row> {
             ));
         }
         if ok {
-            check_identities(t, r, &values, findings);
+            check_identities(t, form, r, &values, findings);
         }
         out.push(Form06Row {
             linh_vuc: r.linh_vuc.display().trim().to_string(),
@@ -110,19 +87,39 @@ fn read_row(t: &Form06Table, r: &TableRow, findings: &mut Vec<Finding>) -> ([i64
     (values, ok)
 }
 
-fn check_identities(t: &Form06Table, r: &TableRow, v: &[i64; 11], findings: &mut Vec<Finding>) {
-    for (left, right, code, what) in IDENTITIES {
-        let sum: i64 = right.iter().map(|c| v[idx(*c)]).sum();
-        let lv = v[idx(left)];
+/// The form's identities on one row. A column the form names is found by
+/// its code among Form 06's columns; one that is not there is not checked.
+fn check_identities(
+    t: &Form06Table,
+    form: &Form,
+    r: &TableRow,
+    v: &[i64; 11],
+    findings: &mut Vec<Finding>,
+) {
+    let index = |code: &str| FORM06_FIELDS.iter().position(|f| f.code == code);
+    let number = |i: usize| FORM06_FIELDS[i].column;
+    for id in &form.identities {
+        let (Some(left), Some(right)) = (
+            index(&id.left),
+            id.right
+                .iter()
+                .map(|c| index(c))
+                .collect::<Option<Vec<usize>>>(),
+        ) else {
+            continue;
+        };
+        let sum: i64 = right.iter().map(|&i| v[i]).sum();
+        let lv = v[left];
         if lv != sum {
-            let parts: Vec<String> = right.iter().map(|c| format!("({c})")).collect();
-            let col = r.values[idx(left)].0;
+            let parts: Vec<String> = right.iter().map(|&i| format!("({})", number(i))).collect();
+            let col = r.values[left].0;
+            let (what, n) = (&id.what, number(left));
             findings.push(Finding::error(
-                code,
+                &id.code,
                 Some(CellRef::new(&t.sheet, r.row, col)),
                 Some(lv.to_string()),
                 format!(
-                    "{}: {what} ({left}) là {lv} nhưng {} = {sum}. Sửa lại để ({left}) = {}.",
+                    "{}: {what} ({n}) là {lv} nhưng {} = {sum}. Sửa lại để ({n}) = {}.",
                     crate::domain::capitalise(&row_name(r)),
                     parts.join(" + "),
                     parts.join(" + ")

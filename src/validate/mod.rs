@@ -128,7 +128,7 @@ pub fn check_tables(t: &RawTables, ctx: &Context) -> Checked {
     let rows = t
         .form06
         .as_ref()
-        .map(|f| form06::check(f, &mut findings))
+        .map(|f| form06::check(f, form, &mut findings))
         .unwrap_or_default();
     let indicators = t
         .indicators

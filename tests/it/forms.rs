@@ -123,3 +123,67 @@ fn an_indicator_added_by_the_form_file_alone_flows_from_template_to_year_total()
     }
     assert_eq!(year_dv4.numerator, Some(sum));
 }
+
+#[test]
+fn the_identities_checked_on_every_row_are_the_forms() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let shipped = std::fs::read_to_string(crate::repo().join("rules/bieu-mau-2022.toml")).unwrap();
+    // The form words its first identity otherwise, and drops the last.
+    let form = shipped
+        .replace(
+            "what = \"Tổng số hồ sơ nhận\"\n\n[[identities]]\ncode = \"bieu06_nhan_xu_ly\"",
+            "what = \"Tổng số hồ sơ tiếp nhận trong kỳ và kỳ trước\"\n\n[[identities]]\ncode = \"bieu06_nhan_xu_ly\"",
+        )
+        .replace(
+            "[[identities]]\ncode = \"bieu06_dang_giai_quyet\"\nleft = \"dang_giai_quyet\"\nright = [\"trong_han\", \"dang_qua_han\"]\nwhat = \"Số hồ sơ đang giải quyết\"\n",
+            "",
+        );
+    assert_ne!(form, shipped);
+    std::fs::write(dir.join("bieu-mau.toml"), &form).unwrap();
+    let rules = tthc::rules::load_dir(dir).unwrap();
+    assert_eq!(rules.forms[0].form.identities.len(), 3);
+
+    let s = Settings::load(&crate::sample_config(), &PathOverrides::default()).unwrap();
+    let u = s.unit("XA01").unwrap();
+    let mut c = tthc::bench::synth::quarter_content(
+        u,
+        &tthc::bench::synth::profile(u, 1),
+        Period::quarter(2022, 4),
+        &mut Default::default(),
+        &rules,
+        &s,
+        1,
+    );
+    c.total_formulas = false;
+    // One row: (4) one more than it should be, (13) one more too.
+    let row = c.rows.iter_mut().find_map(|(_, v)| v.as_mut()).unwrap();
+    row[1] += 1;
+    row[10] += 1;
+    let bytes = tthc::report::template::write_workbook(&c).unwrap();
+    let ctx = tthc::validate::Context {
+        units: &s.units,
+        expected_unit: None,
+        expected_period: None,
+        window_mode: s.period.window,
+        file_name: None,
+        forms: &rules.forms,
+    };
+    let checked = tthc::validate::check_bytes(&bytes, &ctx);
+    let codes: Vec<&str> = checked.findings.iter().map(|f| f.code.as_str()).collect();
+    let nhan = checked
+        .findings
+        .iter()
+        .find(|f| f.code == "bieu06_nhan")
+        .unwrap_or_else(|| panic!("{codes:?}"));
+    assert!(
+        nhan.message
+            .contains("Tổng số hồ sơ tiếp nhận trong kỳ và kỳ trước"),
+        "{}",
+        nhan.message
+    );
+    assert!(
+        !codes.contains(&"bieu06_dang_giai_quyet"),
+        "an identity the form does not have is not checked: {codes:?}"
+    );
+}
