@@ -2,6 +2,7 @@
 //! merged or not, columns in any order) or by the official column numbers,
 //! then the lĩnh vực rows, the subtotal and section rows, and the total.
 
+use super::form_words::FormWords;
 use super::workbook::{RawCell, RawSheet, folded, text};
 use crate::domain::{CellRef, FORM06_FIELDS, Finding};
 
@@ -40,8 +41,8 @@ struct Header {
 }
 
 /// How much a sheet looks like Form 06, to find it when it is renamed.
-pub fn score(sheet: &RawSheet) -> usize {
-    match header(sheet) {
+pub fn score(sheet: &RawSheet, words: &FormWords) -> usize {
+    match header(sheet, words) {
         Some(h) => 1 + h.cols.iter().flatten().count(),
         None => 0,
     }
@@ -80,41 +81,7 @@ fn has_letters(c: &RawCell) -> bool {
     matches!(c, RawCell::Text(t) if t.chars().any(char::is_alphabetic))
 }
 
-/// The group a header text names, if any: 0 received, 1 resolved, 2 pending.
-fn group_of(t: &str) -> Option<usize> {
-    if t.contains("dang giai quyet") || t.contains("dang xu ly") {
-        Some(2)
-    } else if t.contains("da giai quyet") || t.contains("da xu ly") {
-        Some(1)
-    } else if t.contains("nhan") || t.contains("tiep nhan") {
-        Some(0)
-    } else {
-        None
-    }
-}
-
-/// Which field a column is, from its group and its lowest header words.
-fn classify(group: usize, leaf: &str) -> Option<usize> {
-    let pos = |code: &str| FORM06_FIELDS.iter().position(|f| f.code == code);
-    let tong = leaf.contains("tong")
-        || group_of(leaf).is_some_and(|g| g == group) && !leaf.contains("han");
-    match group {
-        0 if leaf.contains("truc tuyen") => pos("nhan_truc_tuyen"),
-        0 if leaf.contains("truc tiep") || leaf.contains("buu chinh") => pos("nhan_truc_tiep"),
-        0 if leaf.contains("ky truoc") => pos("nhan_ky_truoc"),
-        0 if tong => pos("nhan_tong"),
-        1 if leaf.contains("truoc han") => pos("truoc_han"),
-        1 if leaf.contains("dung han") => pos("dung_han"),
-        1 if leaf.contains("qua han") || leaf.contains("tre han") => pos("qua_han"),
-        1 if tong => pos("da_giai_quyet"),
-        2 if leaf.contains("trong han") || leaf.contains("chua den han") => pos("trong_han"),
-        2 if leaf.contains("qua han") => pos("dang_qua_han"),
-        2 if tong => pos("dang_giai_quyet"),
-        _ => None,
-    }
-}
-
-fn header(sheet: &RawSheet) -> Option<Header> {
+fn header(sheet: &RawSheet, words: &FormWords) -> Option<Header> {
     let is_lv = |c: &RawCell| {
         let f = folded(c);
         f == "linh vuc" || f.starts_with("linh vuc ") || f == "ten linh vuc"
@@ -146,14 +113,14 @@ fn header(sheet: &RawSheet) -> Option<Header> {
             .filter(|(_, t)| !t.is_empty())
             .collect();
         for (_, t) in &texts {
-            if let Some(g) = group_of(t) {
+            if let Some(g) = words.group_of(t) {
                 group = Some(g);
             }
         }
         let Some((leaf_row, leaf)) = texts.last() else {
             continue;
         };
-        let field = group.and_then(|g| classify(g, leaf));
+        let field = group.and_then(|g| words.classify(g, leaf));
         match field {
             Some(i) if cols[i].is_none() => cols[i] = Some(c as u32),
             _ => {
@@ -230,8 +197,11 @@ fn is_roman(s: &str) -> bool {
 }
 
 /// Finds Form 06 in a sheet; the findings are about its layout.
-pub fn locate_form06(sheet: &RawSheet) -> Result<(Form06Table, Vec<Finding>), Finding> {
-    let h = header(sheet).or_else(|| header_by_numbers(sheet)).ok_or_else(|| {
+pub fn locate_form06(
+    sheet: &RawSheet,
+    words: &FormWords,
+) -> Result<(Form06Table, Vec<Finding>), Finding> {
+    let h = header(sheet, words).or_else(|| header_by_numbers(sheet)).ok_or_else(|| {
         Finding::error(
             "thieu_tieu_de",
             Some(CellRef::new(&sheet.name, 0, 0)),

@@ -6,18 +6,20 @@
 
 mod cfb;
 mod form06;
+mod form_words;
 mod ods;
 mod tables;
 mod words;
 mod workbook;
 mod xlsx;
 
+pub use form_words::FormWords;
 pub use form06::{Form06Table, Subtotal, TableRow};
-pub use tables::{IndicatorWords, InfoTable, KeyedRow, RawTables, locate_tables};
+pub use tables::{InfoTable, KeyedRow, RawTables, locate_tables};
 pub use workbook::{IntakeError, RawCell, RawSheet, RawWorkbook, read_workbook};
 
 /// Reads a file's bytes into located raw tables, or says why it cannot;
 /// the indicator sheet's rows are found by `words`.
-pub fn read_tables(bytes: &[u8], words: &IndicatorWords) -> Result<RawTables, IntakeError> {
+pub fn read_tables(bytes: &[u8], words: &FormWords) -> Result<RawTables, IntakeError> {
     Ok(locate_tables(&read_workbook(bytes)?, words))
 }

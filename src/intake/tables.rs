@@ -2,6 +2,7 @@
 //! Form 06, the indicator sheet, the plan's tasks and the unit's details, by
 //! their sheet names and header words.
 
+use super::form_words::FormWords;
 use super::form06::{Form06Table, locate_form06};
 use super::workbook::{RawCell, RawSheet, RawWorkbook, folded, text};
 use crate::domain::{CellRef, Finding, ascii_fold};
@@ -39,35 +40,6 @@ pub struct RawTables {
     pub findings: Vec<Finding>,
 }
 
-/// The indicators intake knows, by code and by folded label: those of
-/// every form the caller names.
-pub struct IndicatorWords {
-    entries: Vec<(String, String)>,
-}
-
-impl IndicatorWords {
-    pub fn of(forms: &[&crate::domain::Form]) -> IndicatorWords {
-        let mut entries: Vec<(String, String)> = Vec::new();
-        for f in forms {
-            for i in &f.indicators {
-                let e = (i.code.clone(), ascii_fold(&i.label));
-                if !entries.contains(&e) {
-                    entries.push(e);
-                }
-            }
-        }
-        IndicatorWords { entries }
-    }
-
-    /// The indicator a folded cell names, by its code or its label.
-    fn key(&self, folded: &str) -> Option<&str> {
-        self.entries
-            .iter()
-            .find(|(code, label)| code == folded || label == folded)
-            .map(|(code, _)| code.as_str())
-    }
-}
-
 /// Finds the sheet by its name, else the sheet whose cells score best.
 fn find_sheet<'a>(
     wb: &'a RawWorkbook,
@@ -90,7 +62,7 @@ fn find_sheet<'a>(
 }
 
 /// Finds every table of a workbook; the indicator sheet's rows by `words`.
-pub fn locate_tables(wb: &RawWorkbook, words: &IndicatorWords) -> RawTables {
+pub fn locate_tables(wb: &RawWorkbook, words: &FormWords) -> RawTables {
     let mut t = RawTables::default();
     if wb.sheets.iter().all(|s| s.rows.is_empty()) {
         t.findings.push(Finding::error(
@@ -101,8 +73,10 @@ pub fn locate_tables(wb: &RawWorkbook, words: &IndicatorWords) -> RawTables {
         ));
         return t;
     }
-    match find_sheet(wb, &["bieu 06", "bieu06", "bm06", "bieu so 06", "mau 06"], super::form06::score) {
-        Some(sheet) => match locate_form06(sheet) {
+    match find_sheet(wb, &["bieu 06", "bieu06", "bm06", "bieu so 06", "mau 06"], |s| {
+        super::form06::score(s, words)
+    }) {
+        Some(sheet) => match locate_form06(sheet, words) {
             Ok((table, mut found)) => {
                 t.findings.append(&mut found);
                 t.form06 = Some(table);
@@ -151,7 +125,7 @@ pub fn locate_tables(wb: &RawWorkbook, words: &IndicatorWords) -> RawTables {
     t
 }
 
-fn read_indicators(sheet: &RawSheet, words: &IndicatorWords) -> Vec<KeyedRow> {
+fn read_indicators(sheet: &RawSheet, words: &FormWords) -> Vec<KeyedRow> {
     let value_col = sheet.rows.iter().take(10).find_map(|row| {
         row.iter().position(|c| {
             let f = folded(c);

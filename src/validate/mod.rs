@@ -11,7 +11,7 @@ pub use identity::unit_from_text;
 pub use numbers::{NumberProblem, read_number};
 
 use crate::domain::{Finding, Form, FormFile, Period, Registry, Submission, WindowMode, form_for};
-use crate::intake::{IndicatorWords, IntakeError, RawTables, read_tables};
+use crate::intake::{FormWords, IntakeError, RawTables, read_tables};
 
 /// What a workbook is checked against.
 #[derive(Debug, Clone, Copy)]
@@ -32,15 +32,15 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    /// What intake looks for on the indicator sheet: the indicators of
-    /// every form (the built-in one without a rule folder).
-    pub fn indicator_words(&self) -> IndicatorWords {
+    /// The words intake finds the tables by: those of every form (the
+    /// built-in one without a rule folder).
+    pub fn form_words(&self) -> FormWords {
         let forms: Vec<&Form> = if self.forms.is_empty() {
             vec![crate::domain::form_load::builtin()]
         } else {
             self.forms.iter().map(|f| &f.form).collect()
         };
-        IndicatorWords::of(&forms)
+        FormWords::of(&forms)
     }
 
     /// The form a workbook of `period` is checked against.
@@ -74,7 +74,7 @@ impl Checked {
 
 /// Checks a file's bytes: intake, then every rule of the form.
 pub fn check_bytes(bytes: &[u8], ctx: &Context) -> Checked {
-    match read_tables(bytes, &ctx.indicator_words()) {
+    match read_tables(bytes, &ctx.form_words()) {
         Ok(t) => check_tables(&t, ctx),
         Err(e) => Checked {
             submission: None,
