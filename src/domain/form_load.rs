@@ -331,10 +331,24 @@ pub fn build_form(
             _ => {}
         }
     }
-    if columns.is_empty() {
+    // The figures are kept column by column in Form 06's order: a form may
+    // word, combine and check them its own way, not change the columns.
+    let official: Vec<(&str, u8)> = super::FORM06_FIELDS
+        .iter()
+        .map(|f| (f.code, f.column))
+        .collect();
+    let given: Vec<(&str, u8)> = columns
+        .iter()
+        .map(|c| (c.code.as_str(), c.number))
+        .collect();
+    if given != official {
+        let list: Vec<String> = official.iter().map(|(c, n)| format!("({n}) {c}")).collect();
         at(
-            None,
-            "biểu mẫu cần ít nhất một cột trong [[columns]]".into(),
+            raw.columns.first().map(|c| c.code.span()),
+            format!(
+                "[[columns]] phải là 11 cột số của Biểu 06 (Thông tư 01/2020/TT-VPCP), đúng thứ tự: {} — biểu mẫu đổi được từ nhận diện, đẳng thức và cách cộng năm của các cột, chưa đổi được chính các cột",
+                list.join(", ")
+            ),
         );
     }
     FormFile {

@@ -95,6 +95,10 @@ pub fn combine_year(
     let key = |s: &str| super::fold(s);
     let mut order: Vec<String> = Vec::new();
     let mut rows: BTreeMap<String, Form06Row> = BTreeMap::new();
+    // Form 06's columns as the form combines them: added up, the first
+    // quarter's, the last quarter's, or the sum of their parts.
+    let rule = |i: usize| form.columns.get(i).map(|c| &c.year);
+    let index = |code: &str| form.columns.iter().position(|c| c.code == code);
     for (_, s) in quarters {
         for r in &s.rows {
             let k = key(&r.linh_vuc);
@@ -105,27 +109,38 @@ pub fn combine_year(
                     values: [0; 11],
                 }
             });
-            for i in [1, 2, 5, 6, 7] {
-                e.values[i] += r.values[i];
+            for i in 0..11 {
+                if matches!(rule(i), Some(super::YearRule::Sum) | None) {
+                    e.values[i] += r.values[i];
+                }
             }
         }
     }
-    for r in &first.rows {
-        if let Some(e) = rows.get_mut(&key(&r.linh_vuc)) {
-            e.values[3] = r.values[3];
-        }
-    }
-    for r in &last.rows {
-        if let Some(e) = rows.get_mut(&key(&r.linh_vuc)) {
-            e.values[8] = r.values[8];
-            e.values[9] = r.values[9];
-            e.values[10] = r.values[10];
+    for (from, which) in [
+        (first, super::YearRule::First),
+        (last, super::YearRule::Last),
+    ] {
+        for r in &from.rows {
+            if let Some(e) = rows.get_mut(&key(&r.linh_vuc)) {
+                for i in (0..11).filter(|&i| rule(i) == Some(&which)) {
+                    e.values[i] = r.values[i];
+                }
+            }
         }
     }
     for e in rows.values_mut() {
-        let v = &mut e.values;
-        v[0] = v[1] + v[2] + v[3];
-        v[4] = v[5] + v[6] + v[7];
+        for (i, c) in form.columns.iter().enumerate().take(11) {
+            if c.year != super::YearRule::FromParts {
+                continue;
+            }
+            let parts: Vec<usize> = form
+                .identities
+                .iter()
+                .find(|id| id.left == c.code)
+                .map(|id| id.right.iter().filter_map(|r| index(r)).collect())
+                .unwrap_or_default();
+            e.values[i] = parts.iter().map(|&p| e.values[p]).sum();
+        }
     }
     let mut indicators = BTreeMap::new();
     for spec in &form.indicators {
@@ -169,7 +184,15 @@ pub fn combine_year(
         if q != p.next() {
             continue;
         }
-        let (pending, carried) = (a.totals()[8], b.totals()[3]);
+        let carry = form
+            .columns
+            .iter()
+            .enumerate()
+            .find_map(|(i, c)| Some((i, index(c.carried_from.as_deref()?)?)));
+        let Some((carried_col, pending_col)) = carry else {
+            continue;
+        };
+        let (pending, carried) = (a.totals()[pending_col], b.totals()[carried_col]);
         if pending != carried {
             notes.push(format!(
                 "{}: số hồ sơ từ kỳ trước ({carried}) khác số hồ sơ đang giải quyết cuối {} ({pending}).",
@@ -252,5 +275,16 @@ mod tests {
         // Q2 carried in 3 but Q1 left 2 pending.
         assert_eq!(notes.len(), 1);
         assert!(notes[0].contains("Quý II/2022"), "{notes:?}");
+
+        // A form that takes the last quarter's online dossiers, and
+        // another whose year is the sum of the rest: (3) still follows.
+        let mut form = crate::domain::form_load::builtin().clone();
+        form.columns[1].year = crate::domain::YearRule::Last;
+        form.columns[3].carried_from = None;
+        let (y, notes) = combine_year(&[(q1.period, &q1), (q2.period, &q2)], &form);
+        let v = y.rows[0].values;
+        assert_eq!(v[1], 10, "the last quarter's, as the form says");
+        assert_eq!(v[0], 10 + 15 + 2, "(3) from its parts");
+        assert!(notes.is_empty(), "no carry-over to compare: {notes:?}");
     }
 }

@@ -187,3 +187,19 @@ fn the_identities_checked_on_every_row_are_the_forms() {
         "an identity the form does not have is not checked: {codes:?}"
     );
 }
+
+#[test]
+fn a_form_that_changes_form_06s_columns_is_refused_with_the_columns_it_must_have() {
+    let tmp = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(crate::repo().join("rules/bieu-mau-2022.toml")).unwrap();
+    let src = shipped.replace(
+        "code = \"dang_qua_han\"\nnumber = 13",
+        "code = \"dang_qua_han\"\nnumber = 14",
+    );
+    assert_ne!(src, shipped);
+    std::fs::write(tmp.path().join("bieu-mau.toml"), &src).unwrap();
+    let err = tthc::rules::load_dir(tmp.path()).unwrap_err();
+    assert_eq!(err.0.len(), 1, "{err}");
+    assert!(err.0[0].message.contains("(13) dang_qua_han"), "{err}");
+    assert!(err.0[0].line > 1, "located: {err}");
+}
