@@ -143,6 +143,7 @@ pub fn combine_year(
         }
     }
     let mut indicators = BTreeMap::new();
+    let fields: Vec<BTreeMap<String, f64>> = quarters.iter().map(|(_, s)| s.fields()).collect();
     for spec in &form.indicators {
         let reported = quarters
             .iter()
@@ -154,9 +155,9 @@ pub fn combine_year(
         let get = |s: &Submission| s.indicators.get(&spec.code).copied().unwrap_or(0.0);
         let v = match &spec.year {
             super::YearRule::MeanWeightedBy(field) => {
-                let weights: Vec<f64> = quarters
+                let weights: Vec<f64> = fields
                     .iter()
-                    .map(|(_, s)| s.fields().get(field).copied().unwrap_or(0.0))
+                    .map(|f| f.get(field).copied().unwrap_or(0.0))
                     .collect();
                 let w: f64 = weights.iter().sum();
                 if w > 0.0 {

@@ -7,7 +7,7 @@ use super::IngestSummary;
 use crate::config::Config;
 use crate::domain::sha256_hex;
 use crate::store::{NewSubmission, Store, StoredSubmission};
-use crate::validate::{Checked, Context, check_bytes};
+use crate::validate::{Checked, Context, check_bytes_with};
 use anyhow::{Context as _, Result, anyhow};
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone};
 use rayon::prelude::*;
@@ -141,6 +141,7 @@ fn check_and_archive(
     let started = Instant::now();
     let archive = store.archive_root();
     let ctx = cfg.check_context();
+    let words = ctx.form_words();
     let ((checked, checked_in), (paths, archived_in)) = std::thread::scope(|s| {
         let archiver = s.spawn(|| {
             let items: Vec<(&str, &[u8])> = fresh
@@ -157,7 +158,7 @@ fn check_and_archive(
                     file_name: Some(&f.listed.base),
                     ..ctx
                 };
-                check_bytes(&f.bytes, &ctx)
+                check_bytes_with(&f.bytes, &ctx, &words)
             })
             .collect();
         let checked_in = started.elapsed();

@@ -74,7 +74,13 @@ impl Checked {
 
 /// Checks a file's bytes: intake, then every rule of the form.
 pub fn check_bytes(bytes: &[u8], ctx: &Context) -> Checked {
-    match read_tables(bytes, &ctx.form_words()) {
+    check_bytes_with(bytes, ctx, &ctx.form_words())
+}
+
+/// `check_bytes` with the words intake matches already made (once for a
+/// whole inbox, rather than for each file).
+pub fn check_bytes_with(bytes: &[u8], ctx: &Context, words: &FormWords) -> Checked {
+    match read_tables(bytes, words) {
         Ok(t) => check_tables(&t, ctx),
         Err(e) => Checked {
             submission: None,
