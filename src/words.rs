@@ -157,7 +157,7 @@ pub fn trigger(t: &str) -> String {
         "schedule" => "theo lịch".into(),
         "catch-up" => "chạy bù".into(),
         "retry" => "thử lại".into(),
-        other => match other.strip_prefix("portal:") {
+        other => match other.strip_prefix(crate::store::PORTAL_TRIGGER) {
             Some(who) => format!("từ cổng thông tin ({who})"),
             None => other.into(),
         },

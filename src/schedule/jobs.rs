@@ -11,7 +11,7 @@ use crate::deliver::{ClaimMode, Outcome, Skip, Status, deliver_report, in_round,
 use crate::domain::{Channel, LedgerKey, Period};
 use crate::pipeline::{IngestSummary, Publication};
 use crate::settings::Settings;
-use crate::store::{DueDelivery, JobOutcome, Store};
+use crate::store::{DueDelivery, JobOutcome, JobRun, PORTAL_TRIGGER, Store};
 use anyhow::{Result, anyhow};
 use chrono::{DateTime, Utc};
 
@@ -301,20 +301,23 @@ pub fn run_job(
 /// the page can say at once that it runs: `start_report_of` records the
 /// run of the report job (started by `trigger`), `finish_report_of` runs
 /// the chosen period (as `tthc run` does) and records how it ended.
-/// Returns the run's id, or none when a run started from the portal has
-/// not ended yet (a second click starts nothing).
-pub fn start_report_of(store: &Store, trigger: &str) -> Result<Option<i64>> {
-    let under_way = store.job_runs(20)?.iter().any(|r| {
-        r.job == Job::Report.name() && r.trigger.starts_with("portal:") && r.outcome.is_none()
-    });
-    if under_way {
+/// `office_user` started it. Returns the run's id, or none when a run
+/// started from the portal has not ended yet (a second click starts nothing).
+pub fn start_report_of(store: &Store, office_user: &str) -> Result<Option<i64>> {
+    if last_portal_report(store)?.is_some_and(|r| r.outcome.is_none()) {
         return Ok(None);
     }
+    let trigger = format!("{PORTAL_TRIGGER}{office_user}");
     Ok(Some(store.start_job(
         Job::Report.name(),
-        trigger,
+        &trigger,
         holder(),
     )?))
+}
+
+/// The latest report run started from the portal, running or ended.
+pub fn last_portal_report(store: &Store) -> Result<Option<JobRun>> {
+    Ok(store.latest_job_run(Job::Report.name(), PORTAL_TRIGGER)?)
 }
 
 /// See `start_report_of`.

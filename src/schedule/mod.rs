@@ -12,7 +12,8 @@ mod process;
 mod worker;
 
 pub use jobs::{
-    PeriodLease, Ran, collect, finish_report_of, receipts, run_job, run_period, start_report_of,
+    PeriodLease, Ran, collect, finish_report_of, last_portal_report, receipts, run_job, run_period,
+    start_report_of,
 };
 pub use process::{holder, holder_is_dead, serving};
 pub use worker::{FIRST_START, Message, missed, start_scheduler, work};

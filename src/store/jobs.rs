@@ -182,10 +182,29 @@ impl Store {
 
     /// The latest job runs, newest first.
     pub fn job_runs(&self, limit: usize) -> Result<Vec<JobRun>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, job, trigger, started_at, finished_at, outcome, summary FROM job_runs ORDER BY id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map(params![limit as i64], |r| {
+        self.query_runs("1 ORDER BY id DESC LIMIT ?1", params![limit as i64])
+    }
+
+    /// The latest run of `job` whose trigger starts with `trigger` (the
+    /// office's runs from the portal), running or ended.
+    pub fn latest_job_run(&self, job: &str, trigger: &str) -> Result<Option<JobRun>, StoreError> {
+        Ok(self
+            .query_runs(
+                "job = ?1 AND substr(trigger, 1, length(?2)) = ?2 ORDER BY id DESC LIMIT 1",
+                params![job, trigger],
+            )?
+            .pop())
+    }
+
+    fn query_runs(
+        &self,
+        filter: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<JobRun>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT id, job, trigger, started_at, finished_at, outcome, summary FROM job_runs WHERE {filter}"
+        ))?;
+        let rows = stmt.query_map(args, |r| {
             Ok(JobRun {
                 id: r.get(0)?,
                 job: r.get(1)?,
@@ -201,6 +220,10 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
+
+/// The trigger of a run the office started from the portal, before the
+/// office user's name.
+pub const PORTAL_TRIGGER: &str = "portal:";
 
 /// A recorded run of a job.
 #[derive(Debug, Clone)]

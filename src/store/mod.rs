@@ -22,7 +22,7 @@ mod versions;
 pub use crate::domain::Skip;
 pub use accounts::{Account, AccountKind, AuditEntry, Session};
 pub use archive::{sweep as archive_sweep, write as archive_write, write_all as archive_write_all};
-pub use jobs::{JobOutcome, JobRun, LeaseHolder};
+pub use jobs::{JobOutcome, JobRun, LeaseHolder, PORTAL_TRIGGER};
 pub use ledger::{
     Claim, ClaimMode, ClaimRequest, DeliveryRecord, DeliveryRow, DueDelivery, Notice,
 };

@@ -6,8 +6,7 @@ use super::auth::{ClientAddr, Token};
 use super::{Failure, Portal, Who, XLSX, download};
 use crate::domain::Period;
 use crate::rank::Status;
-use crate::schedule::Job;
-use crate::store::JobOutcome;
+use crate::store::{JobOutcome, PORTAL_TRIGGER};
 use crate::words::{self, unit_status as status_word};
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -339,13 +338,15 @@ pub async fn reports(
 ) -> Result<Response, Failure> {
     who.office()?;
     let period = portal.open_period();
-    let (versions, runs) = portal
-        .with_store(move |_, store| Ok((store.versions(&period.to_string())?, store.job_runs(50)?)))
-        .await?;
     // The office's own runs from the portal: the latest, running or done.
-    let last = runs
-        .into_iter()
-        .find(|r| r.job == Job::Report.name() && r.trigger.starts_with("portal:"));
+    let (versions, last) = portal
+        .with_store(move |_, store| {
+            Ok((
+                store.versions(&period.to_string())?,
+                crate::schedule::last_portal_report(store)?,
+            ))
+        })
+        .await?;
     let running = last
         .as_ref()
         .filter(|r| r.outcome.is_none())
@@ -353,7 +354,7 @@ pub async fn reports(
     let last_run = last.as_ref().filter(|r| r.outcome.is_some()).map(|r| {
         minijinja::context! {
             started => local_time(&portal, &r.started_at),
-            who => r.trigger.trim_start_matches("portal:"),
+            who => r.trigger.trim_start_matches(PORTAL_TRIGGER),
             outcome => words::job_outcome(r.outcome),
             summary => r.summary,
         }
@@ -407,9 +408,9 @@ pub async fn run_report(
     let label = who.label();
     who.check_csrf(&form._csrf)?;
     let period = portal.open_period();
-    let trigger = format!("portal:{label}");
+    let user = label.clone();
     let started = portal
-        .with_store(move |_, store| crate::schedule::start_report_of(store, &trigger))
+        .with_store(move |_, store| crate::schedule::start_report_of(store, &user))
         .await?;
     if let Some(id) = started {
         portal.spawn(move |cfg, store| {
