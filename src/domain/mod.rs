@@ -22,7 +22,7 @@ pub use form::{
     form_for,
 };
 pub use letter::{Channel, DeliveryState, LedgerKey, LetterOutcome, LetterStatus, Skip};
-pub use period::{Period, PeriodError, WindowMode, in_force};
+pub use period::{Period, PeriodError, WindowMode, in_force, overlap};
 pub use submission::{Form06Row, Form06Values, Submission, TaskReport, TaskStatus, combine_year};
 pub use text::{ascii_fold, capitalise, decapitalise, fold, sha256_hex};
 pub use unit::{LeagueCode, Registry, Unit, UnitCode, name_core};

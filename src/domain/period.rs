@@ -55,6 +55,22 @@ impl Period {
     }
 
     /// The quarter after this one; for a year, the year after.
+    /// A year's first quarter; a quarter itself.
+    pub fn first_quarter(self) -> Period {
+        match self {
+            Period::Year { year } => Period::quarter(year, 1),
+            q => q,
+        }
+    }
+
+    /// A year's last quarter; a quarter itself.
+    pub fn last_quarter(self) -> Period {
+        match self {
+            Period::Year { year } => Period::quarter(year, 4),
+            q => q,
+        }
+    }
+
     pub fn next(&self) -> Period {
         match *self {
             Period::Quarter { year, quarter: 4 } => Period::Quarter {
@@ -261,16 +277,16 @@ impl serde::Serialize for Period {
 /// Whether a period falls in an effective range (quarters compared by their
 /// year and number; a year is in force when its last quarter is).
 pub fn in_force(effective: &(Period, Option<Period>), period: Period) -> bool {
-    let key = |p: Period| match p {
-        Period::Quarter { year, quarter } => (year, quarter),
-        Period::Year { year } => (year, 4),
+    let p = period.last_quarter();
+    p >= effective.0.first_quarter() && effective.1.is_none_or(|end| p <= end.last_quarter())
+}
+
+/// Whether two effective ranges share a quarter.
+pub fn overlap(a: &(Period, Option<Period>), b: &(Period, Option<Period>)) -> bool {
+    let starts_before_end = |x: &(Period, Option<Period>), y: &(Period, Option<Period>)| {
+        y.1.is_none_or(|end| x.0.first_quarter() <= end.last_quarter())
     };
-    let start = match effective.0 {
-        Period::Year { year } => (year, 1),
-        p => key(p),
-    };
-    let k = key(period);
-    k >= start && effective.1.is_none_or(|end| k <= key(end))
+    starts_before_end(a, b) && starts_before_end(b, a)
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ pub fn spans(book: &RuleBook) -> Vec<Span<'_>> {
         .chain(book.rulesets.iter().map(|r| r.effective))
         .chain(book.targets.iter().map(|t| t.effective))
         .chain(book.tasks.iter().map(|t| t.effective))
-        .map(|(from, to)| (first_quarter(from), to.map(last_quarter)))
+        .map(|(from, to)| (from.first_quarter(), to.map(Period::last_quarter)))
         .collect();
     let Some(first) = ranges.iter().map(|r| r.0).min() else {
         return Vec::new();
@@ -165,18 +165,4 @@ pub fn warnings(book: &RuleBook, spans: &[Span<'_>]) -> Vec<String> {
         }
     }
     out
-}
-
-fn first_quarter(p: Period) -> Period {
-    match p {
-        Period::Year { year } => Period::quarter(year, 1),
-        q => q,
-    }
-}
-
-fn last_quarter(p: Period) -> Period {
-    match p {
-        Period::Year { year } => Period::quarter(year, 4),
-        q => q,
-    }
 }

@@ -151,7 +151,7 @@ impl RuleBook {
         let overlapping: Vec<&crate::domain::Form> = self
             .forms
             .iter()
-            .filter(|f| overlaps(&f.effective, effective))
+            .filter(|f| crate::domain::overlap(&f.effective, effective))
             .map(|f| &f.form)
             .collect();
         let Some(first) = overlapping.first() else {
@@ -395,22 +395,6 @@ fn known_fields<'b>(
         );
     }
     fields
-}
-
-/// Whether two effective ranges share a quarter.
-fn overlaps(a: &(Period, Option<Period>), b: &(Period, Option<Period>)) -> bool {
-    let first = |p: Period| match p {
-        Period::Year { year } => Period::quarter(year, 1),
-        q => q,
-    };
-    let last = |p: Period| match p {
-        Period::Year { year } => Period::quarter(year, 4),
-        q => q,
-    };
-    let starts_before_end = |x: &(Period, Option<Period>), y: &(Period, Option<Period>)| {
-        y.1.is_none_or(|end| first(x.0) <= last(end))
-    };
-    starts_before_end(a, b) && starts_before_end(b, a)
 }
 
 fn effective(
@@ -696,13 +680,7 @@ fn check_overlaps(book: &RuleBook, errors: &mut Vec<FileError>) {
         let v: Vec<_> = items.collect();
         for (i, a) in v.iter().enumerate() {
             for b in &v[i + 1..] {
-                let probe = |p: Period| in_force(a.1, p) && in_force(b.1, p);
-                let start = |e: &(Period, Option<Period>)| e.0.year();
-                let years = start(a.1).min(start(b.1))..=start(a.1).max(start(b.1)) + 1;
-                let overlap = years
-                    .flat_map(|y| (1..=4).map(move |q| Period::quarter(y, q)))
-                    .any(probe);
-                if overlap {
+                if crate::domain::overlap(a.1, b.1) {
                     errors.push(FileError::at(
                         b.0,
                         "",
@@ -733,23 +711,14 @@ fn check_gaps(book: &RuleBook, errors: &mut Vec<FileError>) {
         items: impl Iterator<Item = (&'a PathBuf, &'a (Period, Option<Period>))>,
         errors: &mut Vec<FileError>,
     ) {
-        // Quarters as numbers; a year's start is its first quarter.
-        let first = |p: Period| match p {
-            Period::Quarter { .. } => p,
-            Period::Year { year } => Period::quarter(year, 1),
-        };
-        let last = |p: Period| match p {
-            Period::Quarter { .. } => p,
-            Period::Year { year } => Period::quarter(year, 4),
-        };
         let mut v: Vec<_> = items.collect();
-        v.sort_by_key(|(_, e)| first(e.0));
+        v.sort_by_key(|(_, e)| e.0.first_quarter());
         for pair in v.windows(2) {
             let (a, b) = (pair[0], pair[1]);
-            let Some(end) = a.1.1.map(last) else {
+            let Some(end) = a.1.1.map(Period::last_quarter) else {
                 continue;
             };
-            let start = first(b.1.0);
+            let start = b.1.0.first_quarter();
             if end.next() < start {
                 let (from, to) = (end.next(), start.previous());
                 let span = if from == to {
