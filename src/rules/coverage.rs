@@ -86,10 +86,7 @@ pub fn spans(book: &RuleBook) -> Vec<Span<'_>> {
     let mut q = first;
     loop {
         let cover = Cover {
-            form: book
-                .forms
-                .iter()
-                .find(|f| super::model::in_force(&f.effective, q)),
+            form: book.form_file_for(q),
             ruleset: book.ruleset_for(q),
             targets: book.targets_for(q),
             tasks: book.tasks_for(q),

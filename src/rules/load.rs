@@ -138,10 +138,12 @@ pub struct RuleBook {
 impl RuleBook {
     /// The form in force for a period: what units report.
     pub fn form_for(&self, period: Period) -> Option<&crate::domain::Form> {
-        self.forms
-            .iter()
-            .find(|f| in_force(&f.effective, period))
-            .map(|f| &f.form)
+        crate::domain::form_for(&self.forms, period)
+    }
+
+    /// The form file in force for a period.
+    pub fn form_file_for(&self, period: Period) -> Option<&FormFile> {
+        self.forms.iter().find(|f| f.in_force(period))
     }
 
     /// The fields a rule file in force for `effective` may name: those of

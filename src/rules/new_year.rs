@@ -38,11 +38,7 @@ pub fn plan(book: &RuleBook, year: i32) -> Result<Plan, NewYearError> {
     let last = Period::quarter(year - 1, 4);
     let first = Period::quarter(year, 1);
     let mut plan = Plan::default();
-    let form = |p: Period| {
-        book.forms
-            .iter()
-            .find(|f| super::model::in_force(&f.effective, p))
-    };
+    let form = |p: Period| book.form_file_for(p);
     let sources: [(Option<(&PathBuf, bool)>, bool); 4] = [
         (
             form(last).map(|f| (&f.file, f.effective.1.is_none())),

@@ -83,6 +83,14 @@ impl Who {
             Who::Unit { .. } => Err(Failure::Forbidden),
         }
     }
+
+    /// An office form sent back: signed in as the office, with the form's
+    /// token; the label the audit log names the user by.
+    pub fn office_form(&self, token: &str) -> Result<String, Failure> {
+        self.office()?;
+        self.check_csrf(token)?;
+        Ok(self.label())
+    }
 }
 
 /// Compares tokens in time that does not depend on where they differ.

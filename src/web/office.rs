@@ -132,9 +132,7 @@ pub async fn remind(
     ClientAddr(addr): ClientAddr,
     Form(form): Form<Token>,
 ) -> Result<Response, Failure> {
-    who.office()?;
-    let label = who.label();
-    who.check_csrf(&form._csrf)?;
+    let label = who.office_form(&form._csrf)?;
     let day = portal.today();
     let period = portal.open_period();
     let sent = portal
@@ -156,9 +154,7 @@ pub async fn unlock(
     Path(login): Path<String>,
     Form(form): Form<Token>,
 ) -> Result<Response, Failure> {
-    who.office()?;
-    let label = who.label();
-    who.check_csrf(&form._csrf)?;
+    let label = who.office_form(&form._csrf)?;
     portal
         .with_store(move |_, store| {
             if store.unlock_sign_in(&login)? {
@@ -210,9 +206,7 @@ pub async fn issue_code(
     Path(unit): Path<String>,
     Form(form): Form<IssueForm>,
 ) -> Result<Response, Failure> {
-    who.office()?;
-    let label = who.label();
-    who.check_csrf(&form._csrf)?;
+    let label = who.office_form(&form._csrf)?;
     let found = portal.unit(&unit)?;
     let u = found.clone();
     let (l, a) = (label.clone(), addr.clone());
@@ -404,9 +398,7 @@ pub async fn run_report(
     ClientAddr(addr): ClientAddr,
     Form(form): Form<Token>,
 ) -> Result<Response, Failure> {
-    who.office()?;
-    let label = who.label();
-    who.check_csrf(&form._csrf)?;
+    let label = who.office_form(&form._csrf)?;
     let period = portal.open_period();
     let user = label.clone();
     let started = portal
