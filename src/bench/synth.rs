@@ -190,7 +190,9 @@ pub fn quarter_content(
     let mut rng = Rng::new(seed_of(&format!("{}{period}", unit.code), seed));
     let growth = 1.0 + 0.06 * f64::from(quarter - 1);
     let online = (p.online * growth + rng.range(-0.04, 0.05)).clamp(0.02, 0.95);
+    let form = rules.form_in_force(period);
     let mut rows = Vec::new();
+    let mut nhan_tong = 0i64;
     let weights: Vec<f64> = p.fields.iter().map(|_| rng.range(0.3, 1.7)).collect();
     let wsum: f64 = weights.iter().sum();
     let mut total_da = 0;
@@ -216,24 +218,33 @@ pub fn quarter_content(
         let dung = da - qua - truoc;
         carried.insert(lv.clone(), dang);
         total_da += da;
-        rows.push((
-            lv.clone(),
-            Some([
-                nhan,
-                truc_tuyen,
-                truc_tiep,
-                ky_truoc,
-                da,
-                truoc,
-                dung,
-                qua,
-                dang,
-                dang - dang_qua,
-                dang_qua,
-            ]),
-        ));
+        // By the codes of the shipped forms; a column of another form
+        // is left at 0.
+        let made = [
+            ("nhan_tong", nhan),
+            ("nhan_truc_tuyen", truc_tuyen),
+            ("nhan_truc_tiep", truc_tiep),
+            ("nhan_ky_truoc", ky_truoc),
+            ("da_giai_quyet", da),
+            ("truoc_han", truoc),
+            ("dung_han", dung),
+            ("qua_han", qua),
+            ("dang_giai_quyet", dang),
+            ("trong_han", dang - dang_qua),
+            ("dang_qua_han", dang_qua),
+        ];
+        let values = form
+            .columns
+            .iter()
+            .map(|c| {
+                made.iter()
+                    .find(|(code, _)| *code == c.code)
+                    .map_or(0, |(_, v)| *v)
+            })
+            .collect();
+        nhan_tong += nhan;
+        rows.push((lv.clone(), Some(values)));
     }
-    let nhan_tong: i64 = rows.iter().filter_map(|(_, v)| v.map(|v| v[0])).sum();
     let nhan_f = nhan_tong as f64;
     let tthc = p.tthc;
     let cong_khai = tthc - rng.int(0, 3).min(tthc);
@@ -331,6 +342,8 @@ pub fn quarter_content(
         unit_name: unit.name.clone(),
         period,
         window: period.window(s.period.window),
+        groups: form.groups.clone(),
+        columns: form.columns.clone(),
         rows,
         indicators: indicator_rows
             .iter()
@@ -338,6 +351,7 @@ pub fn quarter_content(
             .collect(),
         indicator_rows,
         tasks,
+        task_columns: form.task_columns.clone(),
         preparer: Some(PREPARERS[rng.int(0, 7) as usize].to_string()),
         phone: Some(format!("0228.38{:05}", rng.int(10000, 99999))),
         total_formulas: rng.chance(0.5),
@@ -416,11 +430,15 @@ pub fn write_year(s: &Settings, rules: &RuleBook, year: i32, seed: u64) -> Resul
             if inc.missing.contains(&unit.code.0.as_str()) {
                 continue;
             }
+            let direct = content
+                .columns
+                .iter()
+                .position(|c| c.code == "nhan_truc_tiep");
             if inc.arithmetic_error.contains(&unit.code.0.as_str())
-                && let Some((_, Some(v))) = content.rows.get_mut(1)
+                && let (Some((_, Some(v))), Some(i)) = (content.rows.get_mut(1), direct)
             {
                 // Direct dossiers typed 3 too many: (3) ≠ (4) + (5) + (6).
-                v[2] += 3;
+                v[i] += 3;
             }
             let bytes = write_workbook(&content).map_err(|e| anyhow!(e))?;
             let name = format!("{}-{period}.xlsx", unit.code);

@@ -155,6 +155,11 @@ impl Form {
         self.field_codes().any(|f| f == field)
     }
 
+    /// Form 06's column codes, in the form's order.
+    pub fn column_codes(&self) -> Vec<String> {
+        self.columns.iter().map(|c| c.code.clone()).collect()
+    }
+
     pub fn column(&self, code: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.code == code)
     }

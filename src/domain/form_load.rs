@@ -331,24 +331,36 @@ pub fn build_form(
             _ => {}
         }
     }
-    // The figures are kept column by column in Form 06's order: a form may
-    // word, combine and check them its own way, not change the columns.
-    let official: Vec<(&str, u8)> = super::FORM06_FIELDS
-        .iter()
-        .map(|f| (f.code, f.column))
-        .collect();
-    let given: Vec<(&str, u8)> = columns
-        .iter()
-        .map(|c| (c.code.as_str(), c.number))
-        .collect();
-    if given != official {
-        let list: Vec<String> = official.iter().map(|(c, n)| format!("({n}) {c}")).collect();
+    // Column numbers (1) and (2) are the form's STT and lĩnh vực.
+    for raw_c in &raw.columns {
+        if *raw_c.number.get_ref() < 3 {
+            at(
+                Some(raw_c.number.span()),
+                format!(
+                    "cột {}: number = {} — cột (1) là STT, (2) là lĩnh vực; cột số bắt đầu từ (3)",
+                    raw_c.code.get_ref(),
+                    raw_c.number.get_ref()
+                ),
+            );
+        }
+    }
+    // The tasks sheet is read by position: code, content, status, date of
+    // completion, document; a form words the headings.
+    if let Some(t) = &raw.tasks
+        && t.columns.len() != 5
+    {
         at(
-            raw.columns.first().map(|c| c.code.span()),
+            None,
             format!(
-                "[[columns]] phải là 11 cột số của Biểu 06 (Thông tư 01/2020/TT-VPCP), đúng thứ tự: {} — biểu mẫu đổi được từ nhận diện, đẳng thức và cách cộng năm của các cột, chưa đổi được chính các cột",
-                list.join(", ")
+                "[tasks] columns có {} tiêu đề; cần đúng 5: mã, nội dung, tình trạng, ngày hoàn thành, văn bản",
+                t.columns.len()
             ),
+        );
+    }
+    if columns.is_empty() {
+        at(
+            None,
+            "biểu mẫu chưa có cột số nào ([[columns]])".to_string(),
         );
     }
     FormFile {
@@ -362,7 +374,17 @@ pub fn build_form(
             identities,
             indicators,
             parts,
-            task_columns: raw.tasks.map(|t| t.columns).unwrap_or_default(),
+            task_columns: raw.tasks.map(|t| t.columns).unwrap_or_else(|| {
+                [
+                    "Mã",
+                    "Nội dung nhiệm vụ",
+                    "Tình trạng",
+                    "Ngày hoàn thành",
+                    "Số, ký hiệu văn bản",
+                ]
+                .map(String::from)
+                .to_vec()
+            }),
         },
         digest,
     }
@@ -428,11 +450,11 @@ fn year_rule(
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::{FORM06_FIELDS, IndicatorKind, YearRule};
+    use crate::domain::{IndicatorKind, YearRule};
 
-    /// Until every stage reads the form, the shipped 2022 form and the
-    /// lists the code still holds must say the same; and the built-in
-    /// copy is the shipped file.
+    /// The shipped form of 2022–2024 is Form 06 of Circular 01/2020 with
+    /// the indicators the 2022 criteria use; the built-in copy is the
+    /// shipped file.
     #[test]
     #[cfg(feature = "engine")]
     fn the_shipped_2022_form_is_the_form_the_code_reads() {
@@ -448,20 +470,18 @@ mod tests {
             let form = book
                 .form_for(crate::domain::Period::quarter(year, 2))
                 .unwrap();
-            assert_eq!(form.columns.len(), FORM06_FIELDS.len());
-            for (c, f) in form.columns.iter().zip(FORM06_FIELDS) {
-                let group = form.groups.iter().find(|g| g.code == c.group).unwrap();
-                assert_eq!(
-                    (
-                        c.code.as_str(),
-                        c.number,
-                        group.label.as_str(),
-                        c.sub.as_str(),
-                        c.label.as_str()
-                    ),
-                    (f.code, f.column, f.group, f.sub, f.label)
-                );
-            }
+            let numbers: Vec<u8> = form.columns.iter().map(|c| c.number).collect();
+            assert_eq!(numbers, (3..=13).collect::<Vec<u8>>());
+            let online = form.column("nhan_truc_tuyen").unwrap();
+            let group = form.groups.iter().find(|g| g.code == online.group).unwrap();
+            assert_eq!(
+                (
+                    group.label.as_str(),
+                    online.sub.as_str(),
+                    online.label.as_str()
+                ),
+                ("Số hồ sơ nhận giải quyết", "Trong kỳ", "Trực tuyến")
+            );
             assert_eq!(form.indicators.len(), 19);
             let kind = |code: &str| form.indicator(code).unwrap().kind;
             assert_eq!(kind("cong_khai_pakn"), IndicatorKind::YesNo);

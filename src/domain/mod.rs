@@ -4,7 +4,6 @@
 //! wherever Vietnamese words are compared.
 
 mod cell;
-mod fields;
 mod finding;
 mod form;
 pub mod form_load;
@@ -15,7 +14,6 @@ mod text;
 mod unit;
 
 pub use cell::{CellRef, column_letters};
-pub use fields::{FORM06_FIELDS, Field};
 pub use finding::{Finding, Severity};
 pub use form::{
     Column, ColumnGroup, Form, FormFile, Identity, Indicator, IndicatorKind, Parts, YearRule,

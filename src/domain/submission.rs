@@ -1,12 +1,12 @@
 //! What a unit reported for a quarter once it is accepted: Form 06's rows,
 //! the indicators and the tasks; and a year made of its quarters.
 
-use super::{FORM06_FIELDS, Period};
+use super::Period;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
-/// Form 06 figures, in the order of the form's columns (3) to (13).
-pub type Form06Values = [i64; 11];
+/// Form 06 figures, in the order of the submission's `columns`.
+pub type Form06Values = Vec<i64>;
 
 /// One lĩnh vực row of Form 06.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -47,6 +47,11 @@ pub struct TaskReport {
 pub struct Submission {
     pub unit: String,
     pub period: Period,
+    /// Form 06's column codes, in the order of each row's values: those of
+    /// the form the workbook was checked against. (Submissions kept before
+    /// forms were data have the columns of the 2022 form.)
+    #[serde(default = "first_form_columns")]
+    pub columns: Vec<String>,
     pub rows: Vec<Form06Row>,
     pub indicators: BTreeMap<String, f64>,
     pub tasks: Vec<TaskReport>,
@@ -54,25 +59,36 @@ pub struct Submission {
     pub phone: Option<String>,
 }
 
+fn first_form_columns() -> Vec<String> {
+    super::form_load::builtin().column_codes()
+}
+
 impl Submission {
-    /// Form 06 totals: the sums over the rows.
+    /// Form 06 totals: the sums over the rows, in the order of `columns`.
     pub fn totals(&self) -> Form06Values {
-        let mut t = [0i64; 11];
+        let mut t = vec![0i64; self.columns.len()];
         for r in &self.rows {
-            for (a, v) in t.iter_mut().zip(r.values) {
+            for (a, v) in t.iter_mut().zip(&r.values) {
                 *a += v;
             }
         }
         t
     }
 
+    /// A Form 06 column's total, by its code.
+    pub fn total(&self, code: &str) -> Option<i64> {
+        let i = self.columns.iter().position(|c| c == code)?;
+        Some(self.rows.iter().filter_map(|r| r.values.get(i)).sum())
+    }
+
     /// Every field a rule may use, by name: Form 06's totals and the
     /// indicators read.
     pub fn fields(&self) -> BTreeMap<String, f64> {
-        let mut m: BTreeMap<String, f64> = FORM06_FIELDS
+        let mut m: BTreeMap<String, f64> = self
+            .columns
             .iter()
-            .zip(self.totals())
-            .map(|(f, v)| (f.code.to_string(), v as f64))
+            .cloned()
+            .zip(self.totals().into_iter().map(|v| v as f64))
             .collect();
         for (code, v) in &self.indicators {
             m.insert(code.clone(), *v);
@@ -97,21 +113,31 @@ pub fn combine_year(
     let mut rows: BTreeMap<String, Form06Row> = BTreeMap::new();
     // Form 06's columns as the form combines them: added up, the first
     // quarter's, the last quarter's, or the sum of their parts.
-    let rule = |i: usize| form.columns.get(i).map(|c| &c.year);
+    let n = form.columns.len();
     let index = |code: &str| form.columns.iter().position(|c| c.code == code);
+    // Where each of the form's columns is in a quarter's rows (a quarter
+    // checked against another form may keep them in another order).
+    let place = |s: &Submission| -> Vec<Option<usize>> {
+        form.columns
+            .iter()
+            .map(|c| s.columns.iter().position(|x| *x == c.code))
+            .collect()
+    };
+    let value = |r: &Form06Row, at: Option<usize>| at.and_then(|j| r.values.get(j)).copied();
     for (_, s) in quarters {
+        let at = place(s);
         for r in &s.rows {
             let k = key(&r.linh_vuc);
             let e = rows.entry(k.clone()).or_insert_with(|| {
                 order.push(k.clone());
                 Form06Row {
                     linh_vuc: r.linh_vuc.clone(),
-                    values: [0; 11],
+                    values: vec![0; n],
                 }
             });
-            for i in 0..11 {
-                if matches!(rule(i), Some(super::YearRule::Sum) | None) {
-                    e.values[i] += r.values[i];
+            for (i, c) in form.columns.iter().enumerate() {
+                if c.year == super::YearRule::Sum {
+                    e.values[i] += value(r, at[i]).unwrap_or(0);
                 }
             }
         }
@@ -120,16 +146,19 @@ pub fn combine_year(
         (first, super::YearRule::First),
         (last, super::YearRule::Last),
     ] {
+        let at = place(from);
         for r in &from.rows {
             if let Some(e) = rows.get_mut(&key(&r.linh_vuc)) {
-                for i in (0..11).filter(|&i| rule(i) == Some(&which)) {
-                    e.values[i] = r.values[i];
+                for (i, c) in form.columns.iter().enumerate() {
+                    if c.year == which {
+                        e.values[i] = value(r, at[i]).unwrap_or(0);
+                    }
                 }
             }
         }
     }
     for e in rows.values_mut() {
-        for (i, c) in form.columns.iter().enumerate().take(11) {
+        for (i, c) in form.columns.iter().enumerate() {
             if c.year != super::YearRule::FromParts {
                 continue;
             }
@@ -188,12 +217,13 @@ pub fn combine_year(
         let carry = form
             .columns
             .iter()
-            .enumerate()
-            .find_map(|(i, c)| Some((i, index(c.carried_from.as_deref()?)?)));
+            .find_map(|c| Some((c.code.as_str(), c.carried_from.as_deref()?)));
         let Some((carried_col, pending_col)) = carry else {
             continue;
         };
-        let (pending, carried) = (a.totals()[pending_col], b.totals()[carried_col]);
+        let (Some(pending), Some(carried)) = (a.total(pending_col), b.total(carried_col)) else {
+            continue;
+        };
         if pending != carried {
             notes.push(format!(
                 "{}: số hồ sơ từ kỳ trước ({carried}) khác số hồ sơ đang giải quyết cuối {} ({pending}).",
@@ -207,6 +237,7 @@ pub fn combine_year(
         period: Period::Year {
             year: first_p.year(),
         },
+        columns: form.column_codes(),
         rows: order.into_iter().filter_map(|k| rows.remove(&k)).collect(),
         indicators,
         tasks: last.tasks.clone(),
@@ -231,11 +262,12 @@ mod tests {
         Submission {
             unit: "X".into(),
             period: Period::quarter(2022, q),
+            columns: first_form_columns(),
             rows: rows
                 .iter()
                 .map(|(l, v)| Form06Row {
                     linh_vuc: l.to_string(),
-                    values: *v,
+                    values: v.to_vec(),
                 })
                 .collect(),
             indicators: BTreeMap::from([
@@ -261,7 +293,7 @@ mod tests {
             &[(q1.period, &q1), (q2.period, &q2)],
             crate::domain::form_load::builtin(),
         );
-        let v = y.rows[0].values;
+        let v = &y.rows[0].values;
         assert_eq!(
             v[1..4],
             [15, 15, 2],
@@ -283,7 +315,7 @@ mod tests {
         form.columns[1].year = crate::domain::YearRule::Last;
         form.columns[3].carried_from = None;
         let (y, notes) = combine_year(&[(q1.period, &q1), (q2.period, &q2)], &form);
-        let v = y.rows[0].values;
+        let v = &y.rows[0].values;
         assert_eq!(v[1], 10, "the last quarter's, as the form says");
         assert_eq!(v[0], 10 + 15 + 2, "(3) from its parts");
         assert!(notes.is_empty(), "no carry-over to compare: {notes:?}");

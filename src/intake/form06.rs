@@ -4,14 +4,14 @@
 
 use super::form_words::FormWords;
 use super::workbook::{RawCell, RawSheet, folded, text};
-use crate::domain::{CellRef, FORM06_FIELDS, Finding};
+use crate::domain::{CellRef, Finding};
 
-/// A row of Form 06 as found: the lĩnh vực cell and the eleven figure cells.
+/// A row of Form 06 as found: the lĩnh vực cell and the figure cells.
 #[derive(Debug, Clone)]
 pub struct TableRow {
     pub row: u32,
     pub linh_vuc: RawCell,
-    /// In the order of `FORM06_FIELDS`, with their columns.
+    /// In the order of the table's `columns`, with their sheet columns.
     pub values: Vec<(u32, RawCell)>,
 }
 
@@ -26,16 +26,21 @@ pub struct Subtotal {
 pub struct Form06Table {
     pub sheet: String,
     pub linh_vuc_col: u32,
+    /// The codes of the columns found, in the order of each row's values.
+    pub columns: Vec<String>,
+    /// The last header row (zero-based), where a missing column is reported.
+    pub last_header_row: u32,
     pub rows: Vec<TableRow>,
     pub subtotals: Vec<Subtotal>,
     /// The "Tổng cộng" row, if the unit kept one.
     pub total: Option<TableRow>,
 }
 
-/// Where the columns are: lĩnh vực, the eleven figures, the last header row.
+/// Where the columns are: lĩnh vực, the figures (by `FormWords::columns`),
+/// the last header row.
 struct Header {
     linh_vuc_col: u32,
-    cols: [Option<u32>; 11],
+    cols: Vec<Option<u32>>,
     last_header_row: usize,
     extra: Vec<(u32, usize, String)>,
 }
@@ -48,32 +53,41 @@ pub fn score(sheet: &RawSheet, words: &FormWords) -> usize {
     }
 }
 
-fn column_number(c: &RawCell) -> Option<u32> {
+fn column_number(c: &RawCell, last: u32) -> Option<u32> {
     match c {
-        RawCell::Number(n) if n.fract() == 0.0 && (1.0..=13.0).contains(n) => Some(*n as u32),
+        RawCell::Number(n) if n.fract() == 0.0 && (1.0..=f64::from(last)).contains(n) => {
+            Some(*n as u32)
+        }
         RawCell::Text(t) => {
             let s = t
                 .trim()
                 .trim_start_matches('(')
                 .trim_end_matches(')')
                 .trim();
-            s.parse::<u32>().ok().filter(|n| (1..=13).contains(n))
+            s.parse::<u32>().ok().filter(|n| (1..=last).contains(n))
         }
         _ => None,
     }
 }
 
-/// The row "(1) (2) … (13)", with the column of each number.
+/// The row "(1) (2) … (13)" (up to a form's last column), with the column
+/// of each number.
 fn column_number_row(
     sheet: &RawSheet,
+    words: &FormWords,
     from: usize,
     to: usize,
 ) -> Option<(usize, Vec<Option<u32>>)> {
+    let (fewest, most) = words.last_number;
     (from..to.min(sheet.rows.len())).find_map(|r| {
-        let nums: Vec<Option<u32>> = sheet.rows[r].iter().map(column_number).collect();
+        let nums: Vec<Option<u32>> = sheet.rows[r]
+            .iter()
+            .map(|c| column_number(c, most))
+            .collect();
         let found: Vec<u32> = nums.iter().flatten().copied().collect();
-        let all = (1..=13).all(|n| found.iter().filter(|x| **x == n).count() == 1);
-        all.then_some((r, nums))
+        let last = found.iter().copied().max().unwrap_or(0);
+        let once = (1..=last).all(|n| found.iter().filter(|x| **x == n).count() == 1);
+        (once && last >= fewest.max(3) && found.len() == last as usize).then_some((r, nums))
     })
 }
 
@@ -88,7 +102,7 @@ fn header(sheet: &RawSheet, words: &FormWords) -> Option<Header> {
     };
     let top = (0..sheet.rows.len().min(60)).find(|&r| sheet.rows[r].iter().any(is_lv))?;
     let lv_col = sheet.rows[top].iter().position(is_lv)? as u32;
-    let numbers = column_number_row(sheet, top + 1, top + 5);
+    let numbers = column_number_row(sheet, words, top + 1, top + 5);
     // Header rows: from the top while they carry words beyond the lĩnh vực column.
     let mut end = top + 1;
     while end < sheet.rows.len() && end < top + 4 && numbers.as_ref().is_none_or(|(r, _)| end < *r)
@@ -104,7 +118,7 @@ fn header(sheet: &RawSheet, words: &FormWords) -> Option<Header> {
         end += 1;
     }
     let width = (top..end).map(|r| sheet.rows[r].len()).max().unwrap_or(0);
-    let mut cols: [Option<u32>; 11] = [None; 11];
+    let mut cols: Vec<Option<u32>> = vec![None; words.columns.len()];
     let mut extra = Vec::new();
     let mut group: Option<usize> = None;
     for c in (lv_col as usize + 1)..width {
@@ -131,12 +145,13 @@ fn header(sheet: &RawSheet, words: &FormWords) -> Option<Header> {
     }
     // The column numbers settle what the words did not.
     if let Some((r, nums)) = &numbers {
-        for (i, f) in FORM06_FIELDS.iter().enumerate() {
+        for (i, f) in words.columns.iter().enumerate() {
             if cols[i].is_none() {
                 cols[i] = nums
                     .iter()
-                    .position(|x| *x == Some(u32::from(f.column)))
-                    .map(|c| c as u32);
+                    .position(|x| *x == Some(f.number))
+                    .map(|c| c as u32)
+                    .filter(|c| !cols.contains(&Some(*c)));
             }
         }
         extra.retain(|(c, _, _)| !cols.contains(&Some(*c)));
@@ -154,12 +169,13 @@ fn header(sheet: &RawSheet, words: &FormWords) -> Option<Header> {
 }
 
 /// A header found only by the official column numbers (no words at all).
-fn header_by_numbers(sheet: &RawSheet) -> Option<Header> {
-    let (r, nums) = column_number_row(sheet, 0, 60)?;
+fn header_by_numbers(sheet: &RawSheet, words: &FormWords) -> Option<Header> {
+    let (r, nums) = column_number_row(sheet, words, 0, 60)?;
     let col_of = |n: u32| nums.iter().position(|x| *x == Some(n)).map(|c| c as u32);
-    let mut cols = [None; 11];
-    for (i, f) in FORM06_FIELDS.iter().enumerate() {
-        cols[i] = col_of(u32::from(f.column));
+    let mut cols: Vec<Option<u32>> = Vec::new();
+    for f in &words.columns {
+        let c = col_of(f.number).filter(|c| !cols.contains(&Some(*c)));
+        cols.push(c);
     }
     Some(Header {
         linh_vuc_col: col_of(2)?,
@@ -201,7 +217,7 @@ pub fn locate_form06(
     sheet: &RawSheet,
     words: &FormWords,
 ) -> Result<(Form06Table, Vec<Finding>), Finding> {
-    let h = header(sheet, words).or_else(|| header_by_numbers(sheet)).ok_or_else(|| {
+    let h = header(sheet, words).or_else(|| header_by_numbers(sheet, words)).ok_or_else(|| {
         Finding::error(
             "thieu_tieu_de",
             Some(CellRef::new(&sheet.name, 0, 0)),
@@ -212,28 +228,14 @@ pub fn locate_form06(
             ),
         )
     })?;
-    let missing: Vec<String> = FORM06_FIELDS
+    // The columns found, by code: whether they are all the columns of the
+    // form in force is the check's to say, once the period is known.
+    let (codes, cols): (Vec<String>, Vec<u32>) = words
+        .columns
         .iter()
-        .zip(h.cols)
-        .filter(|(_, c)| c.is_none())
-        .map(|(f, _)| format!("({}) {}", f.column, f.label))
-        .collect();
-    if !missing.is_empty() {
-        return Err(Finding::error(
-            "thieu_cot",
-            Some(CellRef::new(
-                &sheet.name,
-                h.last_header_row as u32,
-                h.linh_vuc_col,
-            )),
-            None,
-            format!(
-                "Biểu 06 thiếu cột: {}. Giữ đủ 13 cột của mẫu (có thể đổi thứ tự, nhưng không bỏ cột).",
-                missing.join(", ")
-            ),
-        ));
-    }
-    let cols: Vec<u32> = h.cols.iter().flatten().copied().collect();
+        .zip(&h.cols)
+        .filter_map(|(w, c)| Some((w.code.clone(), (*c)?)))
+        .unzip();
     let mut findings: Vec<Finding> = h
         .extra
         .iter()
@@ -329,6 +331,8 @@ pub fn locate_form06(
         Form06Table {
             sheet: sheet.name.clone(),
             linh_vuc_col: h.linh_vuc_col,
+            columns: codes,
+            last_header_row: h.last_header_row as u32,
             rows,
             subtotals,
             total,

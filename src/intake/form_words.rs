@@ -5,15 +5,29 @@
 use crate::domain::ascii_fold;
 
 /// The words intake finds a form's tables by: Form 06's column groups and
-/// columns (of the first form; the forms in force share Form 06), and the
-/// indicators of every form, by code and by folded label.
+/// columns, and the indicators, of every form (a workbook's period is
+/// known only once it is read; the check then takes the columns of the
+/// form in force for it), by code and by folded label.
 pub struct FormWords {
     indicators: Vec<(String, String)>,
     /// Each group's folded words, in the order they are tried.
     pub(super) groups: Vec<Vec<String>>,
-    /// Form 06's columns: (index among the form's columns, group index,
-    /// words, whether it is the group's total), in the form's order.
-    pub(super) columns: Vec<(usize, usize, Vec<String>, bool)>,
+    /// Form 06's columns of every form, once per code, in the first
+    /// form's order and then the others'.
+    pub(super) columns: Vec<WordColumn>,
+    /// The last column number of the forms: the fewest and the most.
+    pub(super) last_number: (u32, u32),
+}
+
+/// A Form 06 column as intake finds it.
+pub(super) struct WordColumn {
+    pub code: String,
+    pub number: u32,
+    /// Its group's index in `groups`.
+    pub group: usize,
+    pub words: Vec<String>,
+    /// The group's total.
+    pub total: bool,
 }
 
 impl FormWords {
@@ -27,19 +41,44 @@ impl FormWords {
                 }
             }
         }
-        let (mut groups, mut columns) = (Vec::new(), Vec::new());
-        if let Some(f) = forms.first() {
-            groups = f.groups.iter().map(|g| g.words.clone()).collect();
-            for (i, c) in f.columns.iter().enumerate() {
-                if let Some(g) = f.groups.iter().position(|g| g.code == c.group) {
-                    columns.push((i, g, c.words.clone(), c.total));
+        let mut group_codes: Vec<&str> = Vec::new();
+        let mut groups: Vec<Vec<String>> = Vec::new();
+        let mut columns: Vec<WordColumn> = Vec::new();
+        let mut last_number = (u32::MAX, 0);
+        for f in forms {
+            for g in &f.groups {
+                if !group_codes.contains(&g.code.as_str()) {
+                    group_codes.push(&g.code);
+                    groups.push(g.words.clone());
                 }
             }
+            for c in &f.columns {
+                let group = group_codes.iter().position(|g| *g == c.group);
+                if let Some(group) = group
+                    && !columns.iter().any(|k| k.code == c.code)
+                {
+                    columns.push(WordColumn {
+                        code: c.code.clone(),
+                        number: u32::from(c.number),
+                        group,
+                        words: c.words.clone(),
+                        total: c.total,
+                    });
+                }
+            }
+            let last = f
+                .columns
+                .iter()
+                .map(|c| u32::from(c.number))
+                .max()
+                .unwrap_or(2);
+            last_number = (last_number.0.min(last), last_number.1.max(last));
         }
         FormWords {
             indicators,
             groups,
             columns,
+            last_number,
         }
     }
 
@@ -61,15 +100,22 @@ impl FormWords {
     /// Which column a header is, from its group and its lowest header
     /// words: a column of the group whose words it has, else the group's
     /// total when it says "tổng" or names the group without a deadline.
+    /// Returns the column's index in `columns`.
     pub(super) fn classify(&self, group: usize, leaf: &str) -> Option<usize> {
-        let of_group = || self.columns.iter().filter(move |c| c.1 == group);
-        if let Some(c) = of_group().find(|c| !c.3 && c.2.iter().any(|w| leaf.contains(w.as_str())))
+        let of_group = || {
+            self.columns
+                .iter()
+                .enumerate()
+                .filter(move |(_, c)| c.group == group)
+        };
+        if let Some((i, _)) =
+            of_group().find(|(_, c)| !c.total && c.words.iter().any(|w| leaf.contains(w.as_str())))
         {
-            return Some(c.0);
+            return Some(i);
         }
         let total = leaf.contains("tong")
             || self.group_of(leaf).is_some_and(|g| g == group) && !leaf.contains("han");
-        of_group().find(|c| c.3 && total).map(|c| c.0)
+        of_group().find(|(_, c)| c.total && total).map(|(i, _)| i)
     }
 }
 

@@ -67,6 +67,8 @@ pub fn results(
         ruleset: ruleset.clone(),
         targets: targets.cloned(),
         tasks: tasks.cloned(),
+        form: cfg.rules.form_in_force(period).clone(),
+        form_digest: cfg.rules.form_file_for(period).map(|f| f.digest.clone()),
         leagues,
     }))
 }

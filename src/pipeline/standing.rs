@@ -119,10 +119,7 @@ pub(super) fn year_standing(
     let (submission, mut carry) = match accepted.as_slice() {
         [] => (None, Vec::new()),
         list => {
-            let form = cfg
-                .rules
-                .form_for(Period::quarter(year, 4))
-                .unwrap_or_else(|| crate::domain::form_load::builtin());
+            let form = cfg.rules.form_in_force(Period::quarter(year, 4));
             let (s, n) = combine_year(list, form);
             (Some(s), n)
         }

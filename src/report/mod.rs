@@ -46,6 +46,10 @@ pub struct Results {
     pub ruleset: Ruleset,
     pub targets: Option<TargetSet>,
     pub tasks: Option<TaskSet>,
+    /// The form in force: Form 06's columns the documents list.
+    pub form: crate::domain::Form,
+    /// The form file's digest, when the form is a rule file.
+    pub form_digest: Option<String>,
     pub leagues: Vec<LeagueTable>,
 }
 
@@ -65,6 +69,7 @@ impl Results {
         for d in [
             self.targets.as_ref().map(|t| &t.digest),
             self.tasks.as_ref().map(|t| &t.digest),
+            self.form_digest.as_ref(),
         ]
         .into_iter()
         .flatten()

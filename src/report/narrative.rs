@@ -3,7 +3,6 @@
 //! who leads and who trails each league.
 
 use super::Results;
-use crate::domain::FORM06_FIELDS;
 use crate::rank::Status;
 
 /// Paragraphs of the report body, in order.
@@ -67,55 +66,82 @@ fn names(list: &[&str]) -> String {
     }
 }
 
+/// The paragraph on dossiers, where the form has Form 06's columns of
+/// Circular 01/2020 (by their codes in the shipped forms).
+fn dossiers_prose(form: &crate::domain::Form, totals: &[i64]) -> Option<String> {
+    let f = |code: &str| {
+        form.columns
+            .iter()
+            .position(|x| x.code == code)
+            .map(|i| totals[i])
+    };
+    let (nhan, tt, ky_truoc, da, som, dung, qua, dang, trong, dang_qua) = (
+        f("nhan_tong")?,
+        f("nhan_truc_tuyen")?,
+        f("nhan_ky_truoc")?,
+        f("da_giai_quyet")?,
+        f("truoc_han")?,
+        f("dung_han")?,
+        f("qua_han")?,
+        f("dang_giai_quyet")?,
+        f("trong_han")?,
+        f("dang_qua_han")?,
+    );
+    let in_period = nhan - ky_truoc;
+    Some(format!(
+        "Trong kỳ, các đơn vị đã báo cáo tiếp nhận {} hồ sơ thủ tục hành chính ({} hồ sơ mới tiếp nhận, trong đó {} hồ sơ trực tuyến, chiếm {}; {} hồ sơ từ kỳ trước chuyển sang). \
+             Đã giải quyết {} hồ sơ, trong đó {} hồ sơ trước hạn và đúng hạn ({}), {} hồ sơ quá hạn. \
+             Đang giải quyết {} hồ sơ, trong đó {} hồ sơ trong hạn và {} hồ sơ quá hạn. \
+             Tỷ lệ hồ sơ giải quyết trước hạn, đúng hạn và đang trong hạn đạt {}.",
+        int_vi(nhan),
+        int_vi(in_period),
+        int_vi(tt),
+        pct_vi(tt as f64, in_period as f64),
+        int_vi(ky_truoc),
+        int_vi(da),
+        int_vi(som + dung),
+        pct_vi((som + dung) as f64, da as f64),
+        int_vi(qua),
+        int_vi(dang),
+        int_vi(trong),
+        int_vi(dang_qua),
+        pct_vi((som + dung + trong) as f64, nhan as f64),
+    ))
+}
+
 impl Narrative {
     pub fn from_results(r: &Results) -> Narrative {
-        let mut totals = [0i64; 11];
+        let mut totals = vec![0i64; r.form.columns.len()];
         for u in r.units().filter(|u| u.card.is_some()) {
             for row in &u.rows {
-                for (t, v) in totals.iter_mut().zip(row.values) {
+                for (t, v) in totals.iter_mut().zip(&row.values) {
                     *t += v;
                 }
             }
         }
-        let f = |code: &str| {
-            FORM06_FIELDS
+        let dossiers = dossiers_prose(&r.form, &totals).unwrap_or_else(|| {
+            // A form without Form 06's columns of Circular 01/2020: each
+            // of its columns with the total reported.
+            let list: Vec<String> = r
+                .form
+                .columns
                 .iter()
-                .position(|x| x.code == code)
-                .map(|i| totals[i])
-                .unwrap_or(0)
-        };
-        let (nhan, tt, ky_truoc, da, som, dung, qua, dang, trong, dang_qua) = (
-            f("nhan_tong"),
-            f("nhan_truc_tuyen"),
-            f("nhan_ky_truoc"),
-            f("da_giai_quyet"),
-            f("truoc_han"),
-            f("dung_han"),
-            f("qua_han"),
-            f("dang_giai_quyet"),
-            f("trong_han"),
-            f("dang_qua_han"),
-        );
-        let in_period = nhan - ky_truoc;
-        let dossiers = format!(
-            "Trong kỳ, các đơn vị đã báo cáo tiếp nhận {} hồ sơ thủ tục hành chính ({} hồ sơ mới tiếp nhận, trong đó {} hồ sơ trực tuyến, chiếm {}; {} hồ sơ từ kỳ trước chuyển sang). \
-             Đã giải quyết {} hồ sơ, trong đó {} hồ sơ trước hạn và đúng hạn ({}), {} hồ sơ quá hạn. \
-             Đang giải quyết {} hồ sơ, trong đó {} hồ sơ trong hạn và {} hồ sơ quá hạn. \
-             Tỷ lệ hồ sơ giải quyết trước hạn, đúng hạn và đang trong hạn đạt {}.",
-            int_vi(nhan),
-            int_vi(in_period),
-            int_vi(tt),
-            pct_vi(tt as f64, in_period as f64),
-            int_vi(ky_truoc),
-            int_vi(da),
-            int_vi(som + dung),
-            pct_vi((som + dung) as f64, da as f64),
-            int_vi(qua),
-            int_vi(dang),
-            int_vi(trong),
-            int_vi(dang_qua),
-            pct_vi((som + dung + trong) as f64, nhan as f64),
-        );
+                .zip(&totals)
+                .map(|(c, v)| {
+                    let group = r.form.groups.iter().find(|g| g.code == c.group);
+                    let name = match group {
+                        Some(g) if c.total => g.label.clone(),
+                        Some(g) => format!("{} — {}", g.label, c.label.to_lowercase()),
+                        None => c.label.clone(),
+                    };
+                    format!("({}) {name}: {}", c.number, int_vi(*v))
+                })
+                .collect();
+            format!(
+                "Trong kỳ, các đơn vị đã báo cáo theo Biểu 06: {}.",
+                list.join("; ")
+            )
+        });
         let all: Vec<_> = r.units().collect();
         let with = |s: Status| -> Vec<&str> {
             all.iter()

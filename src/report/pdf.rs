@@ -4,7 +4,6 @@
 
 use super::narrative::{Narrative, dec_vi, int_vi};
 use super::{ReportError, Results};
-use crate::domain::FORM06_FIELDS;
 use crate::rank::{Status, UnitResult};
 use chrono::{DateTime, Datelike, FixedOffset};
 use serde_json::{Value, json};
@@ -502,19 +501,21 @@ fn appendix_submissions(r: &Results) -> Value {
 
 fn appendix_form06(r: &Results) -> Value {
     let mut header = vec!["Khối".to_string()];
-    header.extend(FORM06_FIELDS.iter().map(|f| format!("({})", f.column)));
+    let columns = &r.form.columns;
+    let n = columns.len();
+    header.extend(columns.iter().map(|f| format!("({})", f.number)));
     let mut rows = Vec::new();
-    let mut grand = [0i64; 11];
+    let mut grand = vec![0i64; n];
     for l in &r.leagues {
-        let mut t = [0i64; 11];
+        let mut t = vec![0i64; n];
         for u in l.units.iter().filter(|u| u.card.is_some()) {
             for row in &u.rows {
-                for (a, v) in t.iter_mut().zip(row.values) {
+                for (a, v) in t.iter_mut().zip(&row.values) {
                     *a += v;
                 }
             }
         }
-        for (g, v) in grand.iter_mut().zip(t) {
+        for (g, v) in grand.iter_mut().zip(&t) {
             *g += v;
         }
         let mut row = vec![l.label.clone()];
@@ -524,21 +525,21 @@ fn appendix_form06(r: &Results) -> Value {
     let mut total = vec!["Tổng cộng".to_string()];
     total.extend(grand.iter().map(|v| int_vi(*v)));
     rows.push(total);
-    let legend: Vec<String> = FORM06_FIELDS
+    let legend: Vec<String> = columns
         .iter()
         .map(|f| {
-            format!(
-                "({}) {}{}",
-                f.column,
-                if f.sub.is_empty() { "" } else { "trong kỳ " },
-                f.label.to_lowercase()
-            )
+            let sub = if f.sub.is_empty() {
+                String::new()
+            } else {
+                format!("{} ", f.sub.to_lowercase())
+            };
+            format!("({}) {sub}{}", f.number, f.label.to_lowercase())
         })
         .collect();
     let mut widths = vec![2.6];
-    widths.extend(std::iter::repeat_n(1.0, 11));
+    widths.extend(std::iter::repeat_n(1.0, n));
     let mut align = vec!["l"];
-    align.extend(std::iter::repeat_n("r", 11));
+    align.extend(std::iter::repeat_n("r", n));
     json!({
         "number": "Phụ lục III",
         "title": format!("TỔNG HỢP TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC {} THEO BIỂU 06", r.period.label_vi().to_uppercase()),

@@ -4,7 +4,7 @@
 //! prefilled with the unit and period; the sample generator writes it filled.
 
 use super::ReportError;
-use crate::domain::{FORM06_FIELDS, Indicator, IndicatorKind, Period, TaskStatus};
+use crate::domain::{Column, ColumnGroup, Form, Indicator, IndicatorKind, Period, TaskStatus};
 use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{
     DataValidation, DataValidationRule, DocProperties, ExcelDateTime, Format, FormatAlign,
@@ -63,12 +63,18 @@ pub struct WorkbookContent {
     pub unit_name: String,
     pub period: Period,
     pub window: (NaiveDate, NaiveDate),
-    pub rows: Vec<(String, Option<[i64; 11]>)>,
+    /// Form 06's column groups and columns, as the form in force has them.
+    pub groups: Vec<ColumnGroup>,
+    pub columns: Vec<Column>,
+    /// The lĩnh vực rows, with figures in the order of `columns`.
+    pub rows: Vec<(String, Option<Vec<i64>>)>,
     /// The indicator sheet's rows (those of the form in force that the
     /// unit's league reports), and their values in the same order.
     pub indicator_rows: Vec<Indicator>,
     pub indicators: Vec<Option<f64>>,
     pub tasks: Vec<TaskLine>,
+    /// The tasks sheet's headings: code, content, status, date, document.
+    pub task_columns: Vec<String>,
     pub preparer: Option<String>,
     pub phone: Option<String>,
     /// Print the figures of the "Tổng cộng" row as formulas with cached values.
@@ -130,14 +136,17 @@ fn form06_sheet(ws: &mut Worksheet, c: &WorkbookContent) -> Result<(), ReportErr
     let head = boxed().set_bold().set_align(FormatAlign::Center);
     let num = boxed().set_num_format("#,##0").set_unlocked();
     let total_num = boxed().set_bold().set_num_format("#,##0");
-    ws.merge_range(0, 0, 0, 12, FORM06_TITLE, &title)?;
+    let n = c.columns.len() as u16;
+    let last_col = 1 + n;
+    let col_of = |i: usize| 2 + i as u16;
+    ws.merge_range(0, 0, 0, last_col, FORM06_TITLE, &title)?;
     ws.set_row_height(0, 36)?;
     let (from, to) = c.window;
     ws.merge_range(
         1,
         0,
         1,
-        12,
+        last_col,
         &format!(
             "Kỳ báo cáo: {} (từ ngày {} đến ngày {})",
             c.period.label_vi(),
@@ -150,7 +159,7 @@ fn form06_sheet(ws: &mut Worksheet, c: &WorkbookContent) -> Result<(), ReportErr
         2,
         0,
         2,
-        12,
+        last_col,
         &format!("Đơn vị báo cáo: {} (mã {})", c.unit_name, c.unit_code),
         &base().set_align(FormatAlign::Center),
     )?;
@@ -158,27 +167,49 @@ fn form06_sheet(ws: &mut Worksheet, c: &WorkbookContent) -> Result<(), ReportErr
         3,
         0,
         3,
-        12,
+        last_col,
         "Đơn vị tính: Số hồ sơ TTHC",
         &base().set_italic().set_align(FormatAlign::Right),
     )?;
     // The official three-row header.
     ws.merge_range(4, 0, 6, 0, "STT", &head)?;
     ws.merge_range(4, 1, 6, 1, "Lĩnh vực", &head)?;
-    ws.merge_range(4, 2, 4, 5, FORM06_FIELDS[0].group, &head)?;
-    ws.merge_range(4, 6, 4, 9, FORM06_FIELDS[4].group, &head)?;
-    ws.merge_range(4, 10, 4, 12, FORM06_FIELDS[8].group, &head)?;
-    ws.merge_range(5, 2, 6, 2, "Tổng số", &head)?;
-    ws.merge_range(5, 3, 5, 4, "Trong kỳ", &head)?;
-    ws.write_with_format(6, 3, "Trực tuyến", &head)?;
-    ws.write_with_format(6, 4, "Trực tiếp, dịch vụ bưu chính", &head)?;
-    ws.merge_range(5, 5, 6, 5, "Từ kỳ trước", &head)?;
-    for f in &FORM06_FIELDS[4..] {
-        let col = u16::from(f.column - 1);
-        ws.merge_range(5, col, 6, col, f.label, &head)?;
+    // Over the columns: their groups, then a column's middle row where
+    // the form has one ("Trong kỳ"), then its own heading.
+    let group_label = |code: &str| {
+        c.groups
+            .iter()
+            .find(|g| g.code == code)
+            .map_or(code.to_string(), |g| g.label.clone())
+    };
+    for (from, to) in runs(&c.columns, |a, b| a.group == b.group) {
+        let label = group_label(&c.columns[from].group);
+        merge_or_write(ws, (4, col_of(from)), (4, col_of(to)), &label, &head)?;
     }
-    for col in 0..13u16 {
-        ws.write_with_format(7, col, format!("({})", col + 1), &head.clone().set_italic())?;
+    for (from, to) in runs(&c.columns, |a, b| a.sub == b.sub) {
+        if c.columns[from].sub.is_empty() {
+            for i in from..=to {
+                let col = col_of(i);
+                ws.merge_range(5, col, 6, col, &c.columns[i].label, &head)?;
+            }
+        } else {
+            merge_or_write(
+                ws,
+                (5, col_of(from)),
+                (5, col_of(to)),
+                &c.columns[from].sub,
+                &head,
+            )?;
+            for i in from..=to {
+                ws.write_with_format(6, col_of(i), &c.columns[i].label, &head)?;
+            }
+        }
+    }
+    let numbers = ["(1)".to_string(), "(2)".to_string()]
+        .into_iter()
+        .chain(c.columns.iter().map(|k| format!("({})", k.number)));
+    for (col, n) in numbers.enumerate() {
+        ws.write_with_format(7, col as u16, n, &head.clone().set_italic())?;
     }
     let first = FIRST_DATA_ROW;
     for (i, (lv, values)) in c.rows.iter().enumerate() {
@@ -190,9 +221,9 @@ fn form06_sheet(ws: &mut Worksheet, c: &WorkbookContent) -> Result<(), ReportErr
             &boxed().set_align(FormatAlign::Center),
         )?;
         ws.write_with_format(r, 1, lv, &boxed().set_unlocked())?;
-        for col in 0..11u16 {
-            match values {
-                Some(v) => ws.write_number_with_format(r, col + 2, v[col as usize] as f64, &num)?,
+        for col in 0..n {
+            match values.as_ref().and_then(|v| v.get(col as usize)) {
+                Some(v) => ws.write_number_with_format(r, col + 2, *v as f64, &num)?,
                 None => ws.write_blank(r, col + 2, &num)?,
             };
         }
@@ -207,12 +238,12 @@ fn form06_sheet(ws: &mut Worksheet, c: &WorkbookContent) -> Result<(), ReportErr
         "Tổng cộng",
         &boxed().set_bold().set_align(FormatAlign::Center),
     )?;
-    for col in 0..11u16 {
+    for col in 0..n {
         let letter = crate::domain::column_letters(u32::from(col) + 2);
         let sum: i64 = c
             .rows
             .iter()
-            .filter_map(|(_, v)| v.map(|v| v[col as usize]))
+            .filter_map(|(_, v)| v.as_ref()?.get(col as usize))
             .sum();
         if c.total_formulas || c.rows.iter().all(|(_, v)| v.is_none()) {
             let f = Formula::new(format!("=SUM({letter}{}:{letter}{})", first + 1, last + 1))
@@ -226,16 +257,44 @@ fn form06_sheet(ws: &mut Worksheet, c: &WorkbookContent) -> Result<(), ReportErr
         .allow_whole_number(DataValidationRule::GreaterThanOrEqualTo(0))
         .set_error_title("Số liệu không hợp lệ")?
         .set_error_message("Nhập số nguyên không âm (số hồ sơ).")?;
-    ws.add_data_validation(first, 2, last.max(first + 20), 12, &rule)?;
+    ws.add_data_validation(first, 2, last.max(first + 20), last_col, &rule)?;
     ws.set_column_width(0, 5)?;
     ws.set_column_width(1, 28)?;
-    for col in 2..13u16 {
+    for col in 2..=last_col {
         ws.set_column_width(col, 11)?;
     }
     ws.set_freeze_panes(8, 2)?;
     ws.set_landscape();
     ws.set_paper_size(9);
     ws.set_print_fit_to_pages(1, 0);
+    Ok(())
+}
+
+/// The runs of neighbours that `same` groups together, as index ranges.
+fn runs<T>(items: &[T], same: impl Fn(&T, &T) -> bool) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for i in 0..items.len() {
+        match out.last_mut() {
+            Some((from, to)) if same(&items[*from], &items[i]) => *to = i,
+            _ => out.push((i, i)),
+        }
+    }
+    out
+}
+
+/// A heading over one cell or several (a merge of one cell is refused).
+fn merge_or_write(
+    ws: &mut Worksheet,
+    (r0, c0): (u32, u16),
+    (r1, c1): (u32, u16),
+    text: &str,
+    format: &Format,
+) -> Result<(), ReportError> {
+    if (r0, c0) == (r1, c1) {
+        ws.write_with_format(r0, c0, text, format)?;
+    } else {
+        ws.merge_range(r0, c0, r1, c1, text, format)?;
+    }
     Ok(())
 }
 
@@ -311,17 +370,8 @@ fn task_sheet(ws: &mut Worksheet, c: &WorkbookContent) -> Result<(), ReportError
         "TÌNH HÌNH THỰC HIỆN NHIỆM VỤ THEO KẾ HOẠCH",
         &base().set_bold(),
     )?;
-    for (col, h) in [
-        "Mã",
-        "Nội dung nhiệm vụ",
-        "Tình trạng",
-        "Ngày hoàn thành",
-        "Số, ký hiệu văn bản",
-    ]
-    .iter()
-    .enumerate()
-    {
-        ws.write_with_format(1, col as u16, *h, &head)?;
+    for (col, h) in c.task_columns.iter().enumerate() {
+        ws.write_with_format(1, col as u16, h, &head)?;
     }
     let date_fmt = boxed().set_num_format("dd/mm/yyyy").set_unlocked();
     for (i, t) in c.tasks.iter().enumerate() {
@@ -436,8 +486,7 @@ pub fn indicator_rows(
     period: Period,
 ) -> Vec<Indicator> {
     rules
-        .form_for(period)
-        .unwrap_or_else(|| crate::domain::form_load::builtin())
+        .form_in_force(period)
         .indicators
         .iter()
         .filter(|i| i.leagues.is_empty() || i.leagues.iter().any(|l| l == league))
@@ -453,6 +502,7 @@ pub fn blank_content(
     period: Period,
 ) -> WorkbookContent {
     let indicator_rows = indicator_rows(rules, &u.league.0, period);
+    let form: &Form = rules.form_in_force(period);
     let tasks = rules
         .tasks_for(period)
         .map(|t| {
@@ -474,6 +524,8 @@ pub fn blank_content(
         unit_name: u.name.clone(),
         period,
         window: period.window(s.period.window),
+        groups: form.groups.clone(),
+        columns: form.columns.clone(),
         rows: default_linh_vuc(&u.league.0)
             .into_iter()
             .map(|l| (l, None))
@@ -481,6 +533,7 @@ pub fn blank_content(
         indicators: vec![None; indicator_rows.len()],
         indicator_rows,
         tasks,
+        task_columns: form.task_columns.clone(),
         preparer: None,
         phone: None,
         total_formulas: true,

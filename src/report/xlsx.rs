@@ -4,7 +4,7 @@
 
 use super::narrative::int_vi;
 use super::{ReportError, Results};
-use crate::domain::{FORM06_FIELDS, fold};
+use crate::domain::fold;
 use crate::rank::UnitResult;
 use rust_xlsxwriter::{
     DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet,
@@ -427,30 +427,32 @@ fn tasks(r: &Results) -> Table {
 /// league, a section per league, and the grand total.
 fn form06(r: &Results) -> Table {
     let mut headers = cols(&[("STT", 6.0), ("Lĩnh vực", 30.0)]);
-    for f in &FORM06_FIELDS {
-        let group = if f.label == "Tổng số" {
-            format!("{} - ", f.group)
-        } else {
-            String::new()
+    let form = &r.form;
+    let n = form.columns.len();
+    for f in &form.columns {
+        // A group's total says which group it totals.
+        let group = match form.groups.iter().find(|g| g.code == f.group) {
+            Some(g) if f.total => format!("{} - ", g.label),
+            _ => String::new(),
         };
-        headers.push((format!("({}) {group}{}", f.column, f.label), 12.0));
+        headers.push((format!("({}) {group}{}", f.number, f.label), 12.0));
     }
     let mut rows = Vec::new();
     let mut bold = Vec::new();
-    let mut grand = [0i64; 11];
+    let mut grand = vec![0i64; n];
     for (li, l) in r.leagues.iter().enumerate() {
-        let mut by_lv: BTreeMap<String, (String, [i64; 11])> = BTreeMap::new();
+        let mut by_lv: BTreeMap<String, (String, Vec<i64>)> = BTreeMap::new();
         for u in l.units.iter().filter(|u| u.card.is_some()) {
             for row in &u.rows {
                 let e = by_lv
                     .entry(fold(&row.linh_vuc))
-                    .or_insert_with(|| (row.linh_vuc.clone(), [0; 11]));
-                for (a, v) in e.1.iter_mut().zip(row.values) {
+                    .or_insert_with(|| (row.linh_vuc.clone(), vec![0; n]));
+                for (a, v) in e.1.iter_mut().zip(&row.values) {
                     *a += v;
                 }
             }
         }
-        let mut section = [0i64; 11];
+        let mut section = vec![0i64; n];
         for (_, v) in by_lv.values() {
             for (a, x) in section.iter_mut().zip(v) {
                 *a += x;
@@ -477,7 +479,14 @@ fn form06(r: &Results) -> Table {
     let title = format!(
         "TỔNG HỢP TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC (BIỂU 06) {} — {} HỒ SƠ",
         r.period.label_vi().to_uppercase(),
-        int_vi(grand[0])
+        int_vi(
+            form.columns
+                .iter()
+                .position(|c| c.total)
+                .and_then(|i| grand.get(i))
+                .copied()
+                .unwrap_or(0)
+        )
     );
     Table {
         name: "Tổng hợp Biểu 06",

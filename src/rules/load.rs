@@ -141,6 +141,13 @@ impl RuleBook {
         crate::domain::form_for(&self.forms, period)
     }
 
+    /// The form in force for a period; without one, the built-in form of
+    /// 2022 (what a workbook is checked against without a rule folder).
+    pub fn form_in_force(&self, period: Period) -> &crate::domain::Form {
+        self.form_for(period)
+            .unwrap_or_else(|| crate::domain::form_load::builtin())
+    }
+
     /// The form file in force for a period.
     pub fn form_file_for(&self, period: Period) -> Option<&FormFile> {
         self.forms.iter().find(|f| f.in_force(period))

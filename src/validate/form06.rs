@@ -3,7 +3,7 @@
 //! against the rows they sum.
 
 use super::numbers::read_number;
-use crate::domain::{CellRef, FORM06_FIELDS, Finding, Form, Form06Row};
+use crate::domain::{CellRef, Finding, Form, Form06Row};
 use crate::intake::{Form06Table, RawCell, TableRow};
 
 fn row_name(r: &TableRow) -> String {
@@ -16,11 +16,71 @@ fn row_name(r: &TableRow) -> String {
     }
 }
 
-/// Reads the figures of every row, then checks the identities and the total.
-pub fn check(t: &Form06Table, form: &Form, findings: &mut Vec<Finding>) -> Vec<Form06Row> {
+/// Where each of the form's columns is among the table's, or the finding
+/// that names those missing; the table's columns the form does not have
+/// are not read, and said so.
+fn place_columns(t: &Form06Table, form: &Form, findings: &mut Vec<Finding>) -> Option<Vec<usize>> {
+    let at: Vec<Option<usize>> = form
+        .columns
+        .iter()
+        .map(|c| t.columns.iter().position(|k| *k == c.code))
+        .collect();
+    let missing: Vec<String> = form
+        .columns
+        .iter()
+        .zip(&at)
+        .filter(|(_, a)| a.is_none())
+        .map(|(c, _)| format!("({}) {}", c.number, c.label))
+        .collect();
+    if !missing.is_empty() {
+        findings.push(Finding::error(
+            "thieu_cot",
+            Some(CellRef::new(&t.sheet, t.last_header_row, t.linh_vuc_col)),
+            None,
+            format!(
+                "Biểu 06 thiếu cột: {}. Giữ đủ {} cột của mẫu (có thể đổi thứ tự, nhưng không bỏ cột).",
+                missing.join(", "),
+                form.columns.len() + 2
+            ),
+        ));
+        return None;
+    }
+    let header_row = t.last_header_row;
+    for (j, code) in t.columns.iter().enumerate() {
+        if form.column(code).is_none()
+            && let Some((col, _)) = t.rows.first().and_then(|r| r.values.get(j))
+        {
+            findings.push(Finding::warning(
+                "cot_thua",
+                Some(CellRef::new(&t.sheet, header_row, *col)),
+                None,
+                format!(
+                    "Cột {} không thuộc Biểu 06 của kỳ này nên không được đọc.",
+                    crate::domain::column_letters(*col)
+                ),
+            ));
+        }
+    }
+    Some(at.into_iter().flatten().collect())
+}
+
+/// The row as the form has it: its cells in the order of the form's columns.
+fn form_row(r: &TableRow, at: &[usize]) -> TableRow {
+    TableRow {
+        row: r.row,
+        linh_vuc: r.linh_vuc.clone(),
+        values: at.iter().map(|&j| r.values[j].clone()).collect(),
+    }
+}
+
+/// Reads the figures of every row, then checks the identities and the
+/// total; `None` when the table lacks some of the form's columns.
+pub fn check(t: &Form06Table, form: &Form, findings: &mut Vec<Finding>) -> Option<Vec<Form06Row>> {
+    let at = place_columns(t, form, findings)?;
     let mut out = Vec::new();
     for r in &t.rows {
-        let (values, ok) = read_row(t, r, findings);
+        let r = &form_row(r, &at);
+        let (values, ok) = read_row(t, form, r, findings);
         if r.linh_vuc.is_empty() {
             findings.push(Finding::warning(
                 "thieu_linh_vuc",
@@ -38,6 +98,7 @@ pub fn check(t: &Form06Table, form: &Form, findings: &mut Vec<Finding>) -> Vec<F
         });
     }
     for sub in &t.subtotals {
+        let row = form_row(&sub.row, &at);
         let covered: Vec<Form06Row> = sub
             .covers
             .iter()
@@ -45,7 +106,8 @@ pub fn check(t: &Form06Table, form: &Form, findings: &mut Vec<Finding>) -> Vec<F
             .collect();
         check_sum(
             t,
-            &sub.row,
+            form,
+            &row,
             &covered,
             "tong_phu_lech",
             "Dòng cộng",
@@ -55,26 +117,32 @@ pub fn check(t: &Form06Table, form: &Form, findings: &mut Vec<Finding>) -> Vec<F
     if let Some(total) = &t.total {
         check_sum(
             t,
-            total,
+            form,
+            &form_row(total, &at),
             &out,
             "tong_cong_lech",
             "Dòng \"Tổng cộng\"",
             findings,
         );
     }
-    out
+    Some(out)
 }
 
-fn read_row(t: &Form06Table, r: &TableRow, findings: &mut Vec<Finding>) -> ([i64; 11], bool) {
-    let mut values = [0i64; 11];
+fn read_row(
+    t: &Form06Table,
+    form: &Form,
+    r: &TableRow,
+    findings: &mut Vec<Finding>,
+) -> (Vec<i64>, bool) {
+    let mut values = vec![0i64; r.values.len()];
     let mut ok = true;
     for (i, (col, cell)) in r.values.iter().enumerate() {
         match read_number(cell, true) {
             Ok(v) => values[i] = v as i64,
             Err(p) => {
                 ok = false;
-                let f = &FORM06_FIELDS[i];
-                let what = format!("Ô cột ({}) \"{}\" {}", f.column, f.label, row_name(r));
+                let f = &form.columns[i];
+                let what = format!("Ô cột ({}) \"{}\" {}", f.number, f.label, row_name(r));
                 findings.push(Finding::error(
                     p.code(),
                     Some(CellRef::new(&t.sheet, r.row, *col)),
@@ -93,11 +161,11 @@ fn check_identities(
     t: &Form06Table,
     form: &Form,
     r: &TableRow,
-    v: &[i64; 11],
+    v: &[i64],
     findings: &mut Vec<Finding>,
 ) {
-    let index = |code: &str| FORM06_FIELDS.iter().position(|f| f.code == code);
-    let number = |i: usize| FORM06_FIELDS[i].column;
+    let index = |code: &str| form.columns.iter().position(|f| f.code == code);
+    let number = |i: usize| form.columns[i].number;
     for id in &form.identities {
         let (Some(left), Some(right)) = (
             index(&id.left),
@@ -132,6 +200,7 @@ fn check_identities(
 /// Checks a total or subtotal row against the rows it sums; it is never added to them.
 fn check_sum(
     t: &Form06Table,
+    form: &Form,
     total: &TableRow,
     rows: &[Form06Row],
     code: &str,
@@ -177,11 +246,11 @@ fn check_sum(
                 format!(
                     "{what} (dòng {}), cột ({}): ghi {} nhưng cộng các lĩnh vực được {sum}. Sửa dòng này hoặc số liệu các dòng lĩnh vực.",
                     total.row + 1,
-                    FORM06_FIELDS[i].column,
+                    form.columns[i].number,
                     v as i64
                 ),
             )),
-            Err(p) => findings.push(Finding::error(p.code(), Some(at), Some(cell.display()), p.message(&format!("Ô cột ({}) của {what} (dòng {})", FORM06_FIELDS[i].column, total.row + 1)))),
+            Err(p) => findings.push(Finding::error(p.code(), Some(at), Some(cell.display()), p.message(&format!("Ô cột ({}) của {what} (dòng {})", form.columns[i].number, total.row + 1)))),
         }
     }
 }

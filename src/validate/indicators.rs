@@ -4,8 +4,8 @@
 
 use super::numbers::read_number;
 use crate::domain::{
-    CellRef, FORM06_FIELDS, Finding, Form, Form06Row, Indicator, IndicatorKind, Parts, TaskReport,
-    TaskStatus, ascii_fold,
+    CellRef, Finding, Form, Form06Row, Indicator, IndicatorKind, Parts, TaskReport, TaskStatus,
+    ascii_fold,
 };
 use crate::intake::{Form06Table, KeyedRow, RawCell};
 use chrono::NaiveDate;
@@ -116,17 +116,18 @@ pub fn check_ratios(
     ind: &Indicators,
     findings: &mut Vec<Finding>,
 ) {
-    let mut totals = [0i64; 11];
+    let mut totals = vec![0i64; form.columns.len()];
     for r in rows {
-        for (t, v) in totals.iter_mut().zip(r.values) {
+        for (t, v) in totals.iter_mut().zip(&r.values) {
             *t += v;
         }
     }
     let value = |code: &str| -> Option<f64> {
-        FORM06_FIELDS
+        form.columns
             .iter()
             .position(|f| f.code == code)
-            .map(|i| totals[i] as f64)
+            .and_then(|i| totals.get(i))
+            .map(|v| *v as f64)
             .or_else(|| ind.values.get(code).copied())
     };
     let label = |code: &str| -> String {

@@ -131,11 +131,10 @@ pub fn check_tables(t: &RawTables, ctx: &Context) -> Checked {
         .as_deref()
         .and_then(|u| ctx.units.unit(u))
         .map(|u| u.league.0.as_str());
-    let rows = t
+    let read = t
         .form06
         .as_ref()
-        .map(|f| form06::check(f, form, &mut findings))
-        .unwrap_or_default();
+        .and_then(|f| Some((f, form06::check(f, form, &mut findings)?)));
     let indicators = t
         .indicators
         .as_ref()
@@ -145,15 +144,17 @@ pub fn check_tables(t: &RawTables, ctx: &Context) -> Checked {
         .as_ref()
         .map(|(_, rows)| indicators::tasks(rows, &mut findings))
         .unwrap_or_default();
-    if let (Some(f), Some(ind)) = (&t.form06, &indicators) {
-        indicators::check_ratios(f, &rows, form, ind, &mut findings);
+    if let (Some((f, rows)), Some(ind)) = (&read, &indicators) {
+        indicators::check_ratios(f, rows, form, ind, &mut findings);
     }
+    let rows = read.map(|(_, rows)| rows).unwrap_or_default();
     findings.sort_by_key(|f| f.severity);
     let ok = !findings.iter().any(Finding::is_error);
     let submission = match (&who.unit, who.period, indicators) {
         (Some(unit), Some(period), Some(ind)) if ok => Some(Submission {
             unit: unit.clone(),
             period,
+            columns: form.column_codes(),
             rows,
             indicators: ind.values,
             tasks,

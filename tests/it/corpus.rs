@@ -54,9 +54,9 @@ fn run_corpus() -> BTreeMap<String, (Checked, Duration)> {
     out
 }
 
-fn figures(s: &Submission) -> (Vec<[i64; 11]>, BTreeMap<String, f64>) {
+fn figures(s: &Submission) -> (Vec<Vec<i64>>, BTreeMap<String, f64>) {
     (
-        s.rows.iter().map(|r| r.values).collect(),
+        s.rows.iter().map(|r| r.values.clone()).collect(),
         s.indicators.clone(),
     )
 }

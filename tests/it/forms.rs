@@ -10,52 +10,95 @@ use tthc::settings::{PathOverrides, Settings};
 
 const CODE: &str = "ho_so_toan_trinh";
 
-/// The shipped 2022 files, the form with one more indicator, the ruleset
-/// with a criterion on it.
-fn local_rules(dir: &Path) {
+/// The shipped 2022 files, the form as `edit` makes it, the ruleset with
+/// one more criterion (`criterion`: its TOML lines).
+fn local_rules(dir: &Path, edit: impl Fn(&str) -> String, criterion: &str) {
     let rules = crate::repo().join("rules");
     let read = |f: &str| std::fs::read_to_string(rules.join(f)).unwrap();
-    let form = read("bieu-mau-2022.toml").replace(
-        "\n# Phần không thể lớn hơn tổng",
-        &format!(
-            "\n[[indicators]]\ncode = \"{CODE}\"\nlabel = \"Số hồ sơ trực tuyến toàn trình\"\nkind = \"count\"\n\n[[parts]]\nparts = [\"{CODE}\"]\nwhole = [\"nhan_tong\"]\n\n# Phần không thể lớn hơn tổng"
-        ),
-    );
-    assert!(form.contains(CODE));
+    let shipped = read("bieu-mau-2022.toml");
+    let form = edit(&shipped);
+    assert_ne!(form, shipped);
     std::fs::write(dir.join("bieu-mau-2022.toml"), form).unwrap();
-    let ruleset = format!(
-        "{}\n[[criteria]]\ncode = \"DV4\"\ngroup = \"DV\"\nlabel = \"Tỷ lệ hồ sơ trực tuyến toàn trình\"\nnumerator = \"{CODE}\"\ndenominator = \"nhan_tong\"\npoints = 5\nshape = \"linear\"\nzero_denominator = \"exclude\"\n",
-        read("chi-so-2022.toml")
-    );
+    let ruleset = format!("{}\n[[criteria]]\n{criterion}", read("chi-so-2022.toml"));
     std::fs::write(dir.join("chi-so-2022.toml"), ruleset).unwrap();
     for f in ["muc-tieu-2022.toml", "nhiem-vu-2022.toml"] {
         std::fs::write(dir.join(f), read(f)).unwrap();
     }
 }
 
+/// The sample district's settings with the rules of `tmp/rules` and its
+/// own inbox, data and output.
+fn settings_in(tmp: &Path) -> Settings {
+    let overrides = PathOverrides {
+        inbox: Some(tmp.join("inbox")),
+        data: Some(tmp.join("data")),
+        output: Some(tmp.join("out")),
+    };
+    let mut settings = Settings::load(&crate::sample_config(), &overrides).unwrap();
+    settings.rules_dir = tmp.join("rules");
+    settings
+}
+
+/// The rules `make` writes in `tmp/rules`, the settings, unit XA01 and
+/// its 2022-Q4 template, opened.
+fn xa01_template(
+    tmp: &Path,
+    make: fn(&Path),
+) -> (
+    Settings,
+    tthc::rules::RuleBook,
+    tthc::domain::Unit,
+    Xlsx<std::io::BufReader<std::fs::File>>,
+) {
+    let rules_dir = tmp.join("rules");
+    std::fs::create_dir_all(&rules_dir).unwrap();
+    make(&rules_dir);
+    let settings = settings_in(tmp);
+    let rules = tthc::rules::load_dir(&rules_dir).unwrap();
+    let unit = settings.unit("XA01").unwrap().clone();
+    let (_, template) =
+        tthc::report::template::unit_template(&settings, &rules, &unit, Period::quarter(2022, 4))
+            .unwrap();
+    let path = tmp.join("mau.xlsx");
+    std::fs::write(&path, &template).unwrap();
+    (settings, rules, unit, open_workbook(&path).unwrap())
+}
+
+/// The ranking workbook a run wrote, opened.
+fn ranking_workbook(ran: &tthc::schedule::Ran) -> Xlsx<std::io::BufReader<std::fs::File>> {
+    let xlsx = ran
+        .files
+        .iter()
+        .find(|f| f.extension().is_some_and(|e| e == "xlsx"))
+        .unwrap();
+    open_workbook(xlsx).unwrap()
+}
+
+/// The form with one more indicator, and a criterion on it.
+fn rules_with_an_indicator(dir: &Path) {
+    local_rules(
+        dir,
+        |form| {
+            form.replace(
+                "\n# Phần không thể lớn hơn tổng",
+                &format!(
+                    "\n[[indicators]]\ncode = \"{CODE}\"\nlabel = \"Số hồ sơ trực tuyến toàn trình\"\nkind = \"count\"\n\n[[parts]]\nparts = [\"{CODE}\"]\nwhole = [\"nhan_tong\"]\n\n# Phần không thể lớn hơn tổng"
+                ),
+            )
+        },
+        &format!(
+            "code = \"DV4\"\ngroup = \"DV\"\nlabel = \"Tỷ lệ hồ sơ trực tuyến toàn trình\"\nnumerator = \"{CODE}\"\ndenominator = \"nhan_tong\"\npoints = 5\nshape = \"linear\"\nzero_denominator = \"exclude\"\n"
+        ),
+    );
+}
+
 #[test]
 fn an_indicator_added_by_the_form_file_alone_flows_from_template_to_year_total() {
     let tmp = tempfile::tempdir().unwrap();
-    let rules_dir = tmp.path().join("rules");
-    std::fs::create_dir_all(&rules_dir).unwrap();
-    local_rules(&rules_dir);
-    let overrides = PathOverrides {
-        inbox: Some(tmp.path().join("inbox")),
-        data: Some(tmp.path().join("data")),
-        output: Some(tmp.path().join("out")),
-    };
-    let mut settings = Settings::load(&crate::sample_config(), &overrides).unwrap();
-    settings.rules_dir = rules_dir.clone();
-    let rules = tthc::rules::load_dir(&rules_dir).unwrap();
+    let (settings, rules, _, mut wb) = xa01_template(tmp.path(), rules_with_an_indicator);
     let q4 = Period::quarter(2022, 4);
 
     // The template has the row, with the validation of a count.
-    let unit = settings.unit("XA01").unwrap().clone();
-    let (_, template) =
-        tthc::report::template::unit_template(&settings, &rules, &unit, q4).unwrap();
-    let path = tmp.path().join("mau.xlsx");
-    std::fs::write(&path, &template).unwrap();
-    let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
     let sheet = wb.worksheet_range("Chỉ số").unwrap();
     assert!(
         sheet
@@ -91,12 +134,7 @@ fn an_indicator_added_by_the_form_file_alone_flows_from_template_to_year_total()
     );
 
     // The ranking workbook lists the criterion with the unit's figure.
-    let xlsx = ran
-        .files
-        .iter()
-        .find(|f| f.extension().is_some_and(|e| e == "xlsx"))
-        .unwrap();
-    let mut wb: Xlsx<_> = open_workbook(xlsx).unwrap();
+    let mut wb = ranking_workbook(&ran);
     let details = wb.worksheet_range("Chi tiết điểm").unwrap();
     let row = details
         .rows()
@@ -188,18 +226,143 @@ fn the_identities_checked_on_every_row_are_the_forms() {
     );
 }
 
+/// The form with a Form 06 column added by the form alone: (14) "Số hồ
+/// sơ rút", in a group of its own; and a criterion on it.
+fn rules_with_a_column(dir: &Path) {
+    local_rules(
+        dir,
+        |form| {
+            form.replacen(
+                "\n# Đẳng thức phải đúng",
+                "\n[[groups]]\ncode = \"rut\"\nlabel = \"Số hồ sơ rút\"\nwords = [\"ho so rut\"]\n\n[[columns]]\ncode = \"rut_tong\"\nnumber = 14\ngroup = \"rut\"\nlabel = \"Tổng số\"\ntotal = true\nyear = \"sum\"\n\n# Đẳng thức phải đúng",
+                1,
+            )
+        },
+        "code = \"DV5\"\ngroup = \"DV\"\nlabel = \"Tỷ lệ hồ sơ được rút\"\nnumerator = \"rut_tong\"\ndenominator = \"nhan_tong\"\npoints = 5\nshape = \"linear\"\nzero_denominator = \"exclude\"\n",
+    );
+}
+
 #[test]
-fn a_form_that_changes_form_06s_columns_is_refused_with_the_columns_it_must_have() {
+fn a_form_06_column_added_by_the_form_file_alone_is_in_the_template_read_scored_and_summed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (settings, rules, unit, mut wb) = xa01_template(tmp.path(), rules_with_a_column);
+    let q4 = Period::quarter(2022, 4);
+
+    // The template's Form 06 has the column under its own heading.
+    let sheet = wb.worksheet_range("Biểu 06").unwrap();
+    let cell = |r: u32, c: u32| sheet.get_value((r, c)).map(|v| v.to_string());
+    assert_eq!(cell(4, 13).as_deref(), Some("Số hồ sơ rút"));
+    assert_eq!(cell(7, 13).as_deref(), Some("(14)"));
+    assert_eq!(
+        cell(7, 12).as_deref(),
+        Some("(13)"),
+        "the others where they were"
+    );
+
+    // XA01 reports withdrawn dossiers in the column; the others' are 0.
+    tthc::bench::synth::write_year(&settings, &rules, 2022, 11).unwrap();
+    let mut c = tthc::bench::synth::quarter_content(
+        &unit,
+        &tthc::bench::synth::profile(&unit, 11),
+        q4,
+        &mut Default::default(),
+        &rules,
+        &settings,
+        11,
+    );
+    let at = c.columns.iter().position(|k| k.code == "rut_tong").unwrap();
+    let mut withdrawn = 0;
+    for (i, (_, v)) in c.rows.iter_mut().enumerate() {
+        let v = v.as_mut().unwrap();
+        v[at] = i as i64 + 1;
+        withdrawn += i as i64 + 1;
+    }
+    let bytes = tthc::report::template::write_workbook(&c).unwrap();
+    std::fs::write(tmp.path().join("inbox/2022-Q4/XA01-2022-Q4.xlsx"), &bytes).unwrap();
+    let ctx = tthc::validate::Context {
+        units: &settings.units,
+        expected_unit: None,
+        expected_period: None,
+        window_mode: settings.period.window,
+        file_name: None,
+        forms: &rules.forms,
+    };
+    let checked = tthc::validate::check_bytes(&bytes, &ctx);
+    let sub = checked
+        .submission
+        .unwrap_or_else(|| panic!("{:?}", checked.findings));
+    assert_eq!(sub.columns.len(), 12);
+    assert_eq!(sub.total("rut_tong"), Some(withdrawn));
+
+    // A workbook of the form without the column is refused, naming it.
+    let mut old = c.clone();
+    old.columns.remove(at);
+    for (_, v) in &mut old.rows {
+        v.as_mut().unwrap().remove(at);
+    }
+    let old_bytes = tthc::report::template::write_workbook(&old).unwrap();
+    let refused = tthc::validate::check_bytes(&old_bytes, &ctx);
+    let missing = refused
+        .findings
+        .iter()
+        .find(|f| f.code == "thieu_cot")
+        .unwrap_or_else(|| panic!("{:?}", refused.findings));
+    assert!(
+        missing.message.contains("(14) Tổng số"),
+        "{}",
+        missing.message
+    );
+    assert!(refused.submission.is_none());
+
+    // Scored by the criterion, and summed in "Tổng hợp Biểu 06".
+    let engine = crate::Opened::open(settings.clone()).unwrap();
+    let (_, ran) = engine.run(q4).unwrap();
+    let u = ran.results.units().find(|u| u.code == "XA01").unwrap();
+    let dv5 = u
+        .card
+        .as_ref()
+        .unwrap()
+        .criteria
+        .iter()
+        .find(|k| k.code == "DV5")
+        .unwrap();
+    assert_eq!(dv5.numerator, Some(withdrawn as f64));
+    let mut wb = ranking_workbook(&ran);
+    let form06 = wb.worksheet_range("Tổng hợp Biểu 06").unwrap();
+    let header = form06
+        .rows()
+        .find(|r| r.iter().any(|c| c.to_string().starts_with("(14)")))
+        .expect("a header names (14)");
+    let col = header
+        .iter()
+        .position(|c| *c == Data::String("(14) Số hồ sơ rút - Tổng số".into()))
+        .unwrap_or_else(|| panic!("{header:?}"));
+    let total = form06
+        .rows()
+        .find(|r| r.get(1) == Some(&Data::String("Tổng cộng".into())))
+        .unwrap();
+    assert_eq!(total[col].as_f64(), Some(withdrawn as f64));
+}
+
+#[test]
+fn a_form_whose_column_numbers_clash_is_refused_where_it_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let shipped = std::fs::read_to_string(crate::repo().join("rules/bieu-mau-2022.toml")).unwrap();
     let src = shipped.replace(
         "code = \"dang_qua_han\"\nnumber = 13",
-        "code = \"dang_qua_han\"\nnumber = 14",
+        "code = \"dang_qua_han\"\nnumber = 12",
     );
     assert_ne!(src, shipped);
     std::fs::write(tmp.path().join("bieu-mau.toml"), &src).unwrap();
     let err = tthc::rules::load_dir(tmp.path()).unwrap_err();
     assert_eq!(err.0.len(), 1, "{err}");
-    assert!(err.0[0].message.contains("(13) dang_qua_han"), "{err}");
-    assert!(err.0[0].line > 1, "located: {err}");
+    assert!(err.0[0].message.contains("(12)"), "{err}");
+    let line = src
+        .lines()
+        .collect::<Vec<_>>()
+        .iter()
+        .rposition(|l| *l == "number = 12")
+        .unwrap()
+        + 1;
+    assert_eq!(err.0[0].line, line, "{err}");
 }

@@ -49,8 +49,8 @@ fn a_written_workbook_reads_back_to_the_same_figures() {
     let sub = checked.submission.unwrap();
     assert_eq!(sub.unit, "CQ05");
     assert_eq!(sub.period, Period::quarter(2022, 4));
-    let want: Vec<[i64; 11]> = c.rows.iter().map(|(_, v)| v.unwrap()).collect();
-    let got: Vec<[i64; 11]> = sub.rows.iter().map(|r| r.values).collect();
+    let want: Vec<Vec<i64>> = c.rows.iter().map(|(_, v)| v.clone().unwrap()).collect();
+    let got: Vec<Vec<i64>> = sub.rows.iter().map(|r| r.values.clone()).collect();
     assert_eq!(got, want);
     assert_eq!(sub.indicators["cho_tb_phut"], c.indicators[18].unwrap());
     assert_eq!(sub.tasks.len(), c.tasks.len());
