@@ -156,7 +156,7 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<JobsCommand>,
     },
-    /// Mã truy cập cổng thông tin của các đơn vị
+    /// Danh sách đơn vị: xem, lập mẫu danh sách, cấp mã truy cập cổng thông tin
     Units {
         #[command(flatten)]
         cfg: ConfigArgs,
@@ -226,6 +226,14 @@ pub enum JobsCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum UnitsCommand {
+    /// In danh sách đơn vị như tthc đọc được (khối, hiệu lực, tiền thân, kế thừa)
+    List,
+    /// Ghi tệp danh sách đơn vị trống (xlsx) kèm hướng dẫn, để khai trong [registry] file
+    Template {
+        /// Tệp sẽ ghi
+        #[arg(default_value = "don-vi.xlsx")]
+        file: PathBuf,
+    },
     /// Cấp mã truy cập mới (mã cũ hết hiệu lực) cho mọi đơn vị, hoặc cho các đơn vị nêu tên; in bảng mã dạng CSV (chỉ hiện một lần)
     IssueCodes {
         /// Mã đơn vị (có thể nêu nhiều lần); bỏ trống là mọi đơn vị
@@ -346,6 +354,14 @@ pub fn run(cli: Cli) -> Exit {
             cfg,
             command: UnitsCommand::IssueCodes { units },
         } => issue_codes(&cfg, &units),
+        Command::Units {
+            cfg,
+            command: UnitsCommand::List,
+        } => units_list(&cfg),
+        Command::Units {
+            cfg,
+            command: UnitsCommand::Template { file },
+        } => units_template(&cfg, &file),
         Command::Office {
             cfg,
             command: OfficeCommand::AddUser { name },
@@ -653,6 +669,69 @@ fn ledger(cfg: &ConfigArgs, period: Option<Period>) -> Outcome {
             say!("  {} — {}", n.subject, n.body);
         }
     }
+    Ok(Exit::Ok)
+}
+
+/// The registry as read: one line per unit, then the count per kind.
+fn units_list(cfg: &ConfigArgs) -> Outcome {
+    let s = settings(cfg)?;
+    let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.format("%d/%m/%Y").to_string());
+    let mut out = csv::WriterBuilder::new()
+        .delimiter(b'\t')
+        .from_writer(std::io::stdout());
+    out.write_record([
+        "Mã",
+        "Tên",
+        "Khối",
+        "Thư điện tử",
+        "Hiệu lực từ",
+        "Hiệu lực đến",
+        "Tiền thân",
+        "Kế thừa",
+    ])
+    .map_err(|e| anyhow!(e))?;
+    let mut per_kind: std::collections::BTreeMap<&str, usize> = Default::default();
+    for u in s.units.iter() {
+        *per_kind.entry(u.league.as_str()).or_default() += 1;
+        let before: Vec<&str> = s
+            .units
+            .predecessors(&u.code)
+            .iter()
+            .map(|p| p.code.as_str())
+            .collect();
+        out.write_record([
+            u.code.as_str(),
+            &u.name,
+            u.league.as_str(),
+            &u.email,
+            &date(u.valid_from).unwrap_or_default(),
+            &date(u.valid_to).unwrap_or_default(),
+            &before.join("; "),
+            u.successor.as_ref().map_or("", |c| c.as_str()),
+        ])
+        .map_err(|e| anyhow!(e))?;
+    }
+    out.flush().map_err(|e| anyhow!(e))?;
+    let kinds: Vec<String> = per_kind.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+    eprintln!("{} đơn vị ({}).", s.units.len(), kinds.join(", "));
+    Ok(Exit::Ok)
+}
+
+/// An empty registry workbook with instructions; the kinds named are the
+/// config's, where one is at hand.
+fn units_template(cfg: &ConfigArgs, file: &Path) -> Outcome {
+    let kinds: Vec<String> = Settings::load(&cfg.config, &cfg.overrides())
+        .map(|s| s.period.deadline_days.keys().cloned().collect())
+        .unwrap_or_default();
+    let bytes = crate::settings::registry::template(&kinds).map_err(|e| anyhow!(e))?;
+    std::fs::write(file, bytes).with_context(|| format!("ghi {}", file.display()))?;
+    say!(
+        "Đã ghi {}: điền mỗi đơn vị một dòng rồi khai [registry] file = \"{}\" trong tệp cấu hình.",
+        file.display(),
+        file.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("don-vi.xlsx")
+    );
     Ok(Exit::Ok)
 }
 

@@ -6,9 +6,11 @@ use crate::domain::{LeagueCode, Period, Registry, Unit, UnitCode, WindowMode};
 use crate::located::{FileError, FileErrors};
 use chrono::NaiveDate;
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
+
+pub mod registry;
 
 /// The organisation that issues the report.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -124,6 +126,33 @@ struct RawUnit {
     valid_to: Option<toml::value::Datetime>,
     #[serde(default)]
     successor: Option<Spanned<String>>,
+    #[serde(default)]
+    predecessors: Option<Spanned<Vec<String>>>,
+}
+
+/// `[registry]`: the units kept in a spreadsheet instead of `[[units]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegistry {
+    file: Spanned<PathBuf>,
+}
+
+/// A unit as the config or the registry file writes it, before it is
+/// checked; with where each of its values is written.
+#[derive(Debug, Clone)]
+pub(crate) struct UnitEntry {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub email: String,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_to: Option<NaiveDate>,
+    pub successor: Option<String>,
+    pub predecessors: Vec<String>,
+    /// The file the entry is in.
+    pub file: PathBuf,
+    /// Where each value is, in the order of `registry::Field::ALL`.
+    pub places: [registry::Place; 8],
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -140,6 +169,9 @@ struct RawSettings {
     schedule: RawSchedule,
     #[serde(default)]
     web: RawWeb,
+    #[serde(default)]
+    registry: Option<RawRegistry>,
+    #[serde(default)]
     units: Vec<RawUnit>,
 }
 
@@ -372,9 +404,9 @@ pub struct Settings {
     pub schedule: Schedule,
     pub web: Web,
     pub units: Registry,
-    /// Where each unit's `kind` stands in the file, to locate league errors.
-    unit_kind_spans: Vec<std::ops::Range<usize>>,
-    source: String,
+    /// Where each unit's kind is written (a message to fill in), to point
+    /// at it when the rules do not know the kind.
+    unit_kind_places: Vec<FileError>,
 }
 
 /// Overrides of the configured folders, from the command line.
@@ -422,7 +454,7 @@ impl Settings {
                 ),
             );
         }
-        let (units, spans) = read_units(&raw, &mut p);
+        let (units, spans) = read_units(&raw, &resolve, &mut p);
         check_addresses(&raw, &mut p);
         let smtp = raw.smtp.map(|s| read_smtp(s, &resolve, &mut p));
         let schedule = read_schedule(&raw.schedule, &mut p);
@@ -441,8 +473,7 @@ impl Settings {
             schedule,
             web,
             units: Registry::new(units),
-            unit_kind_spans: spans,
-            source: source.to_string(),
+            unit_kind_places: spans,
         })
     }
 
@@ -521,21 +552,19 @@ impl Settings {
         let errors: Vec<FileError> = self
             .units
             .iter()
-            .zip(&self.unit_kind_spans)
+            .zip(&self.unit_kind_places)
             .filter(|(u, _)| !leagues.clone().any(|l| l == u.league.0))
-            .map(|(u, span)| {
+            .map(|(u, place)| {
                 let known: Vec<&str> = leagues.clone().collect();
-                FileError::at(
-                    &self.file,
-                    &self.source,
-                    Some(span.clone()),
-                    format!(
+                FileError {
+                    message: format!(
                         "loại đơn vị \"{}\" của {} không phải khối nào trong bộ quy tắc — dùng một trong: {}",
                         u.league,
                         u.code,
                         known.join(", ")
                     ),
-                )
+                    ..place.clone()
+                }
             })
             .collect();
         if errors.is_empty() {
@@ -583,43 +612,40 @@ impl Problems<'_> {
     }
 }
 
-/// The `[[units]]`: each code well formed and unique, its kind one with a
-/// deadline, its dates dates, its address an address, its successor a
-/// unit of the list. Returns the units and where each one's kind is
-/// written (to point at it when the rules do not know the kind).
-fn read_units(raw: &RawSettings, p: &mut Problems) -> (Vec<Unit>, Vec<std::ops::Range<usize>>) {
-    let mut units = Vec::new();
-    let mut spans = Vec::new();
-    let mut seen = HashSet::new();
+/// The units, from `[[units]]` or the `[registry]` file, checked.
+fn read_units(
+    raw: &RawSettings,
+    resolve: &dyn Fn(&Path) -> PathBuf,
+    p: &mut Problems,
+) -> (Vec<Unit>, Vec<FileError>) {
+    let entries = match &raw.registry {
+        Some(r) if !raw.units.is_empty() => {
+            p.at(
+                Some(r.file.span()),
+                "đơn vị khai báo cả trong [registry] file và trong [[units]] — chỉ dùng một cách",
+            );
+            return (Vec::new(), Vec::new());
+        }
+        Some(r) => {
+            let file = resolve(r.file.get_ref());
+            let (entries, mut errors) = registry::read(&file);
+            p.errors.append(&mut errors);
+            if entries.is_empty() {
+                return (Vec::new(), Vec::new());
+            }
+            entries
+        }
+        None => toml_entries(raw, p),
+    };
+    check_units(entries, &raw.period.deadline_days, p)
+}
+
+/// The `[[units]]` blocks as entries; a date that is not one is an error.
+fn toml_entries(raw: &RawSettings, p: &mut Problems) -> Vec<UnitEntry> {
+    use registry::Place::Span;
+    let mut out = Vec::new();
     for u in &raw.units {
         let code = u.code.get_ref().trim().to_string();
-        if code.is_empty()
-            || !code
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            p.at(
-                Some(u.code.span()),
-                format!(
-                    "mã đơn vị \"{code}\" không hợp lệ — chỉ dùng chữ không dấu, số, '-' và '_'"
-                ),
-            );
-        }
-        if !seen.insert(code.clone()) {
-            p.at(
-                Some(u.code.span()),
-                format!("mã đơn vị \"{code}\" bị trùng — mỗi đơn vị cần một mã riêng"),
-            );
-        }
-        if !raw.period.deadline_days.contains_key(u.kind.get_ref()) {
-            p.at(
-                Some(u.kind.span()),
-                format!(
-                    "loại đơn vị \"{}\" chưa có hạn nộp trong [period.deadline_days] — thêm hạn nộp cho loại này",
-                    u.kind.get_ref()
-                ),
-            );
-        }
         let mut date = |d: &Option<toml::value::Datetime>, key: &str| -> Option<NaiveDate> {
             let d = d.as_ref()?;
             match d.date.and_then(|x| {
@@ -637,44 +663,203 @@ fn read_units(raw: &RawSettings, p: &mut Problems) -> (Vec<Unit>, Vec<std::ops::
         };
         let valid_from = date(&u.valid_from, "valid_from");
         let valid_to = date(&u.valid_to, "valid_to");
-        units.push(Unit {
-            code: UnitCode(code),
+        let at_code = u.code.span();
+        let successor_at = u.successor.as_ref().map_or(at_code.clone(), |s| s.span());
+        let predecessors_at = u
+            .predecessors
+            .as_ref()
+            .map_or(at_code.clone(), |s| s.span());
+        out.push(UnitEntry {
+            code,
             name: u.name.trim().to_string(),
-            league: LeagueCode(u.kind.get_ref().clone()),
+            kind: u.kind.get_ref().clone(),
             email: u.email.get_ref().trim().to_string(),
             valid_from,
             valid_to,
-            successor: u.successor.as_ref().map(|s| UnitCode(s.get_ref().clone())),
+            successor: u.successor.as_ref().map(|s| s.get_ref().trim().to_string()),
+            predecessors: u
+                .predecessors
+                .as_ref()
+                .map(|s| s.get_ref().iter().map(|c| c.trim().to_string()).collect())
+                .unwrap_or_default(),
+            file: p.path.to_path_buf(),
+            places: [
+                Span(at_code.clone()),
+                Span(at_code.clone()),
+                Span(u.kind.span()),
+                Span(u.email.span()),
+                Span(at_code.clone()),
+                Span(at_code),
+                Span(predecessors_at),
+                Span(successor_at),
+            ],
         });
-        spans.push(u.kind.span());
-        if u.email.get_ref().trim().parse::<lettre::Address>().is_err() {
-            p.at(
-                Some(u.email.span()),
-                format!(
-                    "địa chỉ thư \"{}\" của đơn vị {} không hợp lệ",
-                    u.email.get_ref(),
-                    u.code.get_ref()
-                ),
-            );
-        }
     }
-    for u in &raw.units {
-        if let Some(s) = &u.successor
-            && !seen.contains(s.get_ref())
+    out
+}
+
+/// Each code well formed and unique, each kind one with a deadline, each
+/// address an address, successors and predecessors units of the list and
+/// saying the same (a predecessor's successor is the unit that names it).
+/// Returns the units and where each one's kind is written.
+fn check_units(
+    entries: Vec<UnitEntry>,
+    deadline_days: &BTreeMap<String, Spanned<u32>>,
+    p: &mut Problems,
+) -> (Vec<Unit>, Vec<FileError>) {
+    use registry::Field;
+    fn place(e: &UnitEntry, f: Field) -> &registry::Place {
+        let i = Field::ALL.iter().position(|x| *x == f).unwrap_or(0);
+        &e.places[i]
+    }
+    let mut errors: Vec<FileError> = Vec::new();
+    let mut err = |e: &UnitEntry, f: Field, message: String| {
+        errors.push(locate(p, e, place(e, f), message));
+    };
+    let mut seen = HashSet::new();
+    for e in &entries {
+        let code = &e.code;
+        if code.is_empty()
+            || !code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {
-            p.at(
-                Some(s.span()),
+            err(
+                e,
+                Field::Code,
                 format!(
-                    "đơn vị kế thừa \"{}\" không có trong danh sách đơn vị",
-                    s.get_ref()
+                    "mã đơn vị \"{code}\" không hợp lệ — chỉ dùng chữ không dấu, số, '-' và '_'"
                 ),
             );
         }
+        if !seen.insert(code.clone()) {
+            err(
+                e,
+                Field::Code,
+                format!("mã đơn vị \"{code}\" bị trùng — mỗi đơn vị cần một mã riêng"),
+            );
+        }
+        if e.name.is_empty() {
+            err(e, Field::Name, format!("đơn vị {code} chưa có tên"));
+        }
+        if !deadline_days.contains_key(&e.kind) {
+            err(
+                e,
+                Field::Kind,
+                format!(
+                    "loại đơn vị \"{}\" chưa có hạn nộp trong [period.deadline_days] — thêm hạn nộp cho loại này",
+                    e.kind
+                ),
+            );
+        }
+        if e.email.parse::<lettre::Address>().is_err() {
+            err(
+                e,
+                Field::Email,
+                format!("địa chỉ thư \"{}\" của đơn vị {code} không hợp lệ", e.email),
+            );
+        }
+        if let (Some(from), Some(to)) = (e.valid_from, e.valid_to)
+            && from > to
+        {
+            err(
+                e,
+                Field::ValidTo,
+                format!("đơn vị {code}: hiệu lực đến {to} trước hiệu lực từ {from}"),
+            );
+        }
     }
+    // A successor named on either side: the predecessor's own, or the
+    // unit that lists it among its predecessors.
+    let mut successor: HashMap<String, String> = HashMap::new();
+    for e in &entries {
+        if let Some(s) = &e.successor {
+            if !seen.contains(s) {
+                err(
+                    e,
+                    Field::Successor,
+                    format!("đơn vị kế thừa \"{s}\" không có trong danh sách đơn vị"),
+                );
+            }
+            successor.insert(e.code.clone(), s.clone());
+        }
+    }
+    for e in &entries {
+        for pred in &e.predecessors {
+            if !seen.contains(pred) {
+                err(
+                    e,
+                    Field::Predecessors,
+                    format!(
+                        "đơn vị tiền thân \"{pred}\" của {} không có trong danh sách đơn vị — khai báo cả đơn vị cũ (với hiệu lực đến)",
+                        e.code
+                    ),
+                );
+                continue;
+            }
+            match successor.get(pred) {
+                Some(s) if s != &e.code => err(
+                    e,
+                    Field::Predecessors,
+                    format!(
+                        "{pred} được ghi là tiền thân của {} nhưng đơn vị kế thừa của {pred} là {s}",
+                        e.code
+                    ),
+                ),
+                Some(_) => {}
+                None => {
+                    successor.insert(pred.clone(), e.code.clone());
+                }
+            }
+        }
+    }
+    p.errors.append(&mut errors);
+    let kinds: Vec<FileError> = entries
+        .iter()
+        .map(|e| locate(p, e, place(e, Field::Kind), String::new()))
+        .collect();
+    let units: Vec<Unit> = entries
+        .into_iter()
+        .map(|e| Unit {
+            successor: successor.get(&e.code).map(|s| UnitCode(s.clone())),
+            code: UnitCode(e.code),
+            name: e.name,
+            league: LeagueCode(e.kind),
+            email: e.email,
+            valid_from: e.valid_from,
+            valid_to: e.valid_to,
+        })
+        .collect();
     if units.is_empty() {
-        p.at(None, "chưa khai báo đơn vị nào — thêm các mục [[units]]");
+        p.at(
+            None,
+            "chưa khai báo đơn vị nào — thêm các mục [[units]] hoặc [registry] file",
+        );
     }
-    (units, spans)
+    (units, kinds)
+}
+
+/// A problem of an entry, at the place it names.
+fn locate(p: &Problems, e: &UnitEntry, place: &registry::Place, message: String) -> FileError {
+    match place {
+        registry::Place::Span(span) => FileError::at(p.path, p.source, Some(span.clone()), message),
+        registry::Place::Cell(line, column) => {
+            let cell = format!(
+                "{}{line}",
+                crate::domain::column_letters(*column as u32 - 1)
+            );
+            FileError {
+                path: e.file.clone(),
+                line: *line,
+                column: *column,
+                message: if message.is_empty() {
+                    message
+                } else {
+                    format!("ô {cell}: {message}")
+                },
+            }
+        }
+    }
 }
 
 /// The organisation's, the sender's and the recipients' addresses.

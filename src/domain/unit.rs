@@ -122,6 +122,14 @@ impl Registry {
         r
     }
 
+    /// The units merged into `code`: those whose successor it is.
+    pub fn predecessors(&self, code: &UnitCode) -> Vec<&Unit> {
+        self.units
+            .iter()
+            .filter(|u| u.successor.as_ref() == Some(code))
+            .collect()
+    }
+
     /// The unit with exactly this code.
     pub fn unit(&self, code: &str) -> Option<&Unit> {
         self.exact.get(code).map(|&i| &self.units[i])

@@ -14,6 +14,7 @@ mod golden;
 mod intake;
 mod jobs;
 mod mail;
+mod registry;
 mod reports;
 mod rules;
 mod sample_quarter;
