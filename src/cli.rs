@@ -212,6 +212,12 @@ pub enum Command {
         /// Số hạt giống (cùng số cho cùng dữ liệu)
         #[arg(long, default_value_t = 2022)]
         seed: u64,
+        /// Chỉ các quý này của năm, ví dụ 1,2,3 (mặc định cả bốn quý)
+        #[arg(long, value_delimiter = ',', default_values_t = [1u8, 2, 3, 4])]
+        quarters: Vec<u8>,
+        /// Tệp kế hoạch sự cố theo quý (nộp muộn, không nộp, bị trả lại, gửi lại); không có thì chọn theo hạt giống
+        #[arg(long)]
+        incidents: Option<PathBuf>,
     },
 }
 
@@ -373,7 +379,13 @@ pub fn run(cli: Cli) -> Exit {
         Command::Rules {
             command: RulesCommand::NewYear { year, cfg, dir },
         } => rules_new_year(&cfg, dir, year),
-        Command::Generate { cfg, year, seed } => generate(&cfg, year, seed),
+        Command::Generate {
+            cfg,
+            year,
+            seed,
+            quarters,
+            incidents,
+        } => generate(&cfg, year, seed, &quarters, incidents.as_deref()),
         Command::Bench {
             units,
             seed,
@@ -1147,9 +1159,19 @@ fn bench(
     Ok(Exit::Ok)
 }
 
-fn generate(cfg: &ConfigArgs, year: i32, seed: u64) -> Outcome {
+fn generate(
+    cfg: &ConfigArgs,
+    year: i32,
+    seed: u64,
+    quarters: &[u8],
+    incidents: Option<&Path>,
+) -> Outcome {
     let Config { settings: s, rules } = config(cfg)?;
-    let written = crate::bench::synth::write_year(&s, &rules, year, seed)?;
+    let plan = incidents
+        .map(crate::bench::synth::IncidentPlan::load)
+        .transpose()?;
+    let written =
+        crate::bench::synth::write_quarters(&s, &rules, year, quarters, seed, plan.as_ref())?;
     say!(
         "Đã tạo {written} tệp báo cáo mẫu trong {}",
         s.paths.inbox.display()

@@ -375,49 +375,135 @@ pub(crate) fn received_at(
     day.and_time(time)
 }
 
-/// The fourth quarter's planned incidents: two late units, one unit with no
-/// workbook and one workbook with an arithmetic error.
+/// What goes wrong in a quarter of a sample: units that send late (days
+/// after the deadline), send nothing, send a workbook with an arithmetic
+/// error and leave it, or send one and then a corrected one.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Incidents {
-    pub late: Vec<(&'static str, u64)>,
-    pub missing: Vec<&'static str>,
-    pub arithmetic_error: Vec<&'static str>,
+    #[serde(default)]
+    pub late: std::collections::BTreeMap<String, u64>,
+    #[serde(default)]
+    pub missing: Vec<String>,
+    #[serde(default)]
+    pub rejected: Vec<String>,
+    #[serde(default)]
+    pub resent: Vec<String>,
 }
 
-pub fn incidents(period: Period) -> Incidents {
-    match period {
-        Period::Quarter { quarter: 4, .. } => Incidents {
-            late: vec![("CQ09", 3), ("XA08", 1)],
-            missing: vec!["XA21"],
-            arithmetic_error: vec!["XA15"],
-        },
-        Period::Quarter { quarter: 2, .. } => Incidents {
-            late: vec![("XA05", 2)],
-            missing: vec![],
-            arithmetic_error: vec![],
-        },
-        _ => Incidents {
-            late: vec![],
-            missing: vec![],
-            arithmetic_error: vec![],
-        },
+/// A sample's planned incidents, quarter by quarter (`--incidents FILE`):
+/// `[quarters."2025-Q3"]` tables of `Incidents`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentPlan {
+    #[serde(default)]
+    pub quarters: std::collections::BTreeMap<String, Incidents>,
+}
+
+impl IncidentPlan {
+    pub fn load(path: &std::path::Path) -> Result<IncidentPlan> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("đọc {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("đọc {}", path.display()))
     }
+}
+
+/// The incidents of a quarter without a plan: picked by the seed among
+/// the units that report it, two late, one missing, one rejected and one
+/// re-sent (fewer in a small organisation).
+pub fn incidents(period: Period, units: &[&Unit], seed: u64) -> Incidents {
+    let mut rng = Rng::new(seed_of(&format!("incidents {period}"), seed));
+    let mut pool: Vec<&str> = units.iter().map(|u| u.code.0.as_str()).collect();
+    let mut pick = |rng: &mut Rng| -> Option<String> {
+        (pool.len() > 4).then(|| {
+            pool.remove(rng.int(0, pool.len() as i64 - 1) as usize)
+                .to_string()
+        })
+    };
+    let mut inc = Incidents::default();
+    for _ in 0..2 {
+        if let Some(c) = pick(&mut rng) {
+            inc.late.insert(c, rng.int(1, 4) as u64);
+        }
+    }
+    inc.missing.extend(pick(&mut rng));
+    inc.rejected.extend(pick(&mut rng));
+    inc.resent.extend(pick(&mut rng));
+    inc
 }
 
 /// Writes one workbook per unit per quarter of `year` into the inbox, in a
 /// folder per quarter with its incoming-document register.
 pub fn write_year(s: &Settings, rules: &RuleBook, year: i32, seed: u64) -> Result<usize> {
+    write_quarters(s, rules, year, &[1, 2, 3, 4], seed, None)
+}
+
+/// A unit's profile; a unit formed by merging handles its predecessors'
+/// dossiers together.
+fn sized_profile(s: &Settings, unit: &Unit, seed: u64) -> Profile {
+    let mut p = profile(unit, seed);
+    let merged = s.units.predecessors(&unit.code).len();
+    if merged > 1 {
+        p.volume *= merged as f64;
+    }
+    p
+}
+
+/// `write_year` for some quarters of the year, with a plan of incidents
+/// (without one, they are picked by the seed).
+pub fn write_quarters(
+    s: &Settings,
+    rules: &RuleBook,
+    year: i32,
+    quarters: &[u8],
+    seed: u64,
+    plan: Option<&IncidentPlan>,
+) -> Result<usize> {
     let mut written = 0;
     let mut carried: HashMap<String, HashMap<String, i64>> = HashMap::new();
     for q in 1..=4u8 {
         let period = Period::quarter(year, q);
-        let (from, end) = period.window(s.period.window);
+        let (_, end) = period.window(s.period.window);
+        let reporting: Vec<&Unit> = s.units.iter().filter(|u| u.reports_at(end)).collect();
+        // A merged unit's first quarter carries in what its predecessors
+        // left pending.
+        for unit in &reporting {
+            if carried.contains_key(&unit.code.0) {
+                continue;
+            }
+            let mut sum: HashMap<String, i64> = HashMap::new();
+            for p in s.units.predecessors(&unit.code) {
+                for (lv, n) in carried.get(&p.code.0).into_iter().flatten() {
+                    *sum.entry(lv.clone()).or_default() += n;
+                }
+            }
+            if !sum.is_empty() {
+                carried.insert(unit.code.0.clone(), sum);
+            }
+        }
+        if !quarters.contains(&q) {
+            // Still made, for what it carries into the next quarter.
+            for unit in &reporting {
+                let p = sized_profile(s, unit, seed);
+                let c = carried.entry(unit.code.0.clone()).or_default();
+                quarter_content(unit, &p, period, c, rules, s, seed);
+            }
+            continue;
+        }
         let dir = s.paths.inbox.join(period.to_string());
         std::fs::create_dir_all(&dir).with_context(|| format!("tạo {}", dir.display()))?;
-        let inc = incidents(period);
+        let inc = match plan {
+            Some(plan) => plan
+                .quarters
+                .get(&period.to_string())
+                .cloned()
+                .unwrap_or_default(),
+            None => incidents(period, &reporting, seed),
+        };
         let mut register = String::from("Tên tệp,Thời điểm nhận\n");
         let mut rng = Rng::new(seed_of(&period.to_string(), seed));
-        for unit in s.units.iter().filter(|u| u.active_during(from, end)) {
-            let p = profile(unit, seed);
+        for unit in reporting {
+            let p = sized_profile(s, unit, seed);
             let mut content = quarter_content(
                 unit,
                 &p,
@@ -427,31 +513,45 @@ pub fn write_year(s: &Settings, rules: &RuleBook, year: i32, seed: u64) -> Resul
                 s,
                 seed,
             );
-            if inc.missing.contains(&unit.code.0.as_str()) {
+            let code = &unit.code.0;
+            if inc.missing.contains(code) {
                 continue;
             }
             let direct = content
                 .columns
                 .iter()
                 .position(|c| c.code == "nhan_truc_tiep");
-            if inc.arithmetic_error.contains(&unit.code.0.as_str())
-                && let (Some((_, Some(v))), Some(i)) = (content.rows.get_mut(1), direct)
-            {
-                // Direct dossiers typed 3 too many: (3) ≠ (4) + (5) + (6).
-                v[i] += 3;
-            }
-            let bytes = write_workbook(&content).map_err(|e| anyhow!(e))?;
-            let name = format!("{}-{period}.xlsx", unit.code);
-            std::fs::write(dir.join(&name), bytes).with_context(|| format!("ghi {name}"))?;
+            let wrong = |content: &WorkbookContent| {
+                let mut c = content.clone();
+                if let (Some((_, Some(v))), Some(i)) = (c.rows.get_mut(1), direct) {
+                    // Direct dossiers typed 3 too many: (3) ≠ (4) + (5) + (6).
+                    v[i] += 3;
+                }
+                c
+            };
             let deadline = end + Days::new(u64::from(s.deadline_days(&unit.league)));
-            let late = inc
-                .late
-                .iter()
-                .find(|(c, _)| *c == unit.code.0)
-                .map(|(_, d)| *d);
+            let late = inc.late.get(code).copied();
             let at = received_at(&mut rng, end, deadline, late);
-            writeln!(register, "{name},{}", at.format("%Y-%m-%d %H:%M")).ok();
-            written += 1;
+            let mut files = Vec::new();
+            if inc.resent.contains(code) {
+                // The wrong workbook first, the corrected one a day later.
+                let first = at - chrono::Duration::days(1);
+                files.push((
+                    format!("{code}-{period}-lan-1.xlsx"),
+                    wrong(&content),
+                    first,
+                ));
+            }
+            if inc.rejected.contains(code) {
+                content = wrong(&content);
+            }
+            files.push((format!("{code}-{period}.xlsx"), content, at));
+            for (name, content, at) in files {
+                let bytes = write_workbook(&content).map_err(|e| anyhow!(e))?;
+                std::fs::write(dir.join(&name), bytes).with_context(|| format!("ghi {name}"))?;
+                writeln!(register, "{name},{}", at.format("%Y-%m-%d %H:%M")).ok();
+                written += 1;
+            }
         }
         std::fs::write(dir.join(crate::pipeline::REGISTER_FILE), register)
             .context("ghi sổ nhận")?;

@@ -41,7 +41,7 @@ pub fn remind_period(
     let (from, to) = period.window(mode);
     let stored = store.submissions_for(&period.to_string())?;
     let mut letters = Vec::new();
-    for unit in s.units.iter().filter(|u| u.active_during(from, to)) {
+    for unit in s.units.iter().filter(|u| u.reports_at(to)) {
         let deadline = cfg.settings.deadline(unit, period);
         let days_left = (deadline - today).num_days();
         if only_due && !(0..=i64::from(s.delivery.remind_days_before)).contains(&days_left) {

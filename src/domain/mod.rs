@@ -21,6 +21,8 @@ pub use form::{
 };
 pub use letter::{Channel, DeliveryState, LedgerKey, LetterOutcome, LetterStatus, Skip};
 pub use period::{Period, PeriodError, WindowMode, in_force, overlap};
-pub use submission::{Form06Row, Form06Values, Submission, TaskReport, TaskStatus, combine_year};
+pub use submission::{
+    Form06Row, Form06Values, Submission, TaskReport, TaskStatus, combine_year, merge_units,
+};
 pub use text::{ascii_fold, capitalise, decapitalise, fold, sha256_hex};
 pub use unit::{LeagueCode, Registry, Unit, UnitCode, name_core};

@@ -247,6 +247,118 @@ pub fn combine_year(
     (combined, notes)
 }
 
+/// The figures of units merged into one, for a quarter before the merge:
+/// Form 06 added up lĩnh vực by lĩnh vực; counts added; a yes/no is yes
+/// only where every unit says yes; minutes and ratios the mean weighted as
+/// the form weights them over a year (dossiers received), a plain mean
+/// where the weights are 0; each task as the least advanced unit has it.
+pub fn merge_units(
+    unit: &str,
+    period: Period,
+    parts: &[&Submission],
+    form: &super::Form,
+) -> Submission {
+    let n = form.columns.len();
+    let mut order: Vec<String> = Vec::new();
+    let mut rows: BTreeMap<String, Form06Row> = BTreeMap::new();
+    for s in parts {
+        let at: Vec<Option<usize>> = form
+            .columns
+            .iter()
+            .map(|c| s.columns.iter().position(|x| *x == c.code))
+            .collect();
+        for r in &s.rows {
+            let k = super::fold(&r.linh_vuc);
+            let e = rows.entry(k.clone()).or_insert_with(|| {
+                order.push(k.clone());
+                Form06Row {
+                    linh_vuc: r.linh_vuc.clone(),
+                    values: vec![0; n],
+                }
+            });
+            for (i, j) in at.iter().enumerate() {
+                e.values[i] += j.and_then(|j| r.values.get(j)).copied().unwrap_or(0);
+            }
+        }
+    }
+    let fields: Vec<BTreeMap<String, f64>> = parts.iter().map(|s| s.fields()).collect();
+    let mut indicators = BTreeMap::new();
+    let codes: std::collections::BTreeSet<&String> =
+        parts.iter().flat_map(|s| s.indicators.keys()).collect();
+    for code in codes {
+        let values: Vec<(f64, &BTreeMap<String, f64>)> = parts
+            .iter()
+            .zip(&fields)
+            .filter_map(|(s, f)| Some((*s.indicators.get(code)?, f)))
+            .collect();
+        let spec = form.indicator(code);
+        let v = match spec.map(|i| (i.kind, &i.year)) {
+            Some((super::IndicatorKind::YesNo, _)) => {
+                values.iter().map(|(v, _)| *v).fold(f64::INFINITY, f64::min)
+            }
+            Some((
+                super::IndicatorKind::Minutes | super::IndicatorKind::Ratio,
+                super::YearRule::MeanWeightedBy(w),
+            )) => {
+                let total: f64 = values
+                    .iter()
+                    .map(|(_, f)| f.get(w).copied().unwrap_or(0.0))
+                    .sum();
+                if total > 0.0 {
+                    values
+                        .iter()
+                        .map(|(v, f)| v * f.get(w).copied().unwrap_or(0.0))
+                        .sum::<f64>()
+                        / total
+                } else {
+                    values.iter().map(|(v, _)| v).sum::<f64>() / values.len() as f64
+                }
+            }
+            Some((super::IndicatorKind::Minutes | super::IndicatorKind::Ratio, _)) => {
+                values.iter().map(|(v, _)| v).sum::<f64>() / values.len() as f64
+            }
+            _ => values.iter().map(|(v, _)| v).sum(),
+        };
+        indicators.insert(code.clone(), v);
+    }
+    let rank = |t: TaskStatus| match t {
+        TaskStatus::NotStarted => 0,
+        TaskStatus::InProgress => 1,
+        TaskStatus::Done => 2,
+    };
+    let mut tasks: Vec<TaskReport> = Vec::new();
+    for s in parts {
+        for t in &s.tasks {
+            match tasks.iter_mut().find(|x| x.code == t.code) {
+                Some(x) if rank(t.status) < rank(x.status) => *x = t.clone(),
+                Some(x) if t.status == x.status => x.done_on = x.done_on.max(t.done_on),
+                Some(_) => {}
+                None => tasks.push(t.clone()),
+            }
+        }
+    }
+    // A task some unit did not report is not done by the merged unit.
+    for t in &mut tasks {
+        if parts
+            .iter()
+            .any(|s| !s.tasks.iter().any(|x| x.code == t.code))
+        {
+            t.status = TaskStatus::NotStarted;
+            t.done_on = None;
+        }
+    }
+    Submission {
+        unit: unit.to_string(),
+        period,
+        columns: form.column_codes(),
+        rows: order.into_iter().filter_map(|k| rows.remove(&k)).collect(),
+        indicators,
+        tasks,
+        preparer: None,
+        phone: None,
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for Period {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;

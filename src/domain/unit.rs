@@ -73,9 +73,13 @@ pub struct Unit {
 }
 
 impl Unit {
-    /// Whether the unit existed at some point of the window.
-    pub fn active_during(&self, from: NaiveDate, to: NaiveDate) -> bool {
-        self.valid_from.is_none_or(|f| f <= to) && self.valid_to.is_none_or(|t| t >= from)
+    /// Whether the unit reports a period whose data window ends on `end`:
+    /// it exists that day. A window that straddles a merge (15 June to 14
+    /// September 2025 around 1 July) is reported by the units that exist
+    /// at its end, the successors, for the whole window: their
+    /// predecessors, gone by the time the report is due, report nothing.
+    pub fn reports_at(&self, end: NaiveDate) -> bool {
+        self.valid_from.is_none_or(|f| f <= end) && self.valid_to.is_none_or(|t| t >= end)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Results: every active unit of a period scored under the rules in force,
 //! ranked in its league, with its change since the period before.
 
-use super::standing::{standing, year_standing};
+use super::standing::{merged, standing, year_standing};
 use crate::config::Config;
 use crate::domain::{Period, UnitCode};
 use crate::rank::{LeagueTable, Previous, Status, UnitResult, league_tables};
@@ -45,12 +45,16 @@ pub fn results(
         u.card = by_code.remove(&u.code.0);
     }
     let previous = if with_previous {
-        previous_places(cfg, store, period)?
+        previous_places(cfg, store, period, &units)?
     } else {
         BTreeMap::new()
     };
     for u in &mut units {
-        u.previous = previous.get(&u.code).copied();
+        if let Some((p, note, names)) = previous.get(&u.code) {
+            u.previous = *p;
+            u.notes.extend(note.clone());
+            u.compared_with = names.clone();
+        }
     }
     let league_list: Vec<(String, String)> = ruleset
         .leagues
@@ -85,15 +89,10 @@ fn standings(
 
     let tasks = cfg.rules.tasks_for(period);
     let mode = cfg.settings.period.window;
-    let (from, to) = period.window(mode);
+    let (_, to) = period.window(mode);
     let mut units = Vec::new();
     let mut inputs = Vec::new();
-    for unit in cfg
-        .settings
-        .units
-        .iter()
-        .filter(|u| u.active_during(from, to))
-    {
+    for unit in cfg.settings.units.iter().filter(|u| u.reports_at(to)) {
         let st = match period {
             Period::Quarter { .. } => standing(
                 cfg,
@@ -133,32 +132,113 @@ fn standings(
             rows,
             findings: st.findings,
             notes: st.notes,
+            compared_with: Vec::new(),
         });
     }
     Ok((units, inputs))
 }
+
+/// A unit's place in the period before, a note on how it was found, and
+/// the predecessors it is made of (for a unit that did not exist then).
+type Place = (Option<Previous>, Option<String>, Vec<String>);
 
 /// Each unit's total and rank in the period before, to show its change.
 fn previous_places(
     cfg: &Config,
     store: &Store,
     period: Period,
-) -> Result<BTreeMap<UnitCode, Previous>> {
-    Ok(match results(cfg, store, period.previous(), false) {
-        Ok(Some(prev)) => prev
-            .leagues
-            .iter()
-            .flat_map(|l| l.units.iter())
-            .filter_map(|u| {
-                Some((
-                    u.code.clone(),
-                    Previous {
+    units: &[UnitResult],
+) -> Result<BTreeMap<UnitCode, Place>> {
+    let before = period.previous();
+    let Ok(Some(prev)) = results(cfg, store, before, false) else {
+        return Ok(BTreeMap::new());
+    };
+    let mut out: BTreeMap<UnitCode, Place> = prev
+        .units()
+        .filter_map(|u| {
+            Some((
+                u.code.clone(),
+                (
+                    Some(Previous {
                         total: u.card.as_ref()?.total,
                         rank: u.rank?,
-                    },
-                ))
-            })
-            .collect(),
-        _ => BTreeMap::new(),
-    })
+                        merged: false,
+                    }),
+                    None,
+                    Vec::new(),
+                ),
+            ))
+        })
+        .collect();
+    // A unit that did not exist then is compared with its predecessors'
+    // figures of that period, added up and scored under that period's
+    // rules, at the place the sum would have taken in its league.
+    let merged_units: Vec<&UnitResult> = units
+        .iter()
+        .filter(|u| !prev.units().any(|p| p.code == u.code))
+        .collect();
+    if merged_units.is_empty() {
+        return Ok(out);
+    }
+    let Some(ruleset) = cfg.rules.ruleset_for(before) else {
+        return Ok(out);
+    };
+    let mut stored: HashMap<Period, Vec<StoredSubmission>> = HashMap::new();
+    for q in before.quarters() {
+        stored.insert(q, store.submissions_for(&q.to_string())?);
+    }
+    for u in merged_units {
+        let Some(unit) = cfg.settings.units.unit(u.code.as_str()) else {
+            continue;
+        };
+        let Some(m) = merged(cfg, unit, before, &stored, 0)? else {
+            continue;
+        };
+        if !m.missing.is_empty() {
+            out.insert(
+                u.code.clone(),
+                (
+                    None,
+                    Some(format!(
+                        "Không so sánh với {}: đơn vị tiền thân {} chưa có báo cáo hợp lệ kỳ đó.",
+                        prev.period.label_vi(),
+                        m.missing.join(", ")
+                    )),
+                    Vec::new(),
+                ),
+            );
+            continue;
+        }
+        let input = UnitInput {
+            code: unit.code.0.clone(),
+            league: unit.league.0.clone(),
+            fields: m.submission.fields(),
+            late: false,
+        };
+        let cards = score_units(&[input], ruleset, cfg.rules.targets_for(before))?;
+        let Some(card) = cards.first() else { continue };
+        let above = prev
+            .units()
+            .filter(|p| p.league == unit.league)
+            .filter_map(|p| p.card.as_ref())
+            .filter(|c| c.total > card.total)
+            .count();
+        out.insert(
+            u.code.clone(),
+            (
+                Some(Previous {
+                    total: card.total,
+                    rank: above as u32 + 1,
+                    merged: true,
+                }),
+                Some(format!(
+                    "So sánh với {}: tổng số liệu của các đơn vị tiền thân ({}), chấm theo bộ chỉ số của kỳ đó.",
+                    prev.period.label_vi(),
+                    m.names.join(", ")
+                )),
+                m.names,
+            ),
+        );
+    }
+    Ok(out)
 }

@@ -3,7 +3,7 @@
 //! the quarters combined as the rules of the year say.
 
 use crate::config::Config;
-use crate::domain::{Finding, Period, Submission, Unit, combine_year};
+use crate::domain::{Finding, Period, Submission, Unit, combine_year, merge_units};
 use crate::rank::Status;
 use crate::store::StoredSubmission;
 use anyhow::{Context as _, Result};
@@ -94,8 +94,37 @@ pub(super) fn year_standing(
     let mut quarters = Vec::new();
     let mut notes = Vec::new();
     for q in (Period::Year { year }).quarters() {
-        let (from, to) = q.window(cfg.settings.period.window);
-        if !unit.active_during(from, to) {
+        let (_, to) = q.window(cfg.settings.period.window);
+        if !unit.reports_at(to) {
+            // A quarter before the unit existed counts with its
+            // predecessors' figures added up, where it has predecessors.
+            match merged(cfg, unit, q, stored, 0)? {
+                Some(m) if m.missing.is_empty() => {
+                    notes.push(format!(
+                        "{}: số liệu là tổng của các đơn vị tiền thân ({}).",
+                        q.label_vi(),
+                        m.names.join(", ")
+                    ));
+                    quarters.push((
+                        q,
+                        Standing {
+                            status: Status::OnTime,
+                            received_at: None,
+                            deadline: cfg.settings.deadline(unit, q),
+                            days_late: None,
+                            findings: Vec::new(),
+                            submission: Some(m.submission),
+                            notes: Vec::new(),
+                        },
+                    ));
+                }
+                Some(m) => notes.push(format!(
+                    "{}: chưa có báo cáo hợp lệ của đơn vị tiền thân {}; điểm năm tính trên các quý còn lại.",
+                    q.label_vi(),
+                    m.missing.join(", ")
+                )),
+                None => {}
+            }
             continue;
         }
         let st = standing(
@@ -150,4 +179,67 @@ pub(super) fn year_standing(
         submission,
         notes,
     })
+}
+
+/// A unit's figures for a period before it existed, from its predecessors.
+pub(super) struct Merged {
+    pub submission: Submission,
+    /// The predecessors whose figures are added up, by name.
+    pub names: Vec<String>,
+    /// Those with no accepted figures for the period: the sum is then not
+    /// the merged unit's and is not compared with.
+    pub missing: Vec<String>,
+}
+
+/// The figures of `unit`'s predecessors for `period`, added up: each
+/// predecessor's own where it reported the period, or its own
+/// predecessors' for a merge of merges. `None` for a unit without
+/// predecessors.
+pub(super) fn merged(
+    cfg: &Config,
+    unit: &Unit,
+    period: Period,
+    stored: &HashMap<Period, Vec<StoredSubmission>>,
+    depth: u8,
+) -> Result<Option<Merged>> {
+    let before = cfg.settings.units.predecessors(&unit.code);
+    if before.is_empty() || depth > 8 {
+        return Ok(None);
+    }
+    let (_, end) = period.window(cfg.settings.period.window);
+    let mut subs = Vec::new();
+    let (mut names, mut missing) = (Vec::new(), Vec::new());
+    for p in before {
+        let own = match period {
+            Period::Year { year } if p.reports_at(end) => {
+                year_standing(cfg, p, year, stored)?.submission
+            }
+            Period::Quarter { .. } if p.reports_at(end) => {
+                let list = stored.get(&period).map(Vec::as_slice).unwrap_or_default();
+                standing(cfg, p, period, list)?.submission
+            }
+            _ => None,
+        };
+        match own {
+            Some(s) => {
+                subs.push(s);
+                names.push(p.name.clone());
+            }
+            None => match merged(cfg, p, period, stored, depth + 1)? {
+                Some(m) => {
+                    subs.push(m.submission);
+                    names.extend(m.names);
+                    missing.extend(m.missing);
+                }
+                None => missing.push(p.name.clone()),
+            },
+        }
+    }
+    let form = cfg.rules.form_in_force(period);
+    let parts: Vec<&Submission> = subs.iter().collect();
+    Ok(Some(Merged {
+        submission: merge_units(&unit.code.0, period, &parts, form),
+        names,
+        missing,
+    }))
 }

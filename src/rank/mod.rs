@@ -24,6 +24,8 @@ pub enum Status {
 pub struct Previous {
     pub total: f64,
     pub rank: u32,
+    /// The unit did not exist then: the figures are its predecessors'.
+    pub merged: bool,
 }
 
 /// Everything the outputs say about one unit.
@@ -47,6 +49,9 @@ pub struct UnitResult {
     pub findings: Vec<crate::domain::Finding>,
     /// Remarks on the unit's figures, e.g. a quarter missing from a year.
     pub notes: Vec<String>,
+    /// The predecessors (by name) whose figures the previous period's
+    /// total and rank are made of, for a unit that did not exist then.
+    pub compared_with: Vec<String>,
 }
 
 /// One league's table, in ranking order.

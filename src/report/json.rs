@@ -47,7 +47,11 @@ pub fn to_value(r: &Results) -> Value {
                 "groups": groups,
                 "criteria": criteria,
                 "targets": targets,
-                "previous": u.previous.map(|p| json!({ "total": round(p.total, 2), "rank": p.rank })),
+                "previous": u.previous.map(|p| if p.merged {
+                    json!({ "total": round(p.total, 2), "rank": p.rank, "from_predecessors": u.compared_with })
+                } else {
+                    json!({ "total": round(p.total, 2), "rank": p.rank })
+                }),
                 "notes": u.notes,
             })
         })

@@ -53,6 +53,33 @@ pub struct Results {
     pub leagues: Vec<LeagueTable>,
 }
 
+/// A unit's name, marked "(*)" when its previous period is its
+/// predecessors' figures (the footnote says which).
+pub fn marked_name(u: &UnitResult) -> String {
+    if u.compared_with.is_empty() {
+        u.name.clone()
+    } else {
+        format!("{} (*)", u.name)
+    }
+}
+
+/// The footnote of the ranking tables on units compared with their
+/// predecessors, if any are.
+pub fn merge_footnote(r: &Results) -> Option<String> {
+    let merged: Vec<String> = r
+        .units()
+        .filter(|u| !u.compared_with.is_empty())
+        .map(|u| format!("{} ({})", u.name, u.compared_with.join(", ")))
+        .collect();
+    (!merged.is_empty()).then(|| {
+        format!(
+            "(*) Đơn vị hình thành sau sắp xếp: hạng và điểm {} là của tổng số liệu các đơn vị tiền thân, chấm theo bộ chỉ số của kỳ đó — {}.",
+            r.previous_word(),
+            merged.join("; ")
+        )
+    })
+}
+
 impl Results {
     pub fn units(&self) -> impl Iterator<Item = &UnitResult> {
         self.leagues.iter().flat_map(|l| l.units.iter())

@@ -414,7 +414,7 @@ fn appendix_scores(r: &Results) -> Value {
         section[1] = l.label.to_uppercase();
         rows.push(section);
         for u in &l.units {
-            let mut row = vec![rank_word(u), u.name.clone()];
+            let mut row = vec![rank_word(u), super::marked_name(u)];
             for g in &r.ruleset.groups {
                 row.push(
                     u.card
@@ -450,7 +450,11 @@ fn appendix_scores(r: &Results) -> Value {
     json!({
         "number": "Phụ lục I",
         "title": format!("ĐIỂM THEO NHÓM TIÊU CHÍ {}", r.period.label_vi().to_uppercase()),
-        "note": format!("Ghi chú: {}. Số trong ngoặc ở dòng tiêu đề là điểm tối đa của nhóm.", legend.join("; ")),
+        "note": format!(
+            "Ghi chú: {}. Số trong ngoặc ở dòng tiêu đề là điểm tối đa của nhóm.{}",
+            legend.join("; "),
+            super::merge_footnote(r).map(|f| format!(" {f}")).unwrap_or_default()
+        ),
         "heights": row_heights(&rows, &fr_widths(&widths), APPENDIX_SIZE, APPENDIX_INSET_X_PT),
         "header": header, "rows": rows, "widths": widths, "align": align,
     })

@@ -35,6 +35,8 @@ struct Table {
     rows: Vec<Vec<V>>,
     /// Rows drawn bold (section and total rows).
     bold_rows: Vec<usize>,
+    /// Lines under the table.
+    footnotes: Vec<String>,
 }
 
 fn cols(list: &[(&str, f64)]) -> Vec<(String, f64)> {
@@ -109,6 +111,17 @@ fn write_table(ws: &mut Worksheet, tb: &Table, subtitle: &str) -> Result<(), Rep
         }
     }
     let last_row = 2 + tb.rows.len() as u32;
+    for (i, note) in tb.footnotes.iter().enumerate() {
+        let r = last_row + 2 + i as u32;
+        ws.merge_range(
+            r,
+            0,
+            r,
+            last_col,
+            note,
+            &base().set_italic().set_text_wrap(),
+        )?;
+    }
     ws.autofilter(2, 0, last_row.max(3), last_col)?;
     ws.set_freeze_panes(3, 0)?;
     ws.set_landscape();
@@ -199,7 +212,7 @@ fn ranking(r: &Results) -> Table {
                 t(&l.label),
                 u.rank.map(|x| V::I(i64::from(x))).unwrap_or(V::None),
                 t(&u.code.0),
-                t(&u.name),
+                t(super::marked_name(u)),
             ];
             for (g, _) in &groups {
                 row.push(opt(
@@ -235,6 +248,7 @@ fn ranking(r: &Results) -> Table {
         headers,
         rows,
         bold_rows: vec![],
+        footnotes: super::merge_footnote(r).into_iter().collect(),
     }
 }
 
@@ -283,6 +297,7 @@ fn details(r: &Results) -> Table {
         headers,
         rows,
         bold_rows: vec![],
+        footnotes: vec![],
     }
 }
 
@@ -328,6 +343,7 @@ fn submissions(r: &Results) -> Table {
         headers,
         rows,
         bold_rows: vec![],
+        footnotes: vec![],
     }
 }
 
@@ -377,6 +393,7 @@ fn targets(r: &Results) -> Table {
         headers,
         rows,
         bold_rows: vec![],
+        footnotes: vec![],
     }
 }
 
@@ -420,6 +437,7 @@ fn tasks(r: &Results) -> Table {
         headers,
         rows,
         bold_rows: vec![],
+        footnotes: vec![],
     }
 }
 
@@ -494,5 +512,6 @@ fn form06(r: &Results) -> Table {
         headers,
         rows,
         bold_rows: bold,
+        footnotes: vec![],
     }
 }

@@ -51,13 +51,36 @@ pub fn identify(info: &InfoTable, ctx: &Context, findings: &mut Vec<Finding>) ->
     if let (Some(code), Some(p)) = (&unit, period)
         && let Some(u) = ctx.units.unit(code)
     {
-        let (from, to) = p.window(ctx.window_mode);
-        if !u.active_during(from, to) {
+        let (_, to) = p.window(ctx.window_mode);
+        if !u.reports_at(to) {
+            let successor = u
+                .successor
+                .as_ref()
+                .and_then(|s| ctx.units.unit(s.as_str()))
+                .filter(|_| u.valid_to.is_some_and(|t| t < to));
+            let message = match successor {
+                Some(s) => format!(
+                    "{} đã hợp nhất vào {} (hiệu lực đến {}); {} báo cáo cả {}, gồm số liệu của đơn vị cũ. Gửi số liệu qua {}.",
+                    u.name,
+                    s.name,
+                    u.valid_to
+                        .map(|d| d.format("%d/%m/%Y").to_string())
+                        .unwrap_or_default(),
+                    s.name,
+                    p.label_vi(),
+                    s.name
+                ),
+                None => format!(
+                    "Đơn vị {} không còn (hoặc chưa) hoạt động vào cuối kỳ số liệu của {}; không nhận báo cáo của đơn vị này cho kỳ đó.",
+                    u.name,
+                    p.label_vi()
+                ),
+            };
             findings.push(Finding::error(
                 "don_vi_het_hieu_luc",
                 info.unit_code.as_ref().map(|(_, c)| c.clone()),
                 Some(code.clone()),
-                format!("Đơn vị {} không còn (hoặc chưa) hoạt động trong {}; không nhận báo cáo của đơn vị này cho kỳ đó.", u.name, p.label_vi()),
+                message,
             ));
         }
     }
@@ -192,7 +215,7 @@ fn identify_unit(info: &InfoTable, ctx: &Context, findings: &mut Vec<Finding>) -
             "don_vi_khong_ton_tai",
             Some(at.clone()),
             Some(text.clone()),
-            format!("Mã đơn vị \"{text}\" không có trong danh sách đơn vị của huyện. Dùng mẫu báo cáo do hệ thống cấp cho đơn vị."),
+            format!("Mã đơn vị \"{text}\" không có trong danh sách đơn vị. Dùng mẫu báo cáo do hệ thống cấp cho đơn vị."),
         ));
         return None;
     }

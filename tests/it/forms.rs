@@ -199,14 +199,7 @@ fn the_identities_checked_on_every_row_are_the_forms() {
     row[1] += 1;
     row[10] += 1;
     let bytes = tthc::report::template::write_workbook(&c).unwrap();
-    let ctx = tthc::validate::Context {
-        units: &s.units,
-        expected_unit: None,
-        expected_period: None,
-        window_mode: s.period.window,
-        file_name: None,
-        forms: &rules.forms,
-    };
+    let ctx = crate::context_of(&s, &rules);
     let checked = tthc::validate::check_bytes(&bytes, &ctx);
     let codes: Vec<&str> = checked.findings.iter().map(|f| f.code.as_str()).collect();
     let nhan = checked
@@ -279,14 +272,7 @@ fn a_form_06_column_added_by_the_form_file_alone_is_in_the_template_read_scored_
     }
     let bytes = tthc::report::template::write_workbook(&c).unwrap();
     std::fs::write(tmp.path().join("inbox/2022-Q4/XA01-2022-Q4.xlsx"), &bytes).unwrap();
-    let ctx = tthc::validate::Context {
-        units: &settings.units,
-        expected_unit: None,
-        expected_period: None,
-        window_mode: settings.period.window,
-        file_name: None,
-        forms: &rules.forms,
-    };
+    let ctx = crate::context_of(&settings, &rules);
     let checked = tthc::validate::check_bytes(&bytes, &ctx);
     let sub = checked
         .submission
@@ -302,11 +288,7 @@ fn a_form_06_column_added_by_the_form_file_alone_is_in_the_template_read_scored_
     }
     let old_bytes = tthc::report::template::write_workbook(&old).unwrap();
     let refused = tthc::validate::check_bytes(&old_bytes, &ctx);
-    let missing = refused
-        .findings
-        .iter()
-        .find(|f| f.code == "thieu_cot")
-        .unwrap_or_else(|| panic!("{:?}", refused.findings));
+    let missing = crate::finding(&refused, "thieu_cot");
     assert!(
         missing.message.contains("(14) Tổng số"),
         "{}",

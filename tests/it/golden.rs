@@ -6,7 +6,7 @@ use crate::sample_quarter::sample_run;
 use std::path::PathBuf;
 
 /// Every fixture case the tests use.
-const CASES: &[&str] = &["sample-2022-Q4", "intake-corpus"];
+const CASES: &[&str] = &["sample-2022-Q4", "intake-corpus", "province-2026-Q3"];
 
 fn expected(case: &str, file: &str) -> PathBuf {
     repo()

@@ -9,7 +9,7 @@ use mail_parser::{MessageParser, MimeHeaders};
 use std::path::Path;
 
 /// Checks the form of one message and returns its subject and text.
-fn well_formed(raw: &[u8]) -> (String, String) {
+pub(crate) fn well_formed(raw: &[u8]) -> (String, String) {
     let head_end = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")

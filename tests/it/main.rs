@@ -14,6 +14,7 @@ mod golden;
 mod intake;
 mod jobs;
 mod mail;
+mod province;
 mod registry;
 mod reports;
 mod rules;
@@ -106,6 +107,31 @@ pub fn sample_engine_with_inbox(tmp: &Path, inbox: &Path) -> Opened {
     };
     let settings = Settings::load(&sample_config(), &overrides).expect("the sample config loads");
     Opened::open(settings).expect("the sample opens")
+}
+
+/// What a workbook is checked against: these settings' units and
+/// window, these rules' forms; no unit, period or file name expected.
+pub fn context_of<'a>(
+    s: &'a Settings,
+    rules: &'a tthc::rules::RuleBook,
+) -> tthc::validate::Context<'a> {
+    tthc::validate::Context {
+        units: &s.units,
+        expected_unit: None,
+        expected_period: None,
+        window_mode: s.period.window,
+        file_name: None,
+        forms: &rules.forms,
+    }
+}
+
+/// The finding of a check with this code; all of them shown if none has it.
+pub fn finding<'a>(checked: &'a tthc::validate::Checked, code: &str) -> &'a tthc::domain::Finding {
+    checked
+        .findings
+        .iter()
+        .find(|f| f.code == code)
+        .unwrap_or_else(|| panic!("no {code} among {:?}", checked.findings))
 }
 
 /// The shipped form of 2022–2024 put in a folder of rule files: the

@@ -149,6 +149,7 @@ fn result(code: &str, league: &str, card: Option<ScoreCard>) -> UnitResult {
         rows: vec![],
         findings: vec![],
         notes: vec![],
+        compared_with: vec![],
     }
 }
 

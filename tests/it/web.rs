@@ -64,11 +64,11 @@ pub fn workbook(s: &Settings, code: &str, broken: bool) -> Vec<u8> {
     tthc::report::template::write_workbook(&c).unwrap()
 }
 
-struct Reply {
-    status: StatusCode,
-    location: String,
-    cookies: Vec<String>,
-    body: String,
+pub(crate) struct Reply {
+    pub status: StatusCode,
+    pub location: String,
+    pub cookies: Vec<String>,
+    pub body: String,
 }
 
 /// The service, started in process as `tthc serve` starts it (the same
@@ -148,7 +148,7 @@ pub fn cookie_pair(set_cookie: &str) -> String {
 
 /// A signed-in browser: its session cookie and form token.
 #[derive(Clone, Default)]
-struct Browser {
+pub(crate) struct Browser {
     cookie: String,
     csrf: String,
 }
@@ -168,7 +168,7 @@ async fn sign_in(app: &App, login: &str, code: &str) -> Reply {
     .await
 }
 
-async fn browser(app: &App, login: &str, code: &str, home: &str) -> Browser {
+pub(crate) async fn browser(app: &App, login: &str, code: &str, home: &str) -> Browser {
     let r = sign_in(app, login, code).await;
     assert_eq!(
         r.status,
@@ -234,7 +234,7 @@ async fn upload(app: &App, who: &Browser, csrf: Option<&str>, name: &str, bytes:
     .await
 }
 
-async fn request(app: &App, who: &Browser, method: &str, path: &str) -> Reply {
+pub(crate) async fn request(app: &App, who: &Browser, method: &str, path: &str) -> Reply {
     let mut req = Request::builder().method(method).uri(path);
     if !who.cookie.is_empty() {
         req = req.header(header::COOKIE, &who.cookie);
