@@ -89,8 +89,22 @@ impl Field {
                 "league",
             ],
             Field::Email => &["thu dien tu", "email", "e-mail", "dia chi thu"],
-            Field::ValidFrom => &["hieu luc tu", "tu ngay", "valid_from", "valid from"],
-            Field::ValidTo => &["hieu luc den", "den ngay", "valid_to", "valid to"],
+            Field::ValidFrom => &[
+                "hieu luc tu",
+                "tu ngay",
+                "ngay bat dau",
+                "thanh lap",
+                "valid_from",
+                "valid from",
+            ],
+            Field::ValidTo => &[
+                "hieu luc den",
+                "den ngay",
+                "ngay ket thuc",
+                "het hieu luc",
+                "valid_to",
+                "valid to",
+            ],
             Field::Predecessors => &[
                 "don vi tien than",
                 "tien than",
@@ -105,6 +119,44 @@ impl Field {
                 "successor",
             ],
         }
+    }
+
+    /// The field a folded heading names: one of its words exactly; else
+    /// a heading that holds one of the longer words ("Đơn vị tiền thân
+    /// (mã)", "Địa chỉ email"), those of merges first so that "Mã đơn vị
+    /// tiền thân" is not taken for the code; else one that starts with a
+    /// short word ("Tên cơ quan, đơn vị", "Mã số").
+    fn named_by(heading: &str) -> Option<Field> {
+        let h = heading.trim();
+        if h.is_empty() {
+            return None;
+        }
+        if let Some(f) = Field::ALL.into_iter().find(|k| k.words().contains(&h)) {
+            return Some(f);
+        }
+        let order = [
+            Field::Predecessors,
+            Field::Successor,
+            Field::ValidFrom,
+            Field::ValidTo,
+            Field::Email,
+            Field::Kind,
+            Field::Name,
+            Field::Code,
+        ];
+        let long = |w: &str| w.contains(' ') || w.len() > 4;
+        if let Some(f) = order
+            .into_iter()
+            .find(|k| k.words().iter().any(|w| long(w) && h.contains(w)))
+        {
+            return Some(f);
+        }
+        order.into_iter().find(|k| {
+            k.words().iter().any(|w| {
+                h.strip_prefix(w)
+                    .is_some_and(|rest| rest.starts_with([' ', ',', '(', '.', ':']))
+            })
+        })
     }
 
     fn required(self) -> bool {
@@ -244,9 +296,7 @@ pub(crate) fn read(path: &Path) -> (Vec<UnitEntry>, Vec<FileError>) {
         let mut at: Vec<(Field, usize)> = Vec::new();
         for (c, cell) in r.iter().enumerate() {
             let f = ascii_fold(&cell.text);
-            if let Some(field) = Field::ALL
-                .into_iter()
-                .find(|k| k.words().contains(&f.as_str()))
+            if let Some(field) = Field::named_by(&f)
                 && !at.iter().any(|(k, _)| *k == field)
             {
                 at.push((field, c));

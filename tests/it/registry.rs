@@ -88,6 +88,21 @@ fn a_registry_in_csv_or_xlsx_gives_the_units_of_the_equivalent_toml() {
     let from_csv = load(tmp.path(), &config_without_units(registry)).unwrap();
     assert_eq!(from_csv.units.to_vec(), units);
 
+    // A CSV as an office's own spreadsheet writes it: semicolons, a
+    // number column, headings in its own words.
+    let own = "STT;Mã ĐVHC;Tên cơ quan, đơn vị;Khối;Địa chỉ email;Ngày bắt đầu hiệu lực;Hiệu lực đến ngày;Hợp nhất từ (mã)\n\
+        1;SOTP;Sở Tư pháp;co_quan;sotp@ninhbinh.gov.vn;;;\n\
+        2;XA01;UBND thị trấn Cổ Lễ;xa;xa01@ninhbinh.gov.vn;;30/06/2025;\n\
+        3;XA20;UBND xã Trung Đông;xa;xa20@ninhbinh.gov.vn;;30/06/2025;\n\
+        4;COLE;UBND xã Cổ Lễ;xa;cole@ninhbinh.gov.vn;01/07/2025;;XA01, XA20\n";
+    std::fs::write(tmp.path().join("ds.csv"), own).unwrap();
+    let own_words = load(
+        tmp.path(),
+        &config_without_units("[registry]\nfile = \"ds.csv\"\n"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(own_words.units.to_vec(), units);
+
     // xlsx, columns in another order, dates as date cells, a title row.
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
