@@ -38,6 +38,15 @@ pub struct Organisation {
     pub archive: String,
     #[serde(default = "default_tz")]
     pub time_zone: String,
+    /// Whether the report's header names the superior body above the
+    /// organisation, as a district's does ("UBND TỈNH NAM ĐỊNH" over "UBND
+    /// HUYỆN TRỰC NINH"); a province has none to print (`false`).
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    pub superior_in_header: bool,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 fn default_archive() -> String {

@@ -239,12 +239,19 @@ impl Narrative {
 
 /// The leagues as a sentence names them, from the rules' labels: "các cơ
 /// quan, đơn vị và UBND xã, thị trấn". A label that starts with an acronym
-/// (UBND) keeps its capitals; another starts in lower case.
+/// (UBND) keeps its capitals; another starts in lower case; a label that
+/// says "Các …" itself ("Các sở, ban, ngành") does not say it twice.
 pub fn leagues_phrase(r: &Results) -> String {
     let labels: Vec<String> = r
         .leagues
         .iter()
-        .map(|l| crate::domain::decapitalise(&l.label))
+        .map(|l| {
+            let label = crate::domain::decapitalise(&l.label);
+            label
+                .strip_prefix("các ")
+                .map(str::to_string)
+                .unwrap_or(label)
+        })
         .collect();
     let joined = match labels.as_slice() {
         [] => "đơn vị".to_string(),

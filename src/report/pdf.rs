@@ -160,7 +160,7 @@ pub fn template_data(r: &Results) -> Value {
     json!({
         "title": format!("Báo cáo kết quả giải quyết TTHC {}", r.period.label_vi()),
         "org": {
-            "name": org.name, "name_lines": header_lines(&org.name), "superior": org.superior, "superior_short": short_name(&org.superior), "prefix": org.document_prefix, "distribution": org.distribution,
+            "name": org.name, "name_lines": header_lines(&org.name), "superior": org.superior, "superior_short": if org.superior_in_header { short_name(&org.superior) } else { String::new() }, "prefix": org.document_prefix, "distribution": org.distribution,
             "archive": org.archive, "on_behalf": org.signer_on_behalf, "signer_title": org.signer_title, "signer_name": org.signer_name,
         },
         "date_line": date,

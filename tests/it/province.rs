@@ -273,6 +273,14 @@ fn nothing_the_province_sends_or_shows_speaks_of_a_district() {
         "the league's label"
     );
     assert_eq!(has_district_words(&pdf), None, "in the PDF");
+    // A province's header has no managing body above it, and a league
+    // labelled "Các sở, ban, ngành" is not called "các các sở".
+    assert!(
+        !pdf.contains("VĂN PHÒNG CHÍNH PHỦ"),
+        "no superior in the header"
+    );
+    assert!(!pdf.to_lowercase().contains("các các"), "{pdf}");
+    assert!(pdf.contains("các sở, ban, ngành và UBND xã, phường, đặc khu"));
     for cell in xlsx_cells(&dir.join("xep-hang-2026-Q3.xlsx")) {
         assert_eq!(has_district_words(&cell), None, "in the workbook: {cell}");
     }
