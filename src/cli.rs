@@ -195,6 +195,12 @@ pub enum Command {
         /// In kết quả dạng JSON
         #[arg(long)]
         json: bool,
+        /// Đo cạnh nhau với tập lệnh Python thông thường (scripts/peer_calamine.py), từng cặp, lấy trung vị
+        #[arg(long)]
+        peer: bool,
+        /// Tập lệnh so sánh
+        #[arg(long, default_value = "scripts/peer_calamine.py")]
+        peer_script: PathBuf,
     },
     /// (dùng nội bộ bởi `bench`) chạy một lần đo trong tiến trình riêng
     #[command(hide = true)]
@@ -325,6 +331,10 @@ type Outcome = Result<Exit, Failure>;
 
 /// Runs a command and returns its exit code; errors are printed once, whole.
 pub fn run(cli: Cli) -> Exit {
+    // Bars for a person at a terminal; the service writes a log instead.
+    if !matches!(cli.command, Command::Serve { .. }) {
+        crate::progress::enable_on_terminal();
+    }
     let result = match cli.command {
         Command::Template {
             cfg,
@@ -393,7 +403,15 @@ pub fn run(cli: Cli) -> Exit {
             rules,
             repeat,
             json,
-        } => bench(&units, seed, &dir, &rules, repeat, json),
+            peer,
+            peer_script,
+        } => {
+            if peer {
+                bench_peer(&units, seed, &dir, &rules, repeat, &peer_script, json)
+            } else {
+                bench(&units, seed, &dir, &rules, repeat, json)
+            }
+        }
         Command::BenchRun { config } => {
             let started = std::time::Instant::now();
             crate::bench::run_once(&config, started)
@@ -1155,6 +1173,48 @@ fn bench(
                 );
             }
         }
+    }
+    Ok(Exit::Ok)
+}
+
+/// `tthc bench --peer`: `tthc run` and the Python script, side by side.
+fn bench_peer(
+    sizes: &[usize],
+    seed: u64,
+    dir: &Path,
+    rules: &Path,
+    repeat: usize,
+    script: &Path,
+    json: bool,
+) -> Outcome {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "Lưu ý: đây là bản debug — so sánh chỉ có nghĩa với bản release: cargo run --release -- bench --peer"
+        );
+    }
+    let rules = std::fs::canonicalize(rules)
+        .with_context(|| format!("không thấy thư mục quy tắc {}", rules.display()))?;
+    let script = std::fs::canonicalize(script)
+        .with_context(|| format!("không thấy tập lệnh {}", script.display()))?;
+    let exe = std::env::current_exe().context("tìm tệp chạy tthc")?;
+    let mut all = Vec::new();
+    for &n in sizes {
+        let org = dir.join(format!("n{n}"));
+        let cfg = crate::bench::generate_org(&org, n, seed, &rules)?;
+        progress(&format!("N = {n}: {repeat} cặp lần chạy…"));
+        all.push(crate::bench::peer::pairs(&exe, &cfg, &script, n, repeat)?);
+    }
+    if json {
+        say!(
+            "{}",
+            serde_json::to_string_pretty(&all).map_err(|e| anyhow!(e))?
+        );
+    } else {
+        say!(
+            "tthc run và tập lệnh Python (python-calamine, xlsxwriter, typst) trên cùng các tệp, cả tiến trình, trung vị của {repeat} cặp (sau một cặp làm nóng), {} lõi:{}",
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+            crate::bench::peer::table(&all)
+        );
     }
     Ok(Exit::Ok)
 }

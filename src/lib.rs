@@ -44,6 +44,8 @@ pub mod located;
 #[cfg(feature = "engine")]
 pub mod pipeline;
 #[cfg(feature = "engine")]
+pub mod progress;
+#[cfg(feature = "engine")]
 pub mod rank;
 #[cfg(feature = "engine")]
 pub mod report;

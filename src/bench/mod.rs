@@ -7,6 +7,7 @@
 //! memory, with the floor: inflating and scanning the workbooks' XML and
 //! nothing else, which any reader must at least do.
 
+pub mod peer;
 pub mod synth;
 
 use crate::bench::synth::{Rng, profile, quarter_content, received_at, seed_of};

@@ -151,6 +151,7 @@ fn check_and_archive(
             let paths = crate::store::archive_write_all(&archive, &items);
             (paths, started.elapsed())
         });
+        let bar = crate::progress::bar(fresh.len() as u64, "Kiểm tra tệp");
         let checked: Vec<Checked> = fresh
             .par_iter()
             .map(|f| {
@@ -158,9 +159,12 @@ fn check_and_archive(
                     file_name: Some(&f.listed.base),
                     ..ctx
                 };
-                check_bytes_with(&f.bytes, &ctx, &words)
+                let c = check_bytes_with(&f.bytes, &ctx, &words);
+                bar.inc();
+                c
             })
             .collect();
+        drop(bar);
         let checked_in = started.elapsed();
         let archived = archiver
             .join()

@@ -14,6 +14,7 @@ mod golden;
 mod intake;
 mod jobs;
 mod mail;
+mod peer;
 mod province;
 mod registry;
 mod reports;
