@@ -1103,14 +1103,7 @@ fn bench(
     repeat: usize,
     json: bool,
 ) -> Outcome {
-    if cfg!(debug_assertions) {
-        eprintln!(
-            "Lưu ý: đây là bản debug — số đo chỉ có nghĩa với bản release: cargo run --release -- bench"
-        );
-    }
-    let rules = std::fs::canonicalize(rules)
-        .with_context(|| format!("không thấy thư mục quy tắc {}", rules.display()))?;
-    let exe = std::env::current_exe().context("tìm tệp chạy tthc")?;
+    let (rules, exe) = bench_setup(rules, "bench")?;
     let mut all = Vec::new();
     for &n in sizes {
         let org = dir.join(format!("n{n}"));
@@ -1177,6 +1170,20 @@ fn bench(
     Ok(Exit::Ok)
 }
 
+/// The rule folder and this executable, for a benchmark; a debug build
+/// is said to measure nothing worth comparing.
+fn bench_setup(rules: &Path, command: &str) -> Result<(PathBuf, PathBuf), Failure> {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "Lưu ý: đây là bản debug — số đo chỉ có nghĩa với bản release: cargo run --release -- {command}"
+        );
+    }
+    let rules = std::fs::canonicalize(rules)
+        .with_context(|| format!("không thấy thư mục quy tắc {}", rules.display()))?;
+    let exe = std::env::current_exe().context("tìm tệp chạy tthc")?;
+    Ok((rules, exe))
+}
+
 /// `tthc bench --peer`: `tthc run` and the Python script, side by side.
 fn bench_peer(
     sizes: &[usize],
@@ -1187,16 +1194,9 @@ fn bench_peer(
     script: &Path,
     json: bool,
 ) -> Outcome {
-    if cfg!(debug_assertions) {
-        eprintln!(
-            "Lưu ý: đây là bản debug — so sánh chỉ có nghĩa với bản release: cargo run --release -- bench --peer"
-        );
-    }
-    let rules = std::fs::canonicalize(rules)
-        .with_context(|| format!("không thấy thư mục quy tắc {}", rules.display()))?;
+    let (rules, exe) = bench_setup(rules, "bench --peer")?;
     let script = std::fs::canonicalize(script)
         .with_context(|| format!("không thấy tập lệnh {}", script.display()))?;
-    let exe = std::env::current_exe().context("tìm tệp chạy tthc")?;
     let mut all = Vec::new();
     for &n in sizes {
         let org = dir.join(format!("n{n}"));
