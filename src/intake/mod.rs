@@ -11,7 +11,6 @@ mod ods;
 mod tables;
 mod words;
 mod workbook;
-mod xlsx;
 
 pub use form_words::FormWords;
 pub use form06::{Form06Table, Subtotal, TableRow};

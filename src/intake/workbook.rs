@@ -1,6 +1,7 @@
 //! A workbook as read, format aside: xlsx, xls and ods become the same grid
 //! of cells per sheet, within bounds on size that refuse a zip bomb or a
-//! sheet of a million rows rather than read it for minutes.
+//! sheet of a million rows rather than read it for minutes. An xlsx sheet
+//! is read in one pass over its XML, values and formulas together.
 
 use calamine::{Data, Reader, Sheets};
 use std::io::Cursor;
@@ -153,7 +154,8 @@ pub fn read_workbook(bytes: &[u8]) -> Result<RawWorkbook, IntakeError> {
         Kind::Zip => {
             check_zip(bytes)?;
             super::ods::check(bytes).map_err(IntakeError::Expands)?;
-            super::xlsx::check(bytes).map_err(IntakeError::Expands)?;
+            // An xlsx sheet is read cell by cell (`stream_sheet`), never as
+            // a rectangle, so a stray far cell cannot ask for billions.
         }
         Kind::Ole => {
             if is_encrypted_package(bytes) {
@@ -169,8 +171,8 @@ pub fn read_workbook(bytes: &[u8]) -> Result<RawWorkbook, IntakeError> {
 }
 
 fn read_sheets(kind: &Kind, bytes: &[u8]) -> Result<RawWorkbook, IntakeError> {
-    let cursor = Cursor::new(bytes.to_vec());
-    let mut book: Sheets<Cursor<Vec<u8>>> = match kind {
+    let cursor = Cursor::new(bytes);
+    let mut book: Sheets<Cursor<&[u8]>> = match kind {
         Kind::Ole => calamine::open_workbook_from_rs::<calamine::Xls<_>, _>(cursor)
             .map(Sheets::Xls)
             .map_err(|e| IntakeError::Unreadable(super::words::reader_error(e)))?,
@@ -178,6 +180,15 @@ fn read_sheets(kind: &Kind, bytes: &[u8]) -> Result<RawWorkbook, IntakeError> {
             .map_err(|e| IntakeError::Unreadable(super::words::reader_error(e)))?,
     };
     let mut sheets = Vec::new();
+    if let Sheets::Xlsx(x) = &mut book {
+        for name in x.sheet_names() {
+            if let Some(sheet) = stream_sheet(x, name)? {
+                sheets.push(sheet);
+            }
+        }
+        return Ok(RawWorkbook { sheets });
+    }
+    // xls and ods, read whole (their guards bound the rectangle first).
     for name in book.sheet_names() {
         let range = match book.worksheet_range(&name) {
             Ok(r) => r,
@@ -222,6 +233,72 @@ fn read_sheets(kind: &Kind, bytes: &[u8]) -> Result<RawWorkbook, IntakeError> {
         sheets.push(RawSheet { name, rows });
     }
     Ok(RawWorkbook { sheets })
+}
+
+/// One xlsx sheet in a single pass over its XML: each cell's value, or its
+/// formula where the file holds no value for it. A cell past the bounds
+/// refuses the sheet as soon as it is met. `None` for a sheet that holds
+/// no cells (a chart sheet).
+fn stream_sheet(
+    book: &mut calamine::Xlsx<Cursor<&[u8]>>,
+    name: String,
+) -> Result<Option<RawSheet>, IntakeError> {
+    let unreadable =
+        |e: calamine::XlsxError| IntakeError::Unreadable(super::words::reader_error(e));
+    let Ok(mut cells) = book.worksheet_cells_reader(&name) else {
+        return Ok(None);
+    };
+    let mut rows: Vec<Vec<RawCell>> = Vec::new();
+    while let Some(c) = cells.next_cell_with_formula().map_err(unreadable)? {
+        let (r, col) = (c.pos.0 as usize, c.pos.1 as usize);
+        let cell = match (&c.value, c.formula) {
+            (calamine::DataRef::Empty, Some(f)) if !f.trim().is_empty() => RawCell::Uncached(f),
+            (v, _) => convert_ref(v),
+        };
+        if cell == RawCell::Empty {
+            continue;
+        }
+        if r >= MAX_ROWS || col >= MAX_COLS {
+            return Err(IntakeError::SheetTooLarge {
+                sheet: name,
+                rows: r + 1,
+                cols: col + 1,
+            });
+        }
+        if rows.len() <= r {
+            rows.resize(r + 1, Vec::new());
+        }
+        let row = &mut rows[r];
+        if row.len() <= col {
+            row.resize(col + 1, RawCell::Empty);
+        }
+        row[col] = cell;
+    }
+    drop(cells);
+    for row in &mut rows {
+        while row.last().is_some_and(RawCell::is_empty) {
+            row.pop();
+        }
+    }
+    while rows.last().is_some_and(|r| r.is_empty()) {
+        rows.pop();
+    }
+    Ok(Some(RawSheet { name, rows }))
+}
+
+fn convert_ref(d: &calamine::DataRef) -> RawCell {
+    use calamine::DataRef;
+    match d {
+        DataRef::Empty => RawCell::Empty,
+        DataRef::Int(i) => RawCell::Number(*i as f64),
+        DataRef::Float(f) => RawCell::Number(*f),
+        DataRef::String(s) => RawCell::Text(s.clone()),
+        DataRef::SharedString(s) => RawCell::Text((*s).to_string()),
+        DataRef::Bool(b) => RawCell::Bool(*b),
+        DataRef::DateTime(dt) => RawCell::Date(dt.as_f64()),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => RawCell::Text(s.clone()),
+        DataRef::Error(e) => RawCell::Error(e.to_string()),
+    }
 }
 
 /// Refuses a zip whose entries would unpack to more than any workbook needs.
@@ -284,6 +361,37 @@ mod tests {
             Err(IntakeError::NotASpreadsheet)
         ));
         assert!(matches!(read_workbook(b""), Err(IntakeError::Empty)));
+    }
+
+    /// A stray far cell with a value refuses the sheet as soon as it is
+    /// met; one that only carries a style is never read, and allocates
+    /// nothing.
+    #[test]
+    #[cfg(feature = "engine")]
+    fn a_far_cell_is_refused_and_a_far_style_is_ignored() {
+        let book = |value: bool| {
+            let mut wb = rust_xlsxwriter::Workbook::new();
+            let ws = wb.add_worksheet();
+            ws.write(0, 0, 1.0).unwrap();
+            let far = (1_048_575, 16_383);
+            if value {
+                ws.write(far.0, far.1, 2.0).unwrap();
+            } else {
+                let bold = rust_xlsxwriter::Format::new().set_bold();
+                ws.write_blank(far.0, far.1, &bold).unwrap();
+            }
+            wb.save_to_buffer().unwrap()
+        };
+        assert!(matches!(
+            read_workbook(&book(true)),
+            Err(IntakeError::SheetTooLarge {
+                rows: 1_048_576,
+                ..
+            })
+        ));
+        let styled = read_workbook(&book(false)).unwrap();
+        assert_eq!(styled.sheets[0].rows.len(), 1);
+        assert_eq!(styled.sheets[0].rows[0], vec![RawCell::Number(1.0)]);
     }
 
     #[test]
