@@ -81,32 +81,35 @@ fn write_table(ws: &mut Worksheet, tb: &Table, subtitle: &str) -> Result<(), Rep
         ws.set_column_width(c as u16, *w)?;
     }
     ws.set_row_height(2, 32)?;
+    // The cells' formats, made once per table rather than once per cell:
+    // (text, whole, decimal, percent, blank), plain and bold.
+    let formats = |bold: bool| {
+        let b = |f: Format| if bold { f.set_bold() } else { f };
+        [
+            b(base().set_text_wrap()),
+            b(base().set_num_format("#,##0")),
+            b(base().set_num_format("#,##0.00")),
+            b(base().set_num_format("0.00%")),
+            b(base()),
+        ]
+    };
+    let (plain, bold) = (formats(false), formats(true));
+    let bold_rows: std::collections::HashSet<usize> = tb.bold_rows.iter().copied().collect();
     for (i, row) in tb.rows.iter().enumerate() {
         let r = 3 + i as u32;
-        let b = |f: Format| {
-            if tb.bold_rows.contains(&i) {
-                f.set_bold()
-            } else {
-                f
-            }
+        let [text, whole, decimal, percent, blank] = if bold_rows.contains(&i) {
+            &bold
+        } else {
+            &plain
         };
         for (c, v) in row.iter().enumerate() {
             let c = c as u16;
             match v {
-                V::T(s) => ws.write_with_format(r, c, s, &b(base().set_text_wrap()))?,
-                V::I(n) => ws.write_number_with_format(
-                    r,
-                    c,
-                    *n as f64,
-                    &b(base().set_num_format("#,##0")),
-                )?,
-                V::D(x) => {
-                    ws.write_number_with_format(r, c, *x, &b(base().set_num_format("#,##0.00")))?
-                }
-                V::Pct(x) => {
-                    ws.write_number_with_format(r, c, *x, &b(base().set_num_format("0.00%")))?
-                }
-                V::None => ws.write_blank(r, c, &b(base()))?,
+                V::T(s) => ws.write_with_format(r, c, s, text)?,
+                V::I(n) => ws.write_number_with_format(r, c, *n as f64, whole)?,
+                V::D(x) => ws.write_number_with_format(r, c, *x, decimal)?,
+                V::Pct(x) => ws.write_number_with_format(r, c, *x, percent)?,
+                V::None => ws.write_blank(r, c, blank)?,
             };
         }
     }
