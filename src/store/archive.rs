@@ -15,10 +15,12 @@ pub fn write(root: &Path, sha: &str, bytes: &[u8]) -> Result<PathBuf, StoreError
     put(root, sha, bytes, true)
 }
 
-/// Writes many files as `write` does, each synced before its rename, on
-/// a pool of threads sized for waiting on the disk rather than for the
-/// cores; each folder is synced once at the end. When this returns, every
-/// file is durable under its hash.
+/// Writes many files as `write` does, on a pool of threads sized for
+/// waiting on the disk rather than for the cores: every temporary file
+/// written, then one sync of the file system for all of them (where the
+/// system has one; else each file's own), then the renames, then each
+/// folder synced once. When this returns, every file is durable under its
+/// hash; none is ever under its hash before its bytes are on disk.
 pub fn write_all(root: &Path, items: &[(&str, &[u8])]) -> Result<Vec<PathBuf>, StoreError> {
     use rayon::prelude::*;
     // One pool for the process, built on first use.
@@ -45,10 +47,28 @@ pub fn write_all(root: &Path, items: &[(&str, &[u8])]) -> Result<Vec<PathBuf>, S
         .copied()
         .collect();
     io_pool.install(|| {
-        let written = unique
+        let staged = unique
             .par_iter()
-            .map(|(sha, bytes)| put(root, sha, bytes, false))
+            .map(|(sha, bytes)| stage(root, sha, bytes, false))
             .collect::<Result<Vec<_>, _>>()?;
+        let pending: Vec<&(PathBuf, PathBuf)> = staged.iter().flatten().collect();
+        if !pending.is_empty() && !sync_file_system(root) {
+            pending.par_iter().try_for_each(|(tmp, _)| {
+                std::fs::File::open(tmp)
+                    .and_then(|f| f.sync_all())
+                    .map_err(|source| StoreError::Io {
+                        path: tmp.clone(),
+                        source,
+                    })
+            })?;
+        }
+        pending.par_iter().try_for_each(|(tmp, path)| {
+            std::fs::rename(tmp, path).map_err(|source| StoreError::Io {
+                path: path.clone(),
+                source,
+            })
+        })?;
+        let written: Vec<PathBuf> = unique.iter().map(|(sha, _)| path_of(root, sha)).collect();
         let paths: Vec<PathBuf> = items
             .iter()
             .map(|(sha, _)| written[first[sha]].clone())
@@ -65,10 +85,52 @@ pub fn write_all(root: &Path, items: &[(&str, &[u8])]) -> Result<Vec<PathBuf>, S
     })
 }
 
+/// One sync of the file system the archive is on, for a whole batch
+/// (Linux's `syncfs`); false where there is none, or it failed.
+fn sync_file_system(root: &Path) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        if let Ok(d) = std::fs::File::open(root) {
+            // SAFETY: syncfs only reads the descriptor, which `d` keeps open.
+            return unsafe { libc::syncfs(d.as_raw_fd()) } == 0;
+        }
+    }
+    let _ = root;
+    false
+}
+
 fn put(root: &Path, sha: &str, bytes: &[u8], sync_dir: bool) -> Result<PathBuf, StoreError> {
     let path = path_of(root, sha);
-    if path.exists() {
+    let Some((tmp, path)) = stage(root, sha, bytes, true)? else {
         return Ok(path);
+    };
+    let io = |source| StoreError::Io {
+        path: path.clone(),
+        source,
+    };
+    std::fs::rename(&tmp, &path).map_err(io)?;
+    if sync_dir
+        && let Some(dir) = path.parent()
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(path)
+}
+
+/// Writes the bytes to a temporary name beside their place (synced, with
+/// `sync`): the temporary and final paths, or `None` when the content is
+/// already archived.
+fn stage(
+    root: &Path,
+    sha: &str,
+    bytes: &[u8],
+    sync: bool,
+) -> Result<Option<(PathBuf, PathBuf)>, StoreError> {
+    let path = path_of(root, sha);
+    if path.exists() {
+        return Ok(None);
     }
     let dir = path.parent().unwrap_or(root);
     let io = |source| StoreError::Io {
@@ -86,13 +148,11 @@ fn put(root: &Path, sha: &str, bytes: &[u8], sync_dir: bool) -> Result<PathBuf, 
     {
         let mut f = std::fs::File::create(&tmp).map_err(io)?;
         f.write_all(bytes).map_err(io)?;
-        f.sync_all().map_err(io)?;
+        if sync {
+            f.sync_all().map_err(io)?;
+        }
     }
-    std::fs::rename(&tmp, &path).map_err(io)?;
-    if sync_dir && let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(path)
+    Ok(Some((tmp, path)))
 }
 
 pub fn read(root: &Path, sha: &str) -> Result<Vec<u8>, StoreError> {
