@@ -303,13 +303,47 @@ pub async fn upload(
 }
 
 #[derive(Serialize)]
-struct FindingRow {
+pub(super) struct FindingRow {
     level: &'static str,
     level_class: &'static str,
     sheet: String,
     cell: String,
     value: String,
     message: String,
+}
+
+/// The findings as the pages show them, grouped by row and problem: the
+/// first cell's message, and the others the same problem covers.
+pub(super) fn finding_rows(findings: &[crate::domain::Finding]) -> Vec<FindingRow> {
+    super::uploads::grouped(findings)
+        .into_iter()
+        .map(|g| {
+            let f = &g.first;
+            let (level, level_class) = match f.severity {
+                Severity::Error => ("Lỗi", "error"),
+                Severity::Warning => ("Cảnh báo", "warning"),
+            };
+            let cells: Vec<&str> = g.cells.iter().map(|(c, _)| c.as_str()).collect();
+            let message = if g.cells.len() > 1 {
+                format!(
+                    "{} (cùng lỗi ở {} ô của dòng này: {}.)",
+                    f.message,
+                    g.cells.len(),
+                    cells.join(", ")
+                )
+            } else {
+                f.message.clone()
+            };
+            FindingRow {
+                level,
+                level_class,
+                sheet: f.cell.as_ref().map(|c| c.sheet.clone()).unwrap_or_default(),
+                cell: cells.join(", "),
+                value: g.cells.first().map(|(_, v)| v.clone()).unwrap_or_default(),
+                message,
+            }
+        })
+        .collect()
 }
 
 /// One of the unit's own submissions; another unit's is "not found".
@@ -335,23 +369,7 @@ pub async fn submission(
     let s = own_submission(&portal, &who, id).await?;
     let findings = findings_of(&s);
     let errors = findings.iter().filter(|f| f.is_error()).count();
-    let rows: Vec<FindingRow> = findings
-        .iter()
-        .map(|f| {
-            let (level, level_class) = match f.severity {
-                Severity::Error => ("Lỗi", "error"),
-                Severity::Warning => ("Cảnh báo", "warning"),
-            };
-            FindingRow {
-                level,
-                level_class,
-                sheet: f.cell.as_ref().map(|c| c.sheet.clone()).unwrap_or_default(),
-                cell: f.cell.as_ref().map(|c| c.a1()).unwrap_or_default(),
-                value: f.value.clone().unwrap_or_default(),
-                message: f.message.clone(),
-            }
-        })
-        .collect();
+    let rows = finding_rows(&findings);
     portal.render(
         "ket-qua-nop.html",
         &who,

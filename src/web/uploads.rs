@@ -175,9 +175,80 @@ pub fn findings_of(s: &StoredSubmission) -> Vec<Finding> {
     serde_json::from_str(&s.findings_json).unwrap_or_default()
 }
 
+/// Findings as a person reads them: one per row and problem, with the
+/// cells it covers. A subtotal row that is off in eleven columns is one
+/// finding over eleven cells, not eleven findings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindingGroup {
+    pub first: Finding,
+    /// Every cell of the group, "C10", with the value found there.
+    pub cells: Vec<(String, String)>,
+}
+
+pub fn grouped(findings: &[Finding]) -> Vec<FindingGroup> {
+    let mut out: Vec<FindingGroup> = Vec::new();
+    for f in findings {
+        let key = |g: &Finding| {
+            (
+                g.severity,
+                g.code.clone(),
+                g.cell.as_ref().map(|c| (c.sheet.clone(), c.row)),
+            )
+        };
+        let cell = f
+            .cell
+            .as_ref()
+            .map(|c| (c.a1(), f.value.clone().unwrap_or_default()));
+        match out
+            .iter_mut()
+            .find(|g| f.cell.is_some() && key(&g.first) == key(f))
+        {
+            Some(g) => g.cells.extend(cell),
+            None => out.push(FindingGroup {
+                first: f.clone(),
+                cells: cell.into_iter().collect(),
+            }),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn findings_of_one_row_and_problem_are_one_group_over_their_cells() {
+        use crate::domain::CellRef;
+        let off = |col: u32| {
+            Finding::error(
+                "tong_phu_lech",
+                Some(CellRef::new("Biểu 06", 14, col)),
+                Some(col.to_string()),
+                format!("cột {col} lệch"),
+            )
+        };
+        let other_row = Finding::error(
+            "tong_phu_lech",
+            Some(CellRef::new("Biểu 06", 20, 2)),
+            None,
+            "dòng khác",
+        );
+        let whole = Finding::error("thieu_sheet", None, None, "không có sheet");
+        let again = Finding::error("thieu_sheet", None, None, "không có sheet khác");
+        let groups = grouped(&[off(2), off(3), off(4), other_row, whole, again]);
+        assert_eq!(groups.len(), 4, "{groups:?}");
+        assert_eq!(
+            groups[0].cells,
+            [
+                ("C15".to_string(), "2".to_string()),
+                ("D15".into(), "3".into()),
+                ("E15".into(), "4".into())
+            ]
+        );
+        assert_eq!(groups[0].first.message, "cột 2 lệch");
+        assert_eq!(groups[1].cells.len(), 1);
+    }
 
     #[test]
     fn a_shown_file_name_has_no_path_no_controls_and_no_reordering_characters() {
