@@ -275,17 +275,17 @@ pub fn run_once(cfg: &Path, started: Instant) -> Result<RunFigures> {
     let out = dir.join("out");
     std::fs::create_dir_all(&out)?;
     let t = Instant::now();
-    let xlsx = report::xlsx::write(&results)?;
-    std::fs::write(out.join("xep-hang.xlsx"), &xlsx)?;
-    stage("xlsx", t.elapsed());
-    let t = Instant::now();
-    let pdf = report::pdf::write(&results)?;
-    std::fs::write(out.join("bao-cao.pdf"), &pdf)?;
-    stage("pdf", t.elapsed());
-    let t = Instant::now();
-    let json = report::json::to_string(&results)?;
-    std::fs::write(out.join("ket-qua.json"), json)?;
-    stage("json", t.elapsed());
+    let (written, made) = report::write_all_timed(&results, &out)?;
+    stage("xlsx, pdf, json (at once)", t.elapsed());
+    for (name, d) in made {
+        stage(name, d);
+    }
+    let pdf = written
+        .iter()
+        .find(|f| f.extension().is_some_and(|e| e == "pdf"))
+        .map(std::fs::read)
+        .transpose()?
+        .unwrap_or_default();
     let pdf_pages = count_pages(&pdf);
     Ok(RunFigures {
         units: config.settings.units.len(),

@@ -139,22 +139,36 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 /// The three are made at once, each on a thread of its own: the PDF's
 /// layout is the longest and the others finish under it.
 pub fn write_all(r: &Results, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    Ok(write_all_timed(r, dir)?.0)
+}
+
+/// How long each of the three took to make, side by side.
+pub type Timings = Vec<(&'static str, std::time::Duration)>;
+
+/// `write_all`, with how long each document took (they are made at once).
+pub fn write_all_timed(r: &Results, dir: &Path) -> Result<(Vec<PathBuf>, Timings), ReportError> {
+    use std::time::Instant;
     let units = r.units().count();
     let spinner = crate::progress::spinner(units, &format!("Lập báo cáo ({units} đơn vị)"));
-    let (xlsx_bytes, pdf_bytes, json_text) = std::thread::scope(|s| {
-        let xlsx = s.spawn(|| xlsx::write(r));
-        let pdf = s.spawn(|| pdf::write(r));
-        let json = json::to_string(r);
-        let join = |h: std::thread::ScopedJoinHandle<'_, Result<Vec<u8>, ReportError>>| {
+    let timed = |f: &dyn Fn() -> Result<Vec<u8>, ReportError>| {
+        let t = Instant::now();
+        f().map(|b| (b, t.elapsed()))
+    };
+    let (xlsx_made, pdf_made, json_made) = std::thread::scope(|s| {
+        let xlsx = s.spawn(|| timed(&|| xlsx::write(r)));
+        let pdf = s.spawn(|| timed(&|| pdf::write(r)));
+        let json = timed(&|| Ok(json::to_string(r)?.into_bytes()));
+        let join = |h: std::thread::ScopedJoinHandle<'_, Result<_, ReportError>>| {
             h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
         };
         (join(xlsx), join(pdf), json)
     });
     drop(spinner);
+    let ((xlsx_bytes, xt), (pdf_bytes, pt), (json_bytes, jt)) = (xlsx_made?, pdf_made?, json_made?);
     let outputs = [
-        (r.file_name("xep-hang", "xlsx"), xlsx_bytes?),
-        (r.file_name("bao-cao", "pdf"), pdf_bytes?),
-        (r.file_name("ket-qua", "json"), json_text?.into_bytes()),
+        (r.file_name("xep-hang", "xlsx"), xlsx_bytes),
+        (r.file_name("bao-cao", "pdf"), pdf_bytes),
+        (r.file_name("ket-qua", "json"), json_bytes),
     ];
     let version_dir = dir.join(format!("v{}", r.version));
     let mut files = Vec::new();
@@ -163,7 +177,7 @@ pub fn write_all(r: &Results, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
         write_file(&dir.join(&name), &bytes)?;
         files.push(dir.join(&name));
     }
-    Ok(files)
+    Ok((files, vec![("· xlsx", xt), ("· pdf", pt), ("· json", jt)]))
 }
 
 /// A report version as written: the results and the files.
