@@ -413,9 +413,12 @@ pub struct Settings {
     pub schedule: Schedule,
     pub web: Web,
     pub units: Registry,
-    /// Where each unit's kind is written (a message to fill in), to point
-    /// at it when the rules do not know the kind.
-    unit_kind_places: Vec<FileError>,
+    /// Where each unit's kind is written (its file and place), to point at
+    /// it when the rules do not know the kind; located only then, since
+    /// finding a line in a long config is a scan of it.
+    unit_kind_places: Vec<(PathBuf, registry::Place)>,
+    /// The config's text, to locate those places.
+    source: String,
 }
 
 /// Overrides of the configured folders, from the command line.
@@ -483,6 +486,7 @@ impl Settings {
             web,
             units: Registry::new(units),
             unit_kind_places: spans,
+            source: source.to_string(),
         })
     }
 
@@ -563,17 +567,20 @@ impl Settings {
             .iter()
             .zip(&self.unit_kind_places)
             .filter(|(u, _)| !leagues.clone().any(|l| l == u.league.0))
-            .map(|(u, place)| {
+            .map(|(u, (file, place))| {
                 let known: Vec<&str> = leagues.clone().collect();
-                FileError {
-                    message: format!(
+                locate_place(
+                    &self.file,
+                    &self.source,
+                    file,
+                    place,
+                    format!(
                         "loại đơn vị \"{}\" của {} không phải khối nào trong bộ quy tắc — dùng một trong: {}",
                         u.league,
                         u.code,
                         known.join(", ")
                     ),
-                    ..place.clone()
-                }
+                )
             })
             .collect();
         if errors.is_empty() {
@@ -626,7 +633,7 @@ fn read_units(
     raw: &RawSettings,
     resolve: &dyn Fn(&Path) -> PathBuf,
     p: &mut Problems,
-) -> (Vec<Unit>, Vec<FileError>) {
+) -> (Vec<Unit>, Vec<(PathBuf, registry::Place)>) {
     let entries = match &raw.registry {
         Some(r) if !raw.units.is_empty() => {
             p.at(
@@ -715,7 +722,7 @@ fn check_units(
     entries: Vec<UnitEntry>,
     deadline_days: &BTreeMap<String, Spanned<u32>>,
     p: &mut Problems,
-) -> (Vec<Unit>, Vec<FileError>) {
+) -> (Vec<Unit>, Vec<(PathBuf, registry::Place)>) {
     use registry::Field;
     fn place(e: &UnitEntry, f: Field) -> &registry::Place {
         let i = Field::ALL.iter().position(|x| *x == f).unwrap_or(0);
@@ -823,9 +830,9 @@ fn check_units(
         }
     }
     p.errors.append(&mut errors);
-    let kinds: Vec<FileError> = entries
+    let kinds: Vec<(PathBuf, registry::Place)> = entries
         .iter()
-        .map(|e| locate(p, e, place(e, Field::Kind), String::new()))
+        .map(|e| (e.file.clone(), place(e, Field::Kind).clone()))
         .collect();
     let units: Vec<Unit> = entries
         .into_iter()
@@ -850,22 +857,30 @@ fn check_units(
 
 /// A problem of an entry, at the place it names.
 fn locate(p: &Problems, e: &UnitEntry, place: &registry::Place, message: String) -> FileError {
+    locate_place(p.path, p.source, &e.file, place, message)
+}
+
+/// A problem at a place: a range of the config's text, or a cell of the
+/// registry file.
+fn locate_place(
+    config: &Path,
+    source: &str,
+    file: &Path,
+    place: &registry::Place,
+    message: String,
+) -> FileError {
     match place {
-        registry::Place::Span(span) => FileError::at(p.path, p.source, Some(span.clone()), message),
+        registry::Place::Span(span) => FileError::at(config, source, Some(span.clone()), message),
         registry::Place::Cell(line, column) => {
             let cell = format!(
                 "{}{line}",
                 crate::domain::column_letters(*column as u32 - 1)
             );
             FileError {
-                path: e.file.clone(),
+                path: file.to_path_buf(),
                 line: *line,
                 column: *column,
-                message: if message.is_empty() {
-                    message
-                } else {
-                    format!("ô {cell}: {message}")
-                },
+                message: format!("ô {cell}: {message}"),
             }
         }
     }

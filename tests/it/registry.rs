@@ -199,3 +199,38 @@ fn a_bad_row_of_the_registry_is_reported_with_its_row_and_column() {
     );
     assert!(wb.worksheet_range("Hướng dẫn").is_ok());
 }
+
+/// A kind with a deadline but no league in the rules is refused where it
+/// is written: the registry's cell, or the `[[units]]` block's line.
+#[test]
+fn a_kind_the_rules_do_not_know_is_located_in_the_registry_or_the_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let with_phuong = |extra: &str| {
+        config_without_units(extra).replace(
+            "deadline_days = { co_quan = 3, xa = 2 }",
+            "deadline_days = { co_quan = 3, xa = 2, phuong = 2 }",
+        )
+    };
+    let csv = CSV_UNITS.replace("COLE,UBND xã Cổ Lễ,xa,", "COLE,UBND xã Cổ Lễ,phuong,");
+    std::fs::write(tmp.path().join("don-vi.csv"), csv).unwrap();
+    let config = with_phuong("[registry]\nfile = \"don-vi.csv\"\n");
+    assert!(config.contains("phuong = 2"));
+    let settings = load(tmp.path(), &config).unwrap();
+    let err = tthc::config::Config::new(settings).unwrap_err().to_string();
+    assert!(err.contains("don-vi.csv:5:3: ô C5"), "{err}");
+    assert!(err.contains("\"phuong\""), "{err}");
+
+    let toml = TOML_UNITS.replace(
+        "code = \"COLE\"\nname = \"UBND xã Cổ Lễ\"\nkind = \"xa\"",
+        "code = \"COLE\"\nname = \"UBND xã Cổ Lễ\"\nkind = \"phuong\"",
+    );
+    let config = with_phuong(&toml);
+    let line = config
+        .lines()
+        .position(|l| l == "kind = \"phuong\"")
+        .unwrap()
+        + 1;
+    let settings = load(tmp.path(), &config).unwrap();
+    let err = tthc::config::Config::new(settings).unwrap_err().to_string();
+    assert!(err.contains(&format!("tthc.toml:{line}:")), "{err}");
+}
