@@ -199,6 +199,7 @@ pub fn audit_action(code: &str) -> String {
         "tu_choi_tep" => "từ chối tệp không phải bảng tính",
         "tai_mau" => "tải mẫu báo cáo",
         "tai_tep_danh_dau" => "tải tệp đánh dấu lỗi",
+        "tai_tep_goc" => "tải tệp gốc",
         "tai_bao_cao" => "tải báo cáo",
         "lap_bao_cao" => "lập báo cáo",
         "gui_nhac" => "gửi thư nhắc",

@@ -138,6 +138,92 @@ fn standings(
     Ok((units, inputs))
 }
 
+/// Where figures `sub` of `unit` would have stood in `among`'s league,
+/// scored under `ruleset` (the rules of that period): the total, and the
+/// place the total takes among the league's scored units.
+fn place_of(
+    cfg: &Config,
+    unit: &crate::domain::Unit,
+    sub: &crate::domain::Submission,
+    among: &Results,
+    ruleset: &crate::rules::Ruleset,
+) -> Result<Option<Previous>> {
+    let input = UnitInput {
+        code: unit.code.0.clone(),
+        league: unit.league.0.clone(),
+        fields: sub.fields(),
+        late: false,
+    };
+    let cards = score_units(&[input], ruleset, cfg.rules.targets_for(among.period))?;
+    let Some(card) = cards.first() else {
+        return Ok(None);
+    };
+    let above = among
+        .units()
+        .filter(|p| p.league == unit.league && p.code != unit.code)
+        .filter_map(|p| p.card.as_ref())
+        .filter(|c| c.total > card.total)
+        .count();
+    Ok(Some(Previous {
+        total: card.total,
+        rank: above as u32 + 1,
+        merged: true,
+    }))
+}
+
+/// A unit's total and rank over the quarters up to `last` (`count` of
+/// them, oldest first): its own where it reported, its predecessors'
+/// figures added up for a quarter before it existed (`merged`), `None`
+/// where there is nothing to score.
+pub fn history(
+    cfg: &Config,
+    store: &Store,
+    unit: &crate::domain::Unit,
+    last: Period,
+    count: usize,
+) -> Result<Vec<(Period, Option<Previous>)>> {
+    let mut quarters = vec![last];
+    while quarters.len() < count {
+        let q = quarters[quarters.len() - 1].previous();
+        quarters.push(q);
+    }
+    quarters.reverse();
+    let mut out = Vec::new();
+    for q in quarters {
+        let Some(ruleset) = cfg.rules.ruleset_for(q) else {
+            out.push((q, None));
+            continue;
+        };
+        let Some(r) = results(cfg, store, q, false)? else {
+            out.push((q, None));
+            continue;
+        };
+        let own = r.units().find(|u| u.code == unit.code).and_then(|u| {
+            Some(Previous {
+                total: u.card.as_ref()?.total,
+                rank: u.rank?,
+                merged: false,
+            })
+        });
+        let place = match own {
+            Some(p) => Some(p),
+            None if !r.units().any(|u| u.code == unit.code) => {
+                let mut stored: HashMap<Period, Vec<StoredSubmission>> = HashMap::new();
+                stored.insert(q, store.submissions_for(&q.to_string())?);
+                match merged(cfg, unit, q, &stored, 0)? {
+                    Some(m) if m.missing.is_empty() => {
+                        place_of(cfg, unit, &m.submission, &r, ruleset)?
+                    }
+                    _ => None,
+                }
+            }
+            None => None,
+        };
+        out.push((q, place));
+    }
+    Ok(out)
+}
+
 /// A unit's place in the period before, a note on how it was found, and
 /// the predecessors it is made of (for a unit that did not exist then).
 type Place = (Option<Previous>, Option<String>, Vec<String>);
@@ -209,28 +295,13 @@ fn previous_places(
             );
             continue;
         }
-        let input = UnitInput {
-            code: unit.code.0.clone(),
-            league: unit.league.0.clone(),
-            fields: m.submission.fields(),
-            late: false,
+        let Some(place) = place_of(cfg, unit, &m.submission, &prev, ruleset)? else {
+            continue;
         };
-        let cards = score_units(&[input], ruleset, cfg.rules.targets_for(before))?;
-        let Some(card) = cards.first() else { continue };
-        let above = prev
-            .units()
-            .filter(|p| p.league == unit.league)
-            .filter_map(|p| p.card.as_ref())
-            .filter(|c| c.total > card.total)
-            .count();
         out.insert(
             u.code.clone(),
             (
-                Some(Previous {
-                    total: card.total,
-                    rank: above as u32 + 1,
-                    merged: true,
-                }),
+                Some(place),
                 Some(format!(
                     "So sánh với {}: tổng số liệu của các đơn vị tiền thân ({}), chấm theo bộ chỉ số của kỳ đó.",
                     prev.period.label_vi(),

@@ -13,6 +13,7 @@
 //! work.
 
 mod auth;
+mod export;
 mod office;
 mod secrets;
 mod unit;
@@ -173,6 +174,10 @@ fn pages() -> Result<Environment<'static>> {
             include_str!("../../templates/web/van-phong.html"),
         ),
         (
+            "don-vi-van-phong.html",
+            include_str!("../../templates/web/don-vi-van-phong.html"),
+        ),
+        (
             "cap-ma.html",
             include_str!("../../templates/web/cap-ma.html"),
         ),
@@ -189,16 +194,8 @@ fn pages() -> Result<Environment<'static>> {
             include_str!("../../templates/web/bao-cao.html"),
         ),
         (
-            "gui-thu.html",
-            include_str!("../../templates/web/gui-thu.html"),
-        ),
-        (
-            "tac-vu.html",
-            include_str!("../../templates/web/tac-vu.html"),
-        ),
-        (
-            "nhat-ky.html",
-            include_str!("../../templates/web/nhat-ky.html"),
+            "danh-sach.html",
+            include_str!("../../templates/web/danh-sach.html"),
         ),
     ] {
         env.add_template(name, text)
@@ -235,6 +232,8 @@ pub fn router(portal: Arc<Portal>) -> Router {
         )
         .route("/don-vi/nop/{id}", get(unit::submission))
         .route("/don-vi/nop/{id}/tep-danh-dau", get(unit::annotated))
+        .route("/don-vi/nop/{id}/tep-goc", get(unit::original))
+        .route("/van-phong/don-vi/{code}", get(office::unit_page))
         .route("/van-phong", get(office::board))
         .route("/van-phong/nhac-nop", post(office::remind))
         .route(

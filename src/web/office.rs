@@ -17,6 +17,15 @@ use std::sync::Arc;
 pub struct BoardQuery {
     #[serde(default)]
     khoi: String,
+    /// Only the units of one status: `tra-lai`, `chua-nop`, `muon`, `dung-han`.
+    #[serde(default)]
+    tt: String,
+    /// Words of a unit's name or code.
+    #[serde(default)]
+    q: String,
+    /// `csv` or `xlsx`: the list as a file.
+    #[serde(default)]
+    xuat: String,
     /// What the last action did, to say so: `nhac` (with `n`), `bao-cao`.
     #[serde(default)]
     tb: String,
@@ -31,9 +40,24 @@ struct BoardRow {
     league: String,
     status: &'static str,
     status_class: &'static str,
+    /// The unit's latest upload whatever its outcome: when, and how it went.
     last: String,
+    last_outcome: String,
     findings: String,
     has_code: bool,
+}
+
+/// Statuses in the order the office acts on them, with the word of the
+/// board's filter for each.
+const ATTENTION: [(Status, &str); 4] = [
+    (Status::Rejected, "tra-lai"),
+    (Status::Missing, "chua-nop"),
+    (Status::Late, "muon"),
+    (Status::OnTime, "dung-han"),
+];
+
+fn attention(s: Status) -> usize {
+    ATTENTION.iter().position(|(x, _)| *x == s).unwrap_or(0)
 }
 
 pub async fn board(
@@ -44,8 +68,9 @@ pub async fn board(
     who.office()?;
     let period = portal.open_period();
     let league = q.khoi.clone();
+    let (only, search) = (q.tt.clone(), q.q.clone());
     let me = portal.clone();
-    let ctx = portal
+    let (ctx, export) = portal
         .with_store(move |cfg, store| {
             // With the previous quarter asked for, a quarter with no
             // submission yet still lists every unit.
@@ -56,8 +81,29 @@ pub async fn board(
                 .into_iter()
                 .map(|(u, _)| u)
                 .collect();
+            // Each unit's latest upload, accepted or not.
+            let mut latest: std::collections::HashMap<String, crate::store::StoredSubmission> =
+                std::collections::HashMap::new();
+            for s in store.submissions_for(&period.to_string())? {
+                let Some(u) = s.unit.clone() else { continue };
+                if latest
+                    .get(&u)
+                    .is_none_or(|l| l.received_at <= s.received_at)
+                {
+                    latest.insert(u, s);
+                }
+            }
             let all: Vec<&crate::rank::UnitResult> = results.units().collect();
             let count = |s: Status| all.iter().filter(|u| u.status == s).count();
+            let filters: Vec<minijinja::Value> = ATTENTION
+                .iter()
+                .map(|(s, word)| {
+                    minijinja::context! {
+                        word, label => status_word(*s).0, class => status_word(*s).1,
+                        n => count(*s), on => only == *word,
+                    }
+                })
+                .collect();
             let counts = minijinja::context! {
                 total => all.len(),
                 submitted => count(Status::OnTime) + count(Status::Late),
@@ -70,24 +116,42 @@ pub async fn board(
                 .iter()
                 .map(|l| minijinja::context! { code => l.code, label => l.label })
                 .collect();
-            let rows: Vec<BoardRow> = results
+            let mut units: Vec<(&crate::rank::LeagueTable, &crate::rank::UnitResult)> = results
                 .leagues
                 .iter()
                 .filter(|l| league.is_empty() || l.code == league)
                 .flat_map(|l| l.units.iter().map(move |u| (l, u)))
+                .filter(|(_, u)| {
+                    only.is_empty() || ATTENTION.iter().any(|(s, w)| *w == only && *s == u.status)
+                })
+                .filter(|(_, u)| super::export::matches(&search, &[&u.name, u.code.as_str()]))
+                .collect();
+            units.sort_by_key(|(_, u)| (attention(u.status), crate::domain::fold(&u.name)));
+            let rows: Vec<BoardRow> = units
+                .iter()
                 .map(|(l, u)| {
                     let (status, status_class) = status_word(u.status);
                     let errors = u.findings.iter().filter(|f| f.is_error()).count();
+                    let last = latest.get(u.code.as_str());
                     BoardRow {
                         code: u.code.0.clone(),
                         name: u.name.clone(),
                         league: l.label.clone(),
                         status,
                         status_class,
-                        last: u
-                            .received_at
-                            .map(|t| me.minute(&t))
+                        last: last
+                            .map(|s| me.minute(&s.received_at))
                             .unwrap_or_else(|| "—".into()),
+                        last_outcome: last
+                            .map(|s| {
+                                if s.accepted {
+                                    "hợp lệ"
+                                } else {
+                                    "bị trả lại"
+                                }
+                                .to_string()
+                            })
+                            .unwrap_or_default(),
                         findings: if u.findings.is_empty() {
                             "—".into()
                         } else {
@@ -97,6 +161,43 @@ pub async fn board(
                     }
                 })
                 .collect();
+            let export = super::export::Export {
+                file: format!("bang-theo-doi-{period}"),
+                sheet: format!("Theo dõi {}", period.label_vi()),
+                headers: [
+                    "Mã",
+                    "Đơn vị",
+                    "Khối",
+                    "Tình trạng",
+                    "Lần gửi cuối",
+                    "Kết quả lần gửi cuối",
+                    "Lỗi",
+                    "Cảnh báo",
+                ]
+                .map(String::from)
+                .to_vec(),
+                rows: units
+                    .iter()
+                    .zip(&rows)
+                    .map(|((_, u), r)| {
+                        let errors = u.findings.iter().filter(|f| f.is_error()).count();
+                        vec![
+                            r.code.clone().into(),
+                            r.name.clone().into(),
+                            r.league.clone().into(),
+                            r.status.into(),
+                            if r.last == "—" {
+                                "".into()
+                            } else {
+                                r.last.clone().into()
+                            },
+                            r.last_outcome.clone().into(),
+                            Some(errors as f64).into(),
+                            Some((u.findings.len() - errors) as f64).into(),
+                        ]
+                    })
+                    .collect(),
+            };
             let now = chrono::Utc::now();
             let locked: Vec<minijinja::Value> = store
                 .locked_sign_ins(now)?
@@ -111,9 +212,19 @@ pub async fn board(
                     minijinja::context! { login, name, until }
                 })
                 .collect();
-            Ok(minijinja::context! { period_label => period.label_vi(), counts, leagues, league, rows, locked })
+            let shown = rows.len();
+            Ok((
+                minijinja::context! {
+                    period_label => period.label_vi(), counts, filters, leagues, league,
+                    only, search, rows, shown, locked,
+                },
+                export,
+            ))
         })
         .await?;
+    if let Some(file) = export.respond(&q.xuat)? {
+        return Ok(file);
+    }
     let flash = match q.tb.as_str() {
         "nhac" => Some(format!("Đã gửi {} thư nhắc.", q.n)),
         "mo-khoa" => Some("Đã mở khóa đăng nhập.".to_string()),
@@ -262,13 +373,64 @@ struct Bar {
     color: &'static str,
 }
 
-pub async fn ranking(State(portal): State<Arc<Portal>>, who: Who) -> Result<Response, Failure> {
+/// A name cut to fit a chart's label: at a word, never inside one.
+fn short_label(name: &str, max: usize) -> String {
+    if name.chars().count() <= max {
+        return name.to_string();
+    }
+    let mut out = String::new();
+    for w in name.split_whitespace() {
+        if out.chars().count() + w.chars().count() + 1 > max.saturating_sub(1) {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    if out.is_empty() {
+        out = name.chars().take(max.saturating_sub(1)).collect();
+    }
+    out.push('…');
+    out
+}
+
+pub async fn ranking(
+    State(portal): State<Arc<Portal>>,
+    who: Who,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, Failure> {
     who.office()?;
     let period = portal.open_period();
-    let ctx = portal
+    let (ctx, export) = portal
         .with_store(move |cfg, store| {
             let results = crate::pipeline::results(cfg, store, period, true)?
                 .ok_or_else(|| anyhow::anyhow!("không tính được {period}"))?;
+            let export = super::export::Export {
+                file: format!("xep-hang-{period}"),
+                sheet: format!("Xếp hạng {}", period.label_vi()),
+                headers: ["Khối", "Hạng", "Mã", "Đơn vị", "Tổng điểm", "Xếp loại", "Tình trạng", "Điểm kỳ trước", "Hạng kỳ trước"]
+                    .map(String::from)
+                    .to_vec(),
+                rows: results
+                    .leagues
+                    .iter()
+                    .flat_map(|l| l.units.iter().map(move |u| (l, u)))
+                    .map(|(l, u)| {
+                        vec![
+                            l.label.clone().into(),
+                            u.rank.map(f64::from).into(),
+                            u.code.0.clone().into(),
+                            u.name.clone().into(),
+                            u.card.as_ref().map(|c| c.total).into(),
+                            u.card.as_ref().map(|c| c.band.clone()).unwrap_or_default().into(),
+                            status_word(u.status).0.into(),
+                            u.previous.map(|p| p.total).into(),
+                            u.previous.map(|p| f64::from(p.rank)).into(),
+                        ]
+                    })
+                    .collect(),
+            };
             let leagues: Vec<minijinja::Value> = results
                 .leagues
                 .iter()
@@ -285,7 +447,7 @@ pub async fn ranking(State(portal): State<Arc<Portal>>, who: Who) -> Result<Resp
                         .enumerate()
                         .map(|(i, (name, total))| Bar {
                             y: i * 20,
-                            label: name.chars().take(34).collect(),
+                            label: short_label(name, 34),
                             value: crate::report::narrative::dec_vi(*total),
                             width: (total.clamp(0.0, 100.0) * 3.4).round(),
                             color: crate::report::pdf::bar_color(*total),
@@ -312,9 +474,12 @@ pub async fn ranking(State(portal): State<Arc<Portal>>, who: Who) -> Result<Resp
                     }
                 })
                 .collect();
-            Ok(minijinja::context! { period_label => period.label_vi(), leagues })
+            Ok((minijinja::context! { period_label => period.label_vi(), leagues }, export))
         })
         .await?;
+    if let Some(file) = export.respond(&q.xuat)? {
+        return Ok(file);
+    }
     portal.render("xep-hang.html", &who, ctx)
 }
 
@@ -463,60 +628,340 @@ fn local_time(portal: &Portal, t: &str) -> String {
     portal.settings().local_time(t, "%d/%m/%Y %H:%M:%S")
 }
 
-pub async fn ledger(State(portal): State<Arc<Portal>>, who: Who) -> Result<Response, Failure> {
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    trang: usize,
+    #[serde(default)]
+    xuat: String,
+}
+
+/// Rows shown on one of the office's long lists, 50 to a page.
+const PER_PAGE: usize = 50;
+
+/// A long list of the office (ledger, job runs, audit log): searched,
+/// paged, or sent as a CSV or xlsx file of every matching row.
+struct List {
+    path: &'static str,
+    title: &'static str,
+    file: &'static str,
+    hint: &'static str,
+    empty: &'static str,
+    headers: &'static [&'static str],
+    rows: Vec<Vec<String>>,
+}
+
+fn list_page(portal: &Portal, who: &Who, q: &ListQuery, list: List) -> Result<Response, Failure> {
+    let rows: Vec<Vec<String>> = list
+        .rows
+        .into_iter()
+        .filter(|r| {
+            let texts: Vec<&str> = r.iter().map(String::as_str).collect();
+            super::export::matches(&q.q, &texts)
+        })
+        .collect();
+    let export = super::export::Export {
+        file: list.file.to_string(),
+        sheet: list.title.to_string(),
+        headers: list.headers.iter().map(|h| h.to_string()).collect(),
+        rows: rows
+            .iter()
+            .map(|r| r.iter().map(|c| c.as_str().into()).collect())
+            .collect(),
+    };
+    if let Some(file) = export.respond(&q.xuat)? {
+        return Ok(file);
+    }
+    let total = rows.len();
+    let page = q.trang.max(1);
+    let (rows, pages) = super::export::page(rows, page, PER_PAGE);
+    portal.render(
+        "danh-sach.html",
+        who,
+        minijinja::context! {
+            path => list.path, title => list.title, hint => list.hint, empty => list.empty,
+            headers => list.headers, rows, total, pages, page => page.min(pages), search => q.q,
+        },
+    )
+}
+
+/// A ledger note as a person reads it: a file's place on the server is
+/// shown by its name only.
+fn without_paths(detail: &str) -> String {
+    detail
+        .split(' ')
+        .map(|w| {
+            if w.starts_with('/') && w.len() > 1 {
+                w.rsplit('/').next().unwrap_or(w)
+            } else {
+                w
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub async fn ledger(
+    State(portal): State<Arc<Portal>>,
+    who: Who,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, Failure> {
     who.office()?;
     let rows = portal
-        .with_store(|_, store| Ok(store.all_deliveries(300)?))
+        .with_store(|_, store| Ok(store.all_deliveries(20_000)?))
         .await?;
     let s = portal.settings();
-    let rows: Vec<minijinja::Value> = rows
+    let rows: Vec<Vec<String>> = rows
         .into_iter()
         .map(|r| {
-            minijinja::context! {
-                key => words::letter(&r.period, r.version), recipient => r.recipient,
-                channel => words::channel(r.channel),
-                status => words::delivery_state(s, r.status, r.next_attempt_at.as_deref()),
-                attempts => r.attempts, detail => r.detail, updated => local_time(&portal, &r.updated_at),
-            }
+            vec![
+                words::letter(&r.period, r.version),
+                r.recipient,
+                words::channel(r.channel).to_string(),
+                words::delivery_state(s, r.status, r.next_attempt_at.as_deref()),
+                r.attempts.to_string(),
+                without_paths(&r.detail),
+                local_time(&portal, &r.updated_at),
+            ]
         })
         .collect();
-    portal.render("gui-thu.html", &who, minijinja::context! { rows })
+    let list = List {
+        path: "/van-phong/gui-thu",
+        title: "Sổ gửi thư",
+        file: "so-gui-thu",
+        hint: "Người nhận, loại thư, tình trạng",
+        empty: "Chưa có thư nào.",
+        headers: &[
+            "Thư",
+            "Người nhận",
+            "Kênh",
+            "Tình trạng",
+            "Số lần gửi",
+            "Ghi chú",
+            "Cập nhật",
+        ],
+        rows,
+    };
+    list_page(&portal, &who, &q, list)
 }
 
-pub async fn jobs(State(portal): State<Arc<Portal>>, who: Who) -> Result<Response, Failure> {
+pub async fn jobs(
+    State(portal): State<Arc<Portal>>,
+    who: Who,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, Failure> {
     who.office()?;
     let runs = portal
-        .with_store(|_, store| Ok(store.job_runs(100)?))
+        .with_store(|_, store| Ok(store.job_runs(5_000)?))
         .await?;
-    let runs: Vec<minijinja::Value> = runs
+    let rows: Vec<Vec<String>> = runs
         .into_iter()
         .map(|r| {
-            minijinja::context! {
-                job => words::job(&r.job),
-                trigger => words::trigger(&r.trigger),
-                started => local_time(&portal, &r.started_at),
-                finished => r.finished_at.as_deref().map(|t| local_time(&portal, t)).unwrap_or_default(),
-                outcome => words::job_outcome(r.outcome),
-                summary => r.summary,
-            }
+            vec![
+                words::job(&r.job).to_string(),
+                words::trigger(&r.trigger),
+                local_time(&portal, &r.started_at),
+                r.finished_at
+                    .as_deref()
+                    .map(|t| local_time(&portal, t))
+                    .unwrap_or_default(),
+                words::job_outcome(r.outcome).to_string(),
+                without_paths(&r.summary),
+            ]
         })
         .collect();
-    portal.render("tac-vu.html", &who, minijinja::context! { runs })
+    let list = List {
+        path: "/van-phong/tac-vu",
+        title: "Các lần chạy tác vụ",
+        file: "tac-vu",
+        hint: "Tác vụ, kết quả, nội dung",
+        empty: "Chưa có tác vụ nào chạy.",
+        headers: &[
+            "Tác vụ",
+            "Kích hoạt",
+            "Bắt đầu",
+            "Kết thúc",
+            "Kết quả",
+            "Tóm tắt",
+        ],
+        rows,
+    };
+    list_page(&portal, &who, &q, list)
 }
 
-pub async fn audit(State(portal): State<Arc<Portal>>, who: Who) -> Result<Response, Failure> {
+pub async fn audit(
+    State(portal): State<Arc<Portal>>,
+    who: Who,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, Failure> {
     who.office()?;
     let entries = portal
-        .with_store(|_, store| Ok(store.audit_log(500)?))
+        .with_store(|_, store| Ok(store.audit_log(20_000)?))
         .await?;
-    let entries: Vec<minijinja::Value> = entries
+    let rows: Vec<Vec<String>> = entries
         .into_iter()
         .map(|e| {
-            minijinja::context! {
-                at => local_time(&portal, &e.at), who => e.who, action => words::audit_action(&e.action),
-                detail => e.detail, address => e.address,
-            }
+            vec![
+                local_time(&portal, &e.at),
+                e.who,
+                words::audit_action(&e.action).to_string(),
+                e.detail,
+                e.address,
+            ]
         })
         .collect();
-    portal.render("nhat-ky.html", &who, minijinja::context! { entries })
+    let list = List {
+        path: "/van-phong/nhat-ky",
+        title: "Nhật ký truy cập",
+        file: "nhat-ky",
+        hint: "Ai, việc, chi tiết",
+        empty: "Nhật ký chưa có gì.",
+        headers: &["Thời điểm", "Ai", "Việc", "Chi tiết", "Địa chỉ"],
+        rows,
+    };
+    list_page(&portal, &who, &q, list)
+}
+
+#[derive(Serialize)]
+struct FileRow {
+    id: i64,
+    at: String,
+    name: String,
+    accepted: bool,
+    outcome: &'static str,
+    problems: String,
+}
+
+/// One unit as the office sees it: every file it sent this quarter with
+/// its outcome and findings, its score card, its quarters, its letters.
+pub async fn unit_page(
+    State(portal): State<Arc<Portal>>,
+    who: Who,
+    Path(code): Path<String>,
+) -> Result<Response, Failure> {
+    who.office()?;
+    let unit = portal.unit(&code)?;
+    let period = portal.open_period();
+    let me = portal.clone();
+    let ctx = portal
+        .with_store(move |cfg, store| {
+            let mut files: Vec<crate::store::StoredSubmission> = store
+                .submissions_for(&period.to_string())?
+                .into_iter()
+                .filter(|s| s.unit.as_deref() == Some(unit.code.as_str()))
+                .collect();
+            files.sort_by_key(|s| std::cmp::Reverse(s.received_at));
+            let files: Vec<FileRow> = files
+                .iter()
+                .map(|s| {
+                    let findings = super::findings_of(s);
+                    let groups = super::uploads::grouped(&findings);
+                    let errors = groups.iter().filter(|g| g.first.is_error()).count();
+                    FileRow {
+                        id: s.id,
+                        at: me.minute(&s.received_at),
+                        name: super::display_name(&s.file_name),
+                        accepted: s.accepted,
+                        outcome: if s.accepted { "hợp lệ" } else { "bị trả lại" },
+                        problems: match (errors, groups.len() - errors) {
+                            (0, 0) => "—".into(),
+                            (e, w) => format!("{e} lỗi, {w} cảnh báo"),
+                        },
+                    }
+                })
+                .collect();
+            let results = crate::pipeline::results(cfg, store, period, true)?;
+            let me_now = results
+                .as_ref()
+                .and_then(|r| r.units().find(|u| u.code == unit.code).cloned());
+            let ruleset = cfg.rules.ruleset_for(period);
+            let num = |x: Option<f64>| {
+                x.map(crate::report::narrative::dec_vi)
+                    .unwrap_or_else(|| "—".into())
+            };
+            let criteria: Vec<minijinja::Value> = me_now
+                .as_ref()
+                .and_then(|u| u.card.as_ref())
+                .map(|c| {
+                    c.criteria
+                        .iter()
+                        .map(|k| {
+                            let label = ruleset
+                                .and_then(|r| r.criteria.iter().find(|x| x.code == k.code))
+                                .map(|x| x.label.clone())
+                                .unwrap_or_default();
+                            minijinja::context! {
+                                code => k.code, label,
+                                numerator => num(k.numerator), denominator => num(k.denominator),
+                                points => crate::report::narrative::dec_vi(k.points),
+                                max => crate::report::narrative::dec_vi(k.max_points),
+                                applicable => k.applicable,
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let card = me_now.as_ref().map(|u| {
+                let (status, status_class) = status_word(u.status);
+                minijinja::context! {
+                    status, status_class,
+                    total => u.card.as_ref().map(|c| crate::report::narrative::dec_vi(c.total)),
+                    band => u.card.as_ref().map(|c| c.band.clone()),
+                    rank => u.rank,
+                    notes => u.notes,
+                    deadline => u.deadline.format("%d/%m/%Y").to_string(),
+                }
+            });
+            let history = crate::pipeline::history(cfg, store, &unit, period, 4)?;
+            let quarters: Vec<minijinja::Value> = history
+                .iter()
+                .enumerate()
+                .map(|(i, (q, p))| {
+                    let total = p.map(|p| p.total);
+                    minijinja::context! {
+                        label => q.label_vi(),
+                        total => total.map(crate::report::narrative::dec_vi),
+                        rank => p.map(|p| p.rank),
+                        merged => p.is_some_and(|p| p.merged),
+                        x => i * 70 + 10,
+                        height => total.map(|t| (t.clamp(0.0, 100.0) * 1.2).round()).unwrap_or(0.0),
+                        y => total.map(|t| 130.0 - (t.clamp(0.0, 100.0) * 1.2).round()).unwrap_or(130.0),
+                        color => total.map(crate::report::pdf::bar_color).unwrap_or("#cfd8dc"),
+                    }
+                })
+                .collect();
+            let letters: Vec<minijinja::Value> = store
+                .all_deliveries(2000)?
+                .into_iter()
+                .filter(|d| d.recipient == unit.email)
+                .take(30)
+                .map(|d| {
+                    minijinja::context! {
+                        what => words::letter(&d.period, d.version),
+                        status => words::delivery_state(&cfg.settings, d.status, d.next_attempt_at.as_deref()),
+                        at => local_time(&me, &d.updated_at),
+                    }
+                })
+                .collect();
+            let predecessors: Vec<String> = cfg
+                .settings
+                .units
+                .predecessors(&unit.code)
+                .iter()
+                .map(|p| p.name.clone())
+                .collect();
+            let league = ruleset
+                .and_then(|r| r.leagues.iter().find(|l| l.code == unit.league.0))
+                .map(|l| l.label.clone())
+                .unwrap_or_else(|| unit.league.0.clone());
+            Ok(minijinja::context! {
+                period_label => period.label_vi(),
+                code => unit.code.0, name => unit.name, email => unit.email, league,
+                predecessors, files, card, criteria, quarters, letters,
+            })
+        })
+        .await?;
+    portal.render("don-vi-van-phong.html", &who, ctx)
 }

@@ -346,19 +346,68 @@ pub(super) fn finding_rows(findings: &[crate::domain::Finding]) -> Vec<FindingRo
         .collect()
 }
 
-/// One of the unit's own submissions; another unit's is "not found".
+/// One of the unit's own submissions (another unit's is "not found"), or
+/// any for the office.
 async fn own_submission(
     portal: &Arc<Portal>,
     who: &Who,
     id: i64,
 ) -> Result<crate::store::StoredSubmission, Failure> {
-    let (code, _) = who.unit()?;
-    let code = code.to_string();
+    let code = match who {
+        Who::Office { .. } => None,
+        _ => Some(who.unit()?.0.to_string()),
+    };
     portal
         .with_store(move |_, store| Ok(store.submission(id)?))
         .await?
-        .filter(|s| belongs_to(s, &code))
+        .filter(|s| code.as_deref().is_none_or(|c| belongs_to(s, c)))
         .ok_or(Failure::NotFound)
+}
+
+/// A submission's file from the archive, as `make` turns it into the
+/// download; the download is written in the audit log as `action`.
+async fn from_archive(
+    portal: &Arc<Portal>,
+    who: &Who,
+    addr: String,
+    id: i64,
+    action: &'static str,
+    make: impl FnOnce(&crate::store::StoredSubmission, Vec<u8>) -> anyhow::Result<Vec<u8>>
+    + Send
+    + 'static,
+) -> Result<(String, Vec<u8>), Failure> {
+    let s = own_submission(portal, who, id).await?;
+    let label = who.label();
+    let name = s.file_name.clone();
+    let bytes = portal
+        .with_store(move |_, store| {
+            let original = store.archived(&s.sha256)?;
+            let made = make(&s, original)?;
+            store.audit(&label, action, &format!("#{}", s.id), &addr)?;
+            Ok(made)
+        })
+        .await?;
+    Ok((name, bytes))
+}
+
+/// The workbook as it was sent, from the archive.
+pub async fn original(
+    State(portal): State<Arc<Portal>>,
+    who: Who,
+    ClientAddr(addr): ClientAddr,
+    Path(id): Path<i64>,
+) -> Result<Response, Failure> {
+    let (name, bytes) = from_archive(&portal, &who, addr, id, "tai_tep_goc", |_, original| {
+        Ok(original)
+    })
+    .await?;
+    let name = super::display_name(&name);
+    let kind = if name.to_lowercase().ends_with(".xlsx") {
+        XLSX
+    } else {
+        "application/octet-stream"
+    };
+    Ok(download(bytes, kind, &name))
 }
 
 pub async fn submission(
@@ -370,10 +419,16 @@ pub async fn submission(
     let findings = findings_of(&s);
     let errors = findings.iter().filter(|f| f.is_error()).count();
     let rows = finding_rows(&findings);
+    let back = match (&who, s.unit.as_deref()) {
+        (Who::Office { .. }, Some(u)) => format!("/van-phong/don-vi/{u}"),
+        (Who::Office { .. }, None) => "/van-phong".to_string(),
+        _ => "/don-vi".to_string(),
+    };
     portal.render(
         "ket-qua-nop.html",
         &who,
         minijinja::context! {
+            back,
             id => s.id,
             file => s.file_name,
             at => portal.minute(&s.received_at),
@@ -391,20 +446,19 @@ pub async fn annotated(
     ClientAddr(addr): ClientAddr,
     Path(id): Path<i64>,
 ) -> Result<Response, Failure> {
-    let s = own_submission(&portal, &who, id).await?;
-    let label = who.label();
-    let name = s.file_name.clone();
-    let bytes = portal
-        .with_store(move |_, store| {
-            let original = store.archived(&s.sha256)?;
+    let (name, bytes) = from_archive(
+        &portal,
+        &who,
+        addr,
+        id,
+        "tai_tep_danh_dau",
+        |s, original| {
             let wb = crate::intake::read_workbook(&original).ok();
-            let copy =
-                crate::report::annotate::annotate(wb.as_ref(), &findings_of(&s), &s.file_name)
-                    .map_err(|e| anyhow::anyhow!(e))?;
-            store.audit(&label, "tai_tep_danh_dau", &format!("#{}", s.id), &addr)?;
-            Ok(copy)
-        })
-        .await?;
+            crate::report::annotate::annotate(wb.as_ref(), &findings_of(s), &s.file_name)
+                .map_err(|e| anyhow::anyhow!(e))
+        },
+    )
+    .await?;
     let stem = name.rsplit_once('.').map(|(s, _)| s).unwrap_or(&name);
     Ok(download(bytes, XLSX, &format!("{stem}-danh-dau-loi.xlsx")))
 }

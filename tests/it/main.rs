@@ -9,6 +9,7 @@ mod config;
 mod corpus;
 mod delivery;
 mod delivery_faults;
+mod desk;
 mod forms;
 mod golden;
 mod intake;

@@ -24,9 +24,10 @@ fn a_large_organisation_is_read_ranked_and_reported_in_full() {
 
     // Shared names do not stop a workbook that gives its code: about 1 in
     // 100 units sends nothing and 1 in 100 sends an arithmetic error.
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(org.join("out/ket-qua.json")).unwrap())
-            .unwrap();
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(org.join("out/ket-qua-2022-Q4.json")).unwrap(),
+    )
+    .unwrap();
     let units = json["units"].as_array().unwrap();
     let ranked: Vec<&serde_json::Value> = units.iter().filter(|u| u["rank"].is_u64()).collect();
     assert!(
@@ -38,7 +39,7 @@ fn a_large_organisation_is_read_ranked_and_reported_in_full() {
 
     // The body shows the head and tail of the large league and a chart of
     // how its scores spread; Phụ lục I lists every unit.
-    let text = crate::pdf_text(&org.join("out/bao-cao.pdf"));
+    let text = crate::pdf_text(&org.join("out/bao-cao-2022-Q4.pdf"));
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
         flat.contains("xem Phụ lục I)"),
