@@ -337,6 +337,11 @@ pub fn quarter_content(
         "Hoàng Thị Hằng",
         "Ngô Quang Huy",
     ];
+    let mut indicators: Vec<Option<f64>> = indicator_rows
+        .iter()
+        .map(|i| Some(indicator_value(i, &values, nhan_f, &mut rng)))
+        .collect();
+    fit_parts(form, &rows, &indicator_rows, &mut indicators);
     WorkbookContent {
         unit_code: unit.code.0.clone(),
         unit_name: unit.name.clone(),
@@ -345,10 +350,7 @@ pub fn quarter_content(
         groups: form.groups.clone(),
         columns: form.columns.clone(),
         rows,
-        indicators: indicator_rows
-            .iter()
-            .map(|i| Some(indicator_value(i, &values, nhan_f, &mut rng)))
-            .collect(),
+        indicators,
         indicator_rows,
         tasks,
         task_columns: form.task_columns.clone(),
@@ -523,7 +525,9 @@ pub fn write_quarters(
                 .position(|c| c.code == "nhan_truc_tiep");
             let wrong = |content: &WorkbookContent| {
                 let mut c = content.clone();
-                if let (Some((_, Some(v))), Some(i)) = (c.rows.get_mut(1), direct) {
+                // The second row (the first, for a unit with only one).
+                let row = c.rows.len().min(2).saturating_sub(1);
+                if let (Some((_, Some(v))), Some(i)) = (c.rows.get_mut(row), direct) {
                     // Direct dossiers typed 3 too many: (3) ≠ (4) + (5) + (6).
                     v[i] += 3;
                 }
@@ -586,6 +590,68 @@ const MADE: [&str; 19] = [
 /// A plausible value of an indicator: the one made for it above when the
 /// form has it, else one of its kind (a count up to the dossiers
 /// received, yes nine times in ten, minutes, a share), within its bounds.
+/// Counts made for indicators the generator has no model of are brought
+/// within their whole, as the form's `[[parts]]` say they must be: a unit
+/// cannot have handled more petitions on time than it received.
+fn fit_parts(
+    form: &crate::domain::Form,
+    rows: &[(String, Option<Vec<i64>>)],
+    indicators: &[crate::domain::Indicator],
+    values: &mut [Option<f64>],
+) {
+    let column = |code: &str| -> Option<f64> {
+        let i = form.columns.iter().position(|c| c.code == code)?;
+        Some(
+            rows.iter()
+                .filter_map(|(_, v)| v.as_ref()?.get(i))
+                .sum::<i64>() as f64,
+        )
+    };
+    for _ in 0..2 {
+        for p in &form.parts {
+            let at = |code: &str| indicators.iter().position(|i| i.code == code);
+            let value = |code: &str, values: &[Option<f64>]| {
+                column(code).or_else(|| at(code).and_then(|k| values[k]))
+            };
+            let (Some(whole), Some(sum)) = (
+                p.whole
+                    .iter()
+                    .map(|c| value(c, values))
+                    .sum::<Option<f64>>(),
+                p.parts
+                    .iter()
+                    .map(|c| value(c, values))
+                    .sum::<Option<f64>>(),
+            ) else {
+                continue;
+            };
+            if sum <= whole || sum == 0.0 {
+                continue;
+            }
+            let made = |code: &String| MADE.contains(&code.as_str());
+            if p.parts.iter().all(made) {
+                // The parts are modelled: the whole, if it is not, grows.
+                if let [w] = p.whole.as_slice()
+                    && !made(w)
+                    && let Some(k) = at(w)
+                    && let Some(v) = values[k].as_mut()
+                {
+                    *v = (sum / 0.92).ceil();
+                }
+                continue;
+            }
+            let scale = whole * 0.92 / sum;
+            for code in p.parts.iter().filter(|c| !made(c)) {
+                if let Some(k) = at(code)
+                    && let Some(v) = values[k].as_mut()
+                {
+                    *v = (*v * scale).floor();
+                }
+            }
+        }
+    }
+}
+
 fn indicator_value(
     i: &crate::domain::Indicator,
     made: &[f64; 19],
