@@ -13,7 +13,7 @@ mod standing;
 
 pub use inbox::{REGISTER_FILE, Register, ingest};
 pub use publish::{latest, publish};
-pub use results::{history, results};
+pub use results::{history, places_over, results};
 pub use standing::status;
 
 use crate::domain::{Finding, Period};

@@ -182,46 +182,72 @@ pub fn history(
     last: Period,
     count: usize,
 ) -> Result<Vec<(Period, Option<Previous>)>> {
+    let (quarters, places) = places_over(cfg, store, std::slice::from_ref(unit), last, count)?;
+    Ok(quarters
+        .into_iter()
+        .zip(places.into_iter().next().unwrap_or_default())
+        .collect())
+}
+
+/// A unit's place in each of a run of quarters.
+pub type Places = Vec<Option<Previous>>;
+
+/// The quarters up to `last` (`count` of them, oldest first) side by
+/// side: for each of `units`, its place in each, as `history` says it.
+/// Each quarter is scored once for all the units.
+pub fn places_over(
+    cfg: &Config,
+    store: &Store,
+    units: &[crate::domain::Unit],
+    last: Period,
+    count: usize,
+) -> Result<(Vec<Period>, Vec<Places>)> {
     let mut quarters = vec![last];
     while quarters.len() < count {
         let q = quarters[quarters.len() - 1].previous();
         quarters.push(q);
     }
     quarters.reverse();
-    let mut out = Vec::new();
-    for q in quarters {
-        let Some(ruleset) = cfg.rules.ruleset_for(q) else {
-            out.push((q, None));
-            continue;
-        };
-        let Some(r) = results(cfg, store, q, false)? else {
-            out.push((q, None));
-            continue;
-        };
-        let own = r.units().find(|u| u.code == unit.code).and_then(|u| {
-            Some(Previous {
-                total: u.card.as_ref()?.total,
-                rank: u.rank?,
-                merged: false,
-            })
-        });
-        let place = match own {
-            Some(p) => Some(p),
-            None if !r.units().any(|u| u.code == unit.code) => {
-                let mut stored: HashMap<Period, Vec<StoredSubmission>> = HashMap::new();
-                stored.insert(q, store.submissions_for(&q.to_string())?);
-                match merged(cfg, unit, q, &stored, 0)? {
-                    Some(m) if m.missing.is_empty() => {
-                        place_of(cfg, unit, &m.submission, &r, ruleset)?
-                    }
-                    _ => None,
-                }
-            }
+    let mut places = vec![Vec::new(); units.len()];
+    for &q in &quarters {
+        let ruleset = cfg.rules.ruleset_for(q);
+        let r = match ruleset {
+            Some(_) => results(cfg, store, q, false)?,
             None => None,
         };
-        out.push((q, place));
+        let (Some(ruleset), Some(r)) = (ruleset, r) else {
+            for p in &mut places {
+                p.push(None);
+            }
+            continue;
+        };
+        let mut stored: Option<HashMap<Period, Vec<StoredSubmission>>> = None;
+        for (unit, p) in units.iter().zip(&mut places) {
+            let here = r.units().find(|u| u.code == unit.code);
+            let place = match here {
+                Some(u) => u.card.as_ref().zip(u.rank).map(|(c, rank)| Previous {
+                    total: c.total,
+                    rank,
+                    merged: false,
+                }),
+                None => {
+                    let stored = match &mut stored {
+                        Some(s) => s,
+                        None => stored
+                            .insert(HashMap::from([(q, store.submissions_for(&q.to_string())?)])),
+                    };
+                    match merged(cfg, unit, q, stored, 0)? {
+                        Some(m) if m.missing.is_empty() => {
+                            place_of(cfg, unit, &m.submission, &r, ruleset)?
+                        }
+                        _ => None,
+                    }
+                }
+            };
+            p.push(place);
+        }
     }
-    Ok(out)
+    Ok((quarters, places))
 }
 
 /// A unit's place in the period before, a note on how it was found, and

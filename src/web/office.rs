@@ -406,6 +406,15 @@ pub async fn ranking(
         .with_store(move |cfg, store| {
             let results = crate::pipeline::results(cfg, store, period, true)?
                 .ok_or_else(|| anyhow::anyhow!("không tính được {period}"))?;
+            // The last four quarters side by side, each scored once.
+            let listed: Vec<crate::domain::Unit> = results
+                .units()
+                .filter_map(|u| cfg.settings.unit(u.code.as_str()).cloned())
+                .collect();
+            let (quarters, places) = crate::pipeline::places_over(cfg, store, &listed, period, 4)?;
+            let place_of: std::collections::HashMap<&str, &Vec<Option<crate::rank::Previous>>> =
+                listed.iter().map(|u| u.code.as_str()).zip(&places).collect();
+            let quarter_labels: Vec<String> = quarters.iter().map(|q| q.label_vi()).collect();
             let export = super::export::Export {
                 file: format!("xep-hang-{period}"),
                 sheet: format!("Xếp hạng {}", period.label_vi()),
@@ -457,12 +466,53 @@ pub async fn ranking(
                         .units
                         .iter()
                         .map(|u| {
+                            let over: Vec<String> = place_of
+                                .get(u.code.as_str())
+                                .map(|ps| {
+                                    ps.iter()
+                                        .map(|p| match p {
+                                            Some(p) => format!(
+                                                "{} ({}){}",
+                                                crate::report::narrative::dec_vi(p.total),
+                                                p.rank,
+                                                if p.merged { "*" } else { "" }
+                                            ),
+                                            None => "—".into(),
+                                        })
+                                        .collect()
+                                })
+                                .unwrap_or_default();
                             minijinja::context! {
                                 rank => u.rank.map(|r| r.to_string()).unwrap_or_else(|| "—".into()),
                                 name => u.name,
                                 total => u.card.as_ref().map(|c| crate::report::narrative::dec_vi(c.total)).unwrap_or_else(|| "—".into()),
                                 band => u.card.as_ref().map(|c| c.band.clone()).unwrap_or_default(),
                                 status => status_word(u.status).0,
+                                over,
+                            }
+                        })
+                        .collect();
+                    // The league's spread per quarter: lowest, median, highest.
+                    let spread: Vec<minijinja::Value> = (0..quarters.len())
+                        .map(|k| {
+                            let mut totals: Vec<f64> = l
+                                .units
+                                .iter()
+                                .filter_map(|u| place_of.get(u.code.as_str())?.get(k)?.map(|p| p.total))
+                                .collect();
+                            totals.sort_by(f64::total_cmp);
+                            let y = |t: f64| (150.0 - t.clamp(0.0, 100.0) * 1.4).round();
+                            let dec = crate::report::narrative::dec_vi;
+                            match (totals.first(), totals.last()) {
+                                (Some(&lo), Some(&hi)) => {
+                                    let mid = totals[totals.len() / 2];
+                                    minijinja::context! {
+                                        label => quarter_labels[k], x => 40 + k * 90,
+                                        lo => dec(lo), mid => dec(mid), hi => dec(hi), n => totals.len(),
+                                        y_lo => y(lo), y_mid => y(mid), y_hi => y(hi),
+                                    }
+                                }
+                                _ => minijinja::context! { label => quarter_labels[k], x => 40 + k * 90, n => 0 },
                             }
                         })
                         .collect();
@@ -470,11 +520,14 @@ pub async fn ranking(
                         label => l.label,
                         ranked => ranked.len(),
                         height => bars.len() * 20 + 4,
-                        bars, units,
+                        bars, units, spread,
                     }
                 })
                 .collect();
-            Ok((minijinja::context! { period_label => period.label_vi(), leagues }, export))
+            Ok((
+                minijinja::context! { period_label => period.label_vi(), leagues, quarters => quarter_labels },
+                export,
+            ))
         })
         .await?;
     if let Some(file) = export.respond(&q.xuat)? {

@@ -190,4 +190,17 @@ async fn a_merged_communes_quarters_include_its_predecessors_before_the_merge() 
         "{}",
         items[3]
     );
+
+    // The ranking shows the four quarters side by side, the merged
+    // commune's earlier ones marked as its predecessors', and the league's
+    // spread per quarter.
+    let ranking = request(&app, &office, "GET", "/van-phong/xep-hang").await;
+    let body = ranking.body.replace("&#x2f;", "/");
+    let row = body
+        .split("<tr>")
+        .find(|r| r.contains("data-label=\"Đơn vị\">UBND xã Cổ Lễ</td>"))
+        .unwrap();
+    assert_eq!(row.matches(")*</td>").count(), 2, "{row}");
+    assert!(body.contains("Quý II/2025"));
+    assert!(body.contains("trung vị"), "the spread as a list too");
 }
