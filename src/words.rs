@@ -211,3 +211,72 @@ pub fn audit_action(code: &str) -> String {
     };
     format!("{words} ({code})")
 }
+
+/// A field of a rule expression as a person names it: a Form 06 column by
+/// its number and words, an indicator by its label.
+fn field_words(form: &crate::domain::Form, code: &str) -> Option<String> {
+    if let Some(c) = form.column(code) {
+        let group = form.groups.iter().find(|g| g.code == c.group);
+        return Some(match group {
+            Some(g) if c.total => format!("cột ({}) {}", c.number, g.label.to_lowercase()),
+            Some(g) => format!(
+                "cột ({}) {} — {}",
+                c.number,
+                g.label.to_lowercase(),
+                c.label.to_lowercase()
+            ),
+            None => format!("cột ({}) {}", c.number, c.label.to_lowercase()),
+        });
+    }
+    form.indicator(code).map(|i| format!("“{}”", i.label))
+}
+
+/// A rule expression in words: each field by its name on the form.
+pub fn expression(form: &crate::domain::Form, source: &str) -> String {
+    let mut out = String::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if !word.is_empty() {
+            out.push_str(&field_words(form, word).unwrap_or_else(|| word.clone()));
+            word.clear();
+        }
+    };
+    for c in source.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// How a criterion is computed, in words: what it measures, how the
+/// measure becomes points, and what a zero denominator gives.
+pub fn criterion(form: &crate::domain::Form, c: &crate::rules::Criterion) -> String {
+    use crate::rules::{Measure, ZeroPolicy};
+    let measure = match &c.measure {
+        Measure::Ratio {
+            numerator,
+            denominator,
+        } => format!(
+            "{} chia cho {}",
+            expression(form, &numerator.source),
+            expression(form, &denominator.source)
+        ),
+        Measure::Value(v) => expression(form, &v.source),
+    };
+    let zero = match (&c.measure, c.zero_denominator) {
+        (Measure::Value(_), _) => String::new(),
+        (_, ZeroPolicy::Full) => "; mẫu số bằng 0: đủ điểm".into(),
+        (_, ZeroPolicy::Zero) => "; mẫu số bằng 0: 0 điểm".into(),
+        (_, ZeroPolicy::Exclude) => "; mẫu số bằng 0: không tính, thang điểm quy đổi lại".into(),
+    };
+    format!(
+        "{measure}; {}; tối đa {} điểm{zero}",
+        c.shape.describe(),
+        format!("{}", c.points).replace('.', ",")
+    )
+}

@@ -194,6 +194,10 @@ fn pages() -> Result<Environment<'static>> {
             include_str!("../../templates/web/bao-cao.html"),
         ),
         (
+            "quy-tac.html",
+            include_str!("../../templates/web/quy-tac.html"),
+        ),
+        (
             "danh-sach.html",
             include_str!("../../templates/web/danh-sach.html"),
         ),
@@ -234,6 +238,7 @@ pub fn router(portal: Arc<Portal>) -> Router {
         .route("/don-vi/nop/{id}/tep-danh-dau", get(unit::annotated))
         .route("/don-vi/nop/{id}/tep-goc", get(unit::original))
         .route("/van-phong/don-vi/{code}", get(office::unit_page))
+        .route("/van-phong/quy-tac", get(office::in_force))
         .route("/van-phong", get(office::board))
         .route("/van-phong/nhac-nop", post(office::remind))
         .route(

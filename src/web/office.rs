@@ -1018,3 +1018,135 @@ pub async fn unit_page(
         .await?;
     portal.render("don-vi-van-phong.html", &who, ctx)
 }
+
+/// What is in force for the quarter, read-only: the registry, the
+/// deadlines, the rule files, each criterion with its formula in words,
+/// the targets and the plan's tasks.
+pub async fn in_force(State(portal): State<Arc<Portal>>, who: Who) -> Result<Response, Failure> {
+    who.office()?;
+    let period = portal.open_period();
+    let cfg = portal.config.clone();
+    let s = &cfg.settings;
+    let rules = &cfg.rules;
+    let form = rules.form_in_force(period);
+    let ruleset = rules.ruleset_for(period);
+    let league_label = |code: &str| {
+        ruleset
+            .and_then(|r| r.leagues.iter().find(|l| l.code == code))
+            .map(|l| l.label.clone())
+            .unwrap_or_else(|| code.to_string())
+    };
+    let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.format("%d/%m/%Y").to_string());
+    let (from, to) = period.window(s.period.window);
+    let units: Vec<minijinja::Value> = s
+        .units
+        .iter()
+        .map(|u| {
+            let before: Vec<String> = s
+                .units
+                .predecessors(&u.code)
+                .iter()
+                .map(|p| p.name.clone())
+                .collect();
+            minijinja::context! {
+                code => u.code.0, name => u.name, league => league_label(&u.league.0),
+                from => date(u.valid_from), to => date(u.valid_to),
+                before => before.join(", "),
+                after => u.successor.as_ref().and_then(|c| s.unit(c.as_str())).map(|x| x.name.clone()),
+                reports => u.reports_at(to),
+            }
+        })
+        .collect();
+    let deadlines: Vec<minijinja::Value> = s
+        .period
+        .deadline_days
+        .iter()
+        .map(|(league, days)| {
+            let days = *days.get_ref();
+            minijinja::context! {
+                league => league_label(league), days,
+                date => (to + chrono::Days::new(u64::from(days))).format("%d/%m/%Y").to_string(),
+            }
+        })
+        .collect();
+    let effective = |e: &(Period, Option<Period>)| match e.1 {
+        Some(end) => format!("{} – {}", e.0.label_vi(), end.label_vi()),
+        None => format!("từ {}", e.0.label_vi()),
+    };
+    let file_name = |p: &std::path::Path| {
+        p.file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default()
+    };
+    let mut files = Vec::new();
+    if let Some(f) = rules.form_file_for(period) {
+        files.push(minijinja::context! { kind => "Biểu mẫu", name => f.name, version => f.version, file => file_name(&f.file), effective => effective(&f.effective) });
+    }
+    if let Some(r) = ruleset {
+        files.push(minijinja::context! { kind => "Bộ chỉ số", name => r.name, version => r.version, file => file_name(&r.file), effective => effective(&r.effective) });
+    }
+    let targets = rules.targets_for(period);
+    if let Some(t) = targets {
+        files.push(minijinja::context! { kind => "Mục tiêu", name => t.name, version => t.version, file => file_name(&t.file), effective => effective(&t.effective) });
+    }
+    let tasks = rules.tasks_for(period);
+    if let Some(t) = tasks {
+        files.push(minijinja::context! { kind => "Nhiệm vụ", name => t.name, version => t.version, file => file_name(&t.file), effective => effective(&t.effective) });
+    }
+    let criteria: Vec<minijinja::Value> = ruleset
+        .map(|r| {
+            r.criteria
+                .iter()
+                .map(|c| {
+                    let leagues: Vec<String> = c.leagues.iter().map(|l| league_label(l)).collect();
+                    minijinja::context! {
+                        code => c.code, label => c.label, group => c.group,
+                        points => crate::report::narrative::dec_vi(c.points),
+                        how => words::criterion(form, c),
+                        leagues => leagues.join(", "),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let target_rows: Vec<minijinja::Value> = targets
+        .map(|t| {
+            t.targets
+                .iter()
+                .map(|x| {
+                    minijinja::context! {
+                        code => x.code, label => x.label,
+                        how => words::expression(form, &x.expression.source),
+                        threshold => x.threshold,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let task_rows: Vec<minijinja::Value> = tasks
+        .map(|t| {
+            t.tasks
+                .iter()
+                .map(|x| {
+                    let leagues: Vec<String> = x.leagues.iter().map(|l| league_label(l)).collect();
+                    minijinja::context! {
+                        code => x.code, content => x.content, leagues => leagues.join(", "),
+                        due => match x.due {
+                            crate::rules::Due::Date(d) => d.format("%d/%m/%Y").to_string(),
+                            crate::rules::Due::Quarterly => "hằng quý, trước khi hết kỳ số liệu".to_string(),
+                        },
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    portal.render(
+        "quy-tac.html",
+        &who,
+        minijinja::context! {
+            period_label => period.label_vi(),
+            window => format!("{} – {}", from.format("%d/%m/%Y"), to.format("%d/%m/%Y")),
+            units, deadlines, files, criteria, targets => target_rows, tasks => task_rows,
+        },
+    )
+}

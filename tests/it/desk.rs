@@ -203,4 +203,22 @@ async fn a_merged_communes_quarters_include_its_predecessors_before_the_merge() 
     assert_eq!(row.matches(")*</td>").count(), 2, "{row}");
     assert!(body.contains("Quý II/2025"));
     assert!(body.contains("trung vị"), "the spread as a list too");
+
+    // What is in force, read-only: the registry with its merges, the
+    // deadlines, the files, each criterion's formula in words.
+    let rules = request(&app, &office, "GET", "/van-phong/quy-tac").await;
+    let body = rules.body.replace("&#x2f;", "/");
+    assert!(rules.status.is_success());
+    assert!(body.contains("hình thành từ UBND thị trấn Cổ Lễ"), "{body}");
+    assert!(body.contains("đã hợp nhất vào UBND xã Cổ Lễ"));
+    assert!(body.contains("ngày sau kỳ số liệu, tức ngày"));
+    assert!(body.contains("bieu-mau-2025.toml") && body.contains("chi-so-2025.toml"));
+    assert!(
+        body.contains("chia cho cột (3)"),
+        "a ratio over dossiers received, in words"
+    );
+    assert!(
+        !body.contains("nhan_tong"),
+        "no field codes, only their names"
+    );
 }
