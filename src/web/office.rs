@@ -516,11 +516,12 @@ pub async fn ranking(
                             }
                         })
                         .collect();
+                    let has_spread = spread.iter().any(|q| q.get_attr("lo").is_ok_and(|v| !v.is_undefined()));
                     minijinja::context! {
                         label => l.label,
                         ranked => ranked.len(),
                         height => bars.len() * 20 + 4,
-                        bars, units, spread,
+                        bars, units, spread, has_spread,
                     }
                 })
                 .collect();

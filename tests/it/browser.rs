@@ -246,5 +246,49 @@ async fn a_unit_fixes_its_workbook_and_the_office_sees_it_in_chromium() {
     }
     let log = text(&c).await;
     assert!(log.contains("nop_bao_cao") && log.contains("dang_nhap_sai"));
+
+    // The desk: a search on the board, then the unit's page from its row,
+    // with both files it sent, the refused one first to download.
+    c.goto(&format!("{base}/van-phong")).await.unwrap();
+    c.find(Locator::Id("q"))
+        .await
+        .unwrap()
+        .send_keys("co le")
+        .await
+        .unwrap();
+    submit(&c, "form[role=search] button").await;
+    let rows = c.find_all(Locator::Css("#board tbody tr")).await.unwrap();
+    assert_eq!(rows.len(), 1, "the search finds Cổ Lễ alone");
+    shoot(&c, "12-tim-kiem").await;
+    c.find(Locator::Css("tr[data-unit=XA01] a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while !c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .starts_with("/van-phong/don-vi/")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the unit's page opens"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let page = text(&c).await;
+    assert!(
+        page.contains("bị trả lại") && page.contains("hợp lệ"),
+        "{page}"
+    );
+    assert!(page.contains("Tệp đánh dấu lỗi") && page.contains("Tệp gốc"));
+    shoot(&c, "13-don-vi-van-phong").await;
+    c.goto(&format!("{base}/van-phong/quy-tac")).await.unwrap();
+    assert!(text(&c).await.contains("Các tiêu chí và cách tính"));
+    shoot(&c, "14-quy-tac").await;
     c.close().await.unwrap();
 }
