@@ -986,6 +986,7 @@ pub async fn unit_page(
                     }
                 })
                 .collect();
+            let any_total = history.iter().any(|(_, p)| p.is_some());
             let letters: Vec<minijinja::Value> = store
                 .all_deliveries(2000)?
                 .into_iter()
@@ -1013,7 +1014,7 @@ pub async fn unit_page(
             Ok(minijinja::context! {
                 period_label => period.label_vi(),
                 code => unit.code.0, name => unit.name, email => unit.email, league,
-                predecessors, files, card, criteria, quarters, letters,
+                predecessors, files, card, criteria, quarters, any_total, letters,
             })
         })
         .await?;

@@ -130,6 +130,31 @@ async fn submit(c: &Client, css: &str) {
     }
 }
 
+/// Clicks a link and waits until the address starts with `to` (its path
+/// and query).
+async fn click_to(c: &Client, css: &str, to: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let url = c.current_url().await.unwrap();
+        let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
+        let at = format!("{}{query}", url.path());
+        if at.starts_with(to) {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{css} leads to {to}, not {at}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn text(c: &Client) -> String {
     c.find(Locator::Css("body"))
         .await
@@ -260,26 +285,7 @@ async fn a_unit_fixes_its_workbook_and_the_office_sees_it_in_chromium() {
     let rows = c.find_all(Locator::Css("#board tbody tr")).await.unwrap();
     assert_eq!(rows.len(), 1, "the search finds Cổ Lễ alone");
     shoot(&c, "12-tim-kiem").await;
-    c.find(Locator::Css("tr[data-unit=XA01] a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let started = Instant::now();
-    while !c
-        .current_url()
-        .await
-        .unwrap()
-        .path()
-        .starts_with("/van-phong/don-vi/")
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the unit's page opens"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    click_to(&c, "tr[data-unit=XA01] a", "/van-phong/don-vi/").await;
     let page = text(&c).await;
     assert!(
         page.contains("bị trả lại") && page.contains("hợp lệ"),
@@ -290,5 +296,45 @@ async fn a_unit_fixes_its_workbook_and_the_office_sees_it_in_chromium() {
     c.goto(&format!("{base}/van-phong/quy-tac")).await.unwrap();
     assert!(text(&c).await.contains("Các tiêu chí và cách tính"));
     shoot(&c, "14-quy-tac").await;
+
+    // A province-sized board of 150 units: what needs doing comes first,
+    // a count filters, and a rejected unit opens with its marked-up file.
+    let tmp150 = tempfile::tempdir().unwrap();
+    let big = crate::desk::desk(tmp150.path()).await;
+    let base = big.app.base.clone();
+    sign_in(&c, &base, "vanphong", &big.password).await;
+    let classes = c
+        .execute(
+            "return [...document.querySelectorAll('#board tbody tr .status')].map(e => e.className)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let classes: Vec<String> = serde_json::from_value(classes).unwrap();
+    assert_eq!(classes.len(), 150);
+    let order = |c: &str| {
+        ["bad", "none", "late", "ok"]
+            .iter()
+            .position(|k| c.ends_with(k))
+    };
+    let ranks: Vec<Option<usize>> = classes.iter().map(|c| order(c)).collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{classes:?}");
+    shoot(&c, "15-bang-150").await;
+    click_to(&c, "a[data-filter=tra-lai]", "/van-phong?tt=tra-lai").await;
+    let rows = c.find_all(Locator::Css("#board tbody tr")).await.unwrap();
+    let rejected = classes.iter().filter(|c| c.ends_with("bad")).count();
+    assert_eq!(rows.len(), rejected);
+    click_to(&c, "#board tbody tr a", "/van-phong/don-vi/").await;
+    let marked = c
+        .find(Locator::LinkText("Tệp đánh dấu lỗi"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let bytes = crate::web::get_bytes(&big.app, &big.office, &marked).await;
+    assert!(bytes.starts_with(b"PK"), "the marked-up workbook downloads");
+    shoot(&c, "16-don-vi-bi-tra-lai").await;
     c.close().await.unwrap();
 }

@@ -9,7 +9,14 @@ use tthc::settings::{PathOverrides, Settings};
 
 /// A generated organisation of 150 units with its quarter read in, the
 /// portal open on it and the office signed in.
-async fn desk(tmp: &std::path::Path) -> (crate::web::App, crate::web::Browser, Settings) {
+pub(crate) struct Desk {
+    pub app: crate::web::App,
+    pub office: crate::web::Browser,
+    pub password: String,
+    pub settings: Settings,
+}
+
+pub(crate) async fn desk(tmp: &std::path::Path) -> Desk {
     let cfg = tthc::bench::generate_org(tmp, 150, 5, &crate::repo().join("rules")).unwrap();
     let mut settings = Settings::load(&cfg, &PathOverrides::default()).unwrap();
     settings.web.period = Some("2022-Q4".parse().unwrap());
@@ -18,7 +25,12 @@ async fn desk(tmp: &std::path::Path) -> (crate::web::App, crate::web::Browser, S
     let password = tthc::web::issue_office_password(&settings, &engine.store, "vanphong").unwrap();
     let app = start(&settings).await;
     let office = browser(&app, "vanphong", &password, "/van-phong").await;
-    (app, office, settings)
+    Desk {
+        app,
+        office,
+        password,
+        settings,
+    }
 }
 
 /// The board's rows: (unit code, status class), in order.
@@ -41,7 +53,12 @@ fn board_rows(html: &str) -> Vec<(String, String)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_office_works_from_the_board_to_a_units_files_and_exports_every_list() {
     let tmp = tempfile::tempdir().unwrap();
-    let (app, office, settings) = desk(tmp.path()).await;
+    let Desk {
+        app,
+        office,
+        settings,
+        ..
+    } = desk(tmp.path()).await;
 
     // Rejected first, then missing, then late, then on time.
     let board = request(&app, &office, "GET", "/van-phong").await;
