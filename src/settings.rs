@@ -144,6 +144,10 @@ struct RawUnit {
 #[serde(deny_unknown_fields)]
 struct RawRegistry {
     file: Spanned<PathBuf>,
+    /// The office's own words for a kind, and the kind they mean:
+    /// `kinds = { "Phường" = "xa", "Sở, ban, ngành" = "co_quan" }`.
+    #[serde(default)]
+    kinds: BTreeMap<String, String>,
 }
 
 /// A unit as the config or the registry file writes it, before it is
@@ -644,7 +648,7 @@ fn read_units(
         }
         Some(r) => {
             let file = resolve(r.file.get_ref());
-            let (entries, mut errors) = registry::read(&file);
+            let (entries, mut errors) = registry::read(&file, &r.kinds);
             p.errors.append(&mut errors);
             if entries.is_empty() {
                 return (Vec::new(), Vec::new());
@@ -762,10 +766,16 @@ fn check_units(
             err(
                 e,
                 Field::Kind,
-                format!(
-                    "loại đơn vị \"{}\" chưa có hạn nộp trong [period.deadline_days] — thêm hạn nộp cho loại này",
-                    e.kind
-                ),
+                match place(e, Field::Kind) {
+                    registry::Place::Cell(..) => format!(
+                        "loại đơn vị \"{}\" không phải khối nào có hạn nộp trong [period.deadline_days] — ghi mã khối (ví dụ xa), hoặc khai trong cấu hình [registry] kinds = {{ \"{}\" = \"mã khối\" }}",
+                        e.kind, e.kind
+                    ),
+                    registry::Place::Span(_) => format!(
+                        "loại đơn vị \"{}\" chưa có hạn nộp trong [period.deadline_days] — thêm hạn nộp cho loại này",
+                        e.kind
+                    ),
+                },
             );
         }
         if e.email.parse::<lettre::Address>().is_err() {

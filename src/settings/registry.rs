@@ -57,7 +57,7 @@ impl Field {
             }
             Field::Name => "Bắt buộc. Tên đầy đủ, ví dụ \"UBND xã Cổ Lễ\" hoặc \"Sở Tư pháp\".",
             Field::Kind => {
-                "Bắt buộc. Mã khối trong bộ quy tắc, ví dụ co_quan (sở, ban, ngành) hoặc xa (xã, phường, đặc khu)."
+                "Bắt buộc. Mã khối trong bộ quy tắc, ví dụ co_quan (sở, ban, ngành) hoặc xa (xã, phường, đặc khu); hoặc cách gọi của văn phòng (\"Phường\", \"Sở\") nếu cấu hình khai [registry] kinds."
             }
             Field::Email => "Bắt buộc. Địa chỉ thư nhận nhắc hạn, biên nhận và mã truy cập.",
             Field::ValidFrom => {
@@ -280,7 +280,20 @@ fn cell_name(row: usize, col: usize) -> String {
 
 /// The registry file's units, and every problem of a cell found, located
 /// (a file that cannot be read, or has no header, gives no units).
-pub(crate) fn read(path: &Path) -> (Vec<UnitEntry>, Vec<FileError>) {
+/// `kinds` maps an office's own words for a kind (compared without
+/// accents or case) to the kind's code.
+pub(crate) fn read(
+    path: &Path,
+    kinds: &std::collections::BTreeMap<String, String>,
+) -> (Vec<UnitEntry>, Vec<FileError>) {
+    let kind_of = |written: String| {
+        let f = ascii_fold(&written);
+        kinds
+            .iter()
+            .find(|(word, _)| ascii_fold(word) == f)
+            .map(|(_, code)| code.clone())
+            .unwrap_or(written)
+    };
     let located = |row: usize, col: usize, message: String| FileError {
         path: path.to_path_buf(),
         line: row,
@@ -372,7 +385,7 @@ pub(crate) fn read(path: &Path) -> (Vec<UnitEntry>, Vec<FileError>) {
         entries.push(UnitEntry {
             code: text(Field::Code),
             name: text(Field::Name),
-            kind: text(Field::Kind),
+            kind: kind_of(text(Field::Kind)),
             email: text(Field::Email),
             valid_from,
             valid_to,

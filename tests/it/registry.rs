@@ -103,6 +103,20 @@ fn a_registry_in_csv_or_xlsx_gives_the_units_of_the_equivalent_toml() {
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(own_words.units.to_vec(), units);
 
+    // Kinds in the office's own words, mapped by the config.
+    let worded = CSV_UNITS
+        .replace(",co_quan,", ",Sở,")
+        .replace(",xa,", ",Xã / phường,");
+    std::fs::write(tmp.path().join("ds-loai.csv"), worded).unwrap();
+    let mapped = load(
+        tmp.path(),
+        &config_without_units(
+            "[registry]\nfile = \"ds-loai.csv\"\nkinds = { \"sở\" = \"co_quan\", \"Xã / Phường\" = \"xa\" }\n",
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(mapped.units.to_vec(), units);
+
     // xlsx, columns in another order, dates as date cells, a title row.
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
@@ -159,7 +173,8 @@ fn a_bad_row_of_the_registry_is_reported_with_its_row_and_column() {
     let bad = CSV_UNITS
         .replace("xa01@ninhbinh.gov.vn", "xa01 ninhbinh")
         .replace("01/07/2025", "1 tháng 7")
-        .replace("XA01; XA20", "XA01; XA99");
+        .replace("XA01; XA20", "XA01; XA99")
+        .replace("SOTP,Sở Tư pháp,co_quan,", "SOTP,Sở Tư pháp,Sở,");
     std::fs::write(tmp.path().join("don-vi.csv"), bad).unwrap();
     let err = load(
         tmp.path(),
@@ -176,6 +191,10 @@ fn a_bad_row_of_the_registry_is_reported_with_its_row_and_column() {
     let text = err.to_string();
     assert!(text.contains("don-vi.csv:3:4: ô D3"), "{text}");
     assert!(text.contains("XA99"), "{text}");
+    assert!(
+        text.contains("don-vi.csv:2:3: ô C2") && text.contains("[registry] kinds"),
+        "a kind in the office's words says how to map it: {text}"
+    );
 
     // A registry with no header row says what the first row must hold.
     std::fs::write(tmp.path().join("don-vi.csv"), "a,b\n1,2\n").unwrap();
