@@ -95,6 +95,8 @@ pub struct Registry {
     upper: HashMap<String, usize>,
     by_name: HashMap<String, Vec<usize>>,
     by_core: HashMap<String, Vec<usize>>,
+    /// The units merged into each unit, by its code.
+    merged_into: HashMap<String, Vec<usize>>,
     folded: Vec<String>,
 }
 
@@ -122,16 +124,16 @@ impl Registry {
                 .entry(name_core(f).to_string())
                 .or_default()
                 .push(i);
+            if let Some(s) = &u.successor {
+                r.merged_into.entry(s.0.clone()).or_default().push(i);
+            }
         }
         r
     }
 
     /// The units merged into `code`: those whose successor it is.
     pub fn predecessors(&self, code: &UnitCode) -> Vec<&Unit> {
-        self.units
-            .iter()
-            .filter(|u| u.successor.as_ref() == Some(code))
-            .collect()
+        self.pick(self.merged_into.get(&code.0))
     }
 
     /// The unit with exactly this code.

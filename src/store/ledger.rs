@@ -423,6 +423,18 @@ impl Store {
         )
     }
 
+    /// The letters sent to one address, newest first, at most `limit`.
+    pub fn deliveries_to(
+        &self,
+        recipient: &str,
+        limit: usize,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        self.query_deliveries(
+            "recipient = ?1 ORDER BY updated_at DESC, period LIMIT ?2",
+            params![recipient, limit as i64],
+        )
+    }
+
     fn query_deliveries(
         &self,
         filter: &str,

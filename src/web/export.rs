@@ -112,13 +112,21 @@ impl Export {
     }
 }
 
-/// Whether a row matches a search: any of its texts holds the folded words.
-pub fn matches(query: &str, texts: &[&str]) -> bool {
-    let q = crate::domain::ascii_fold(query);
-    q.is_empty()
-        || texts
-            .iter()
-            .any(|t| crate::domain::ascii_fold(t).contains(&q))
+/// A search of a list: its words folded once, without accents or case.
+pub struct Search(String);
+
+impl Search {
+    pub fn new(query: &str) -> Search {
+        Search(crate::domain::ascii_fold(query))
+    }
+
+    /// Whether a row matches: any of its texts holds the words.
+    pub fn matches(&self, texts: &[&str]) -> bool {
+        self.0.is_empty()
+            || texts
+                .iter()
+                .any(|t| crate::domain::ascii_fold(t).contains(&self.0))
+    }
 }
 
 /// One page of a long list: the rows of page `page` (from 1), and how many
@@ -155,9 +163,9 @@ mod tests {
 
     #[test]
     fn a_search_ignores_accents_and_case_and_a_page_is_clamped() {
-        assert!(matches("co le", &["UBND xã Cổ Lễ", "COLE"]));
-        assert!(matches("", &["x"]));
-        assert!(!matches("ninh", &["UBND xã Cổ Lễ"]));
+        assert!(Search::new("co le").matches(&["UBND xã Cổ Lễ", "COLE"]));
+        assert!(Search::new("").matches(&["x"]));
+        assert!(!Search::new("ninh").matches(&["UBND xã Cổ Lễ"]));
         let (rows, pages) = page((1..=120).collect::<Vec<_>>(), 9, 50);
         assert_eq!(
             (rows.first().copied(), rows.len(), pages),

@@ -69,6 +69,7 @@ pub async fn board(
     let period = portal.open_period();
     let league = q.khoi.clone();
     let (only, search) = (q.tt.clone(), q.q.clone());
+    let wanted = super::export::Search::new(&search);
     let me = portal.clone();
     let (ctx, export) = portal
         .with_store(move |cfg, store| {
@@ -124,7 +125,7 @@ pub async fn board(
                 .filter(|(_, u)| {
                     only.is_empty() || ATTENTION.iter().any(|(s, w)| *w == only && *s == u.status)
                 })
-                .filter(|(_, u)| super::export::matches(&search, &[&u.name, u.code.as_str()]))
+                .filter(|(_, u)| wanted.matches(&[&u.name, u.code.as_str()]))
                 .collect();
             units.sort_by_key(|(_, u)| (attention(u.status), crate::domain::fold(&u.name)));
             let rows: Vec<BoardRow> = units
@@ -708,12 +709,13 @@ struct List {
 }
 
 fn list_page(portal: &Portal, who: &Who, q: &ListQuery, list: List) -> Result<Response, Failure> {
+    let wanted = super::export::Search::new(&q.q);
     let rows: Vec<Vec<String>> = list
         .rows
         .into_iter()
         .filter(|r| {
             let texts: Vec<&str> = r.iter().map(String::as_str).collect();
-            super::export::matches(&q.q, &texts)
+            wanted.matches(&texts)
         })
         .collect();
     let export = super::export::Export {
@@ -988,10 +990,8 @@ pub async fn unit_page(
                 .collect();
             let any_total = history.iter().any(|(_, p)| p.is_some());
             let letters: Vec<minijinja::Value> = store
-                .all_deliveries(2000)?
+                .deliveries_to(&unit.email, 30)?
                 .into_iter()
-                .filter(|d| d.recipient == unit.email)
-                .take(30)
                 .map(|d| {
                     minijinja::context! {
                         what => words::letter(&d.period, d.version),
