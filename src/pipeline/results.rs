@@ -180,9 +180,11 @@ pub fn history(
     store: &Store,
     unit: &crate::domain::Unit,
     last: Period,
+    known: Option<&Results>,
     count: usize,
 ) -> Result<Vec<(Period, Option<Previous>)>> {
-    let (quarters, places) = places_over(cfg, store, std::slice::from_ref(unit), last, count)?;
+    let (quarters, places) =
+        places_over(cfg, store, std::slice::from_ref(unit), last, known, count)?;
     Ok(quarters
         .into_iter()
         .zip(places.into_iter().next().unwrap_or_default())
@@ -194,12 +196,14 @@ pub type Places = Vec<Option<Previous>>;
 
 /// The quarters up to `last` (`count` of them, oldest first) side by
 /// side: for each of `units`, its place in each, as `history` says it.
-/// Each quarter is scored once for all the units.
+/// Each quarter is scored once for all the units; `known`, results the
+/// caller already has for one of the quarters, are used as they are.
 pub fn places_over(
     cfg: &Config,
     store: &Store,
     units: &[crate::domain::Unit],
     last: Period,
+    known: Option<&Results>,
     count: usize,
 ) -> Result<(Vec<Period>, Vec<Places>)> {
     let mut quarters = vec![last];
@@ -211,9 +215,10 @@ pub fn places_over(
     let mut places = vec![Vec::new(); units.len()];
     for &q in &quarters {
         let ruleset = cfg.rules.ruleset_for(q);
-        let r = match ruleset {
-            Some(_) => results(cfg, store, q, false)?,
-            None => None,
+        let r = match (ruleset, known) {
+            (Some(_), Some(k)) if k.period == q => Some(std::borrow::Cow::Borrowed(k)),
+            (Some(_), _) => results(cfg, store, q, false)?.map(std::borrow::Cow::Owned),
+            (None, _) => None,
         };
         let (Some(ruleset), Some(r)) = (ruleset, r) else {
             for p in &mut places {

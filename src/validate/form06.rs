@@ -65,12 +65,17 @@ fn place_columns(t: &Form06Table, form: &Form, findings: &mut Vec<Finding>) -> O
 }
 
 /// The row as the form has it: its cells in the order of the form's columns.
-fn form_row(r: &TableRow, at: &[usize]) -> TableRow {
-    TableRow {
+/// Borrowed as it is when the table already holds the form's columns in
+/// the form's order, as nearly every workbook does.
+fn form_row<'a>(r: &'a TableRow, at: &[usize]) -> std::borrow::Cow<'a, TableRow> {
+    if at.len() == r.values.len() && at.iter().enumerate().all(|(i, &j)| i == j) {
+        return std::borrow::Cow::Borrowed(r);
+    }
+    std::borrow::Cow::Owned(TableRow {
         row: r.row,
         linh_vuc: r.linh_vuc.clone(),
         values: at.iter().map(|&j| r.values[j].clone()).collect(),
-    }
+    })
 }
 
 /// Reads the figures of every row, then checks the identities and the

@@ -412,7 +412,8 @@ pub async fn ranking(
                 .units()
                 .filter_map(|u| cfg.settings.unit(u.code.as_str()).cloned())
                 .collect();
-            let (quarters, places) = crate::pipeline::places_over(cfg, store, &listed, period, 4)?;
+            let (quarters, places) =
+                crate::pipeline::places_over(cfg, store, &listed, period, Some(&results), 4)?;
             let place_of: std::collections::HashMap<&str, &Vec<Option<crate::rank::Previous>>> =
                 listed.iter().map(|u| u.code.as_str()).zip(&places).collect();
             let quarter_labels: Vec<String> = quarters.iter().map(|q| q.label_vi()).collect();
@@ -970,7 +971,8 @@ pub async fn unit_page(
                     deadline => u.deadline.format("%d/%m/%Y").to_string(),
                 }
             });
-            let history = crate::pipeline::history(cfg, store, &unit, period, 4)?;
+            let history =
+                crate::pipeline::history(cfg, store, &unit, period, results.as_ref(), 4)?;
             let quarters: Vec<minijinja::Value> = history
                 .iter()
                 .enumerate()
