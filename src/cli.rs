@@ -1142,10 +1142,7 @@ fn bench(
         all.extend(best);
     }
     if json {
-        say!(
-            "{}",
-            serde_json::to_string_pretty(&all).map_err(|e| anyhow!(e))?
-        );
+        say!("{}", pretty_json(&all)?);
     } else {
         say!(
             "tthc bench — {} lõi, lần nhanh nhất trong {repeat} lần chạy mỗi N (sau một lần làm nóng){}",
@@ -1168,6 +1165,11 @@ fn bench(
         }
     }
     Ok(Exit::Ok)
+}
+
+/// Figures as indented JSON, for `--json`.
+fn pretty_json(v: &impl serde::Serialize) -> Result<String, Failure> {
+    Ok(serde_json::to_string_pretty(v).map_err(|e| anyhow!(e))?)
 }
 
 /// The rule folder and this executable, for a benchmark; a debug build
@@ -1205,10 +1207,7 @@ fn bench_peer(
         all.push(crate::bench::peer::pairs(&exe, &cfg, &script, n, repeat)?);
     }
     if json {
-        say!(
-            "{}",
-            serde_json::to_string_pretty(&all).map_err(|e| anyhow!(e))?
-        );
+        say!("{}", pretty_json(&all)?);
     } else {
         say!(
             "tthc run và tập lệnh Python (python-calamine, xlsxwriter, typst) trên cùng các tệp, cả tiến trình, trung vị của {repeat} cặp (sau một cặp làm nóng), {} lõi:{}",

@@ -97,17 +97,21 @@ async fn shoot(c: &Client, name: &str) {
     c.set_window_size(1280, 900).await.unwrap();
 }
 
-/// Clicks a button that submits a form and waits for the next page.
-async fn submit(c: &Client, css: &str) {
-    c.execute("document.documentElement.dataset.cu = '1'", vec![])
-        .await
-        .unwrap();
+async fn click(c: &Client, css: &str) {
     c.find(Locator::Css(css))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
+}
+
+/// Clicks a button that submits a form and waits for the next page.
+async fn submit(c: &Client, css: &str) {
+    c.execute("document.documentElement.dataset.cu = '1'", vec![])
+        .await
+        .unwrap();
+    click(c, css).await;
     let started = Instant::now();
     loop {
         let done = c
@@ -133,12 +137,7 @@ async fn submit(c: &Client, css: &str) {
 /// Clicks a link and waits until the address starts with `to` (its path
 /// and query).
 async fn click_to(c: &Client, css: &str, to: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, css).await;
     let started = Instant::now();
     loop {
         let url = c.current_url().await.unwrap();
