@@ -18,20 +18,27 @@ pub fn publish(
 ) -> Result<(IngestSummary, Publication)> {
     let summary = ingest(cfg, store)?;
     let mut results = results(cfg, store, period, true)?.ok_or(Refusal::NoData(period))?;
-    let digest = results.digest()?;
+    // The results' JSON is built once: its digest, the store's copy of a
+    // new version and the file are all made from it.
+    let mut value = crate::report::json::to_value(&results);
+    let digest = results.digest_of(&mut value)?;
     let key = period.to_string();
     let now = chrono::Utc::now()
         .with_timezone(&cfg.settings.time_zone())
         .to_rfc3339();
+    let mut text = None;
     let (stored, new_version) = store.reserve_version(&key, &digest, &now, |v, at| {
-        results.version = v;
-        results.generated_at = at.to_string();
-        crate::report::json::to_string(&results).map_err(|e| StoreError::Corrupt(format!("{e:#}")))
+        value["version"] = v.into();
+        value["generated_at"] = at.into();
+        let made = crate::report::json::pretty(&value)
+            .map_err(|e| StoreError::Corrupt(format!("{e:#}")))?;
+        text = Some(made.clone());
+        Ok(made)
     })?;
     results.version = stored.version;
     results.generated_at = stored.generated_at;
     let dir = cfg.settings.paths.output.join(&key);
-    let files = crate::report::write_all(&results, &dir)?;
+    let files = crate::report::write_all_timed(&results, &dir, text)?.0;
     Ok((
         summary,
         Publication {

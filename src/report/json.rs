@@ -67,9 +67,22 @@ pub fn to_value(r: &Results) -> Value {
 }
 
 pub fn to_string(r: &Results) -> Result<String, ReportError> {
-    let mut s = serde_json::to_string_pretty(&to_value(r))?;
-    s.push('\n');
-    Ok(s)
+    pretty(&to_value(r))
+}
+
+/// The file's text of a results value: indented, with a final newline.
+pub fn pretty(v: &Value) -> Result<String, ReportError> {
+    let mut s = Vec::with_capacity(1 << 16);
+    write_pretty(&mut s, v)?;
+    // serde_json writes only valid UTF-8.
+    Ok(String::from_utf8(s).unwrap_or_default())
+}
+
+/// `pretty`, into any writer.
+pub fn write_pretty(w: &mut impl std::io::Write, v: &Value) -> Result<(), ReportError> {
+    serde_json::to_writer_pretty(&mut *w, v)?;
+    w.write_all(b"\n").map_err(serde_json::Error::io)?;
+    Ok(())
 }
 
 /// A published results file as read back (the portal shows a unit its

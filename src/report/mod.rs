@@ -4,6 +4,7 @@
 
 pub mod annotate;
 pub mod json;
+pub mod layout;
 pub mod narrative;
 pub mod pdf;
 pub mod template;
@@ -88,11 +89,19 @@ impl Results {
     /// The identity of the inputs: results without version and time, and
     /// the rule files and organisation that shape the documents.
     pub fn digest(&self) -> Result<String, ReportError> {
-        let mut core = self.clone();
-        core.version = 0;
-        core.generated_at = String::new();
-        let mut text = json::to_string(&core)?;
-        text.push_str(&self.ruleset.digest);
+        self.digest_of(&mut json::to_value(self))
+    }
+
+    /// The digest from the results' JSON value already built (`value`,
+    /// whose version and time are blanked here: they are not content).
+    pub fn digest_of(&self, value: &mut serde_json::Value) -> Result<String, ReportError> {
+        use sha2::Digest;
+        value["version"] = 0.into();
+        value["generated_at"] = "".into();
+        let mut hash = HashWriter(sha2::Sha256::new());
+        json::write_pretty(&mut hash, value)?;
+        let mut hash = hash.0;
+        hash.update(self.ruleset.digest.as_bytes());
         for d in [
             self.targets.as_ref().map(|t| &t.digest),
             self.tasks.as_ref().map(|t| &t.digest),
@@ -101,10 +110,10 @@ impl Results {
         .into_iter()
         .flatten()
         {
-            text.push_str(d);
+            hash.update(d.as_bytes());
         }
-        text.push_str(&serde_json::to_string(&self.organisation)?);
-        Ok(crate::domain::sha256_hex(text.as_bytes()))
+        hash.update(serde_json::to_string(&self.organisation)?.as_bytes());
+        Ok(hex::encode(hash.finalize()))
     }
 
     /// "quý trước" or "năm trước": what `previous` refers to.
@@ -139,14 +148,34 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 /// The three are made at once, each on a thread of its own: the PDF's
 /// layout is the longest and the others finish under it.
 pub fn write_all(r: &Results, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    Ok(write_all_timed(r, dir)?.0)
+    Ok(write_all_timed(r, dir, None)?.0)
+}
+
+/// Bytes written into a hash as they come, so that a digest of a long
+/// text needs no copy of it.
+struct HashWriter(sha2::Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        sha2::Digest::update(&mut self.0, buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// How long each of the three took to make, side by side.
 pub type Timings = Vec<(&'static str, std::time::Duration)>;
 
 /// `write_all`, with how long each document took (they are made at once).
-pub fn write_all_timed(r: &Results, dir: &Path) -> Result<(Vec<PathBuf>, Timings), ReportError> {
+/// `json` is the results' JSON when the caller has it already (it is
+/// what the store keeps of the version).
+pub fn write_all_timed(
+    r: &Results,
+    dir: &Path,
+    json: Option<String>,
+) -> Result<(Vec<PathBuf>, Timings), ReportError> {
     use std::time::Instant;
     let units = r.units().count();
     let spinner = crate::progress::spinner(units, &format!("Lập báo cáo ({units} đơn vị)"));
@@ -157,7 +186,10 @@ pub fn write_all_timed(r: &Results, dir: &Path) -> Result<(Vec<PathBuf>, Timings
     let (xlsx_made, pdf_made, json_made) = std::thread::scope(|s| {
         let xlsx = s.spawn(|| timed(&|| xlsx::write(r)));
         let pdf = s.spawn(|| timed(&|| pdf::write(r)));
-        let json = timed(&|| Ok(json::to_string(r)?.into_bytes()));
+        let json = match json {
+            Some(text) => Ok((text.into_bytes(), std::time::Duration::ZERO)),
+            None => timed(&|| Ok(json::to_string(r)?.into_bytes())),
+        };
         let join = |h: std::thread::ScopedJoinHandle<'_, Result<_, ReportError>>| {
             h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
         };

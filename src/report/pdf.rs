@@ -2,6 +2,7 @@
 //! `templates/bao-cao.typ` with Liberation Serif embedded (metric-compatible
 //! with Times New Roman), so the Vietnamese text is right on any machine.
 
+use super::layout;
 use super::narrative::{Narrative, dec_vi, int_vi};
 use super::{ReportError, Results};
 use crate::rank::{Status, UnitResult};
@@ -12,19 +13,13 @@ use typst::foundations::{Dict, IntoValue};
 use typst_as_lib::{TypstEngine, TypstTemplateMainFile};
 
 const TEMPLATE: &str = include_str!("../../templates/bao-cao.typ");
-const FONTS: [&[u8]; 4] = [
-    include_bytes!("../../templates/fonts/LiberationSerif-Regular.ttf"),
-    include_bytes!("../../templates/fonts/LiberationSerif-Bold.ttf"),
-    include_bytes!("../../templates/fonts/LiberationSerif-Italic.ttf"),
-    include_bytes!("../../templates/fonts/LiberationSerif-BoldItalic.ttf"),
-];
 
 fn engine() -> &'static TypstEngine<TypstTemplateMainFile> {
     static ENGINE: OnceLock<TypstEngine<TypstTemplateMainFile>> = OnceLock::new();
     ENGINE.get_or_init(|| {
         TypstEngine::builder()
             .main_file(TEMPLATE)
-            .fonts(FONTS)
+            .fonts(layout::FONTS)
             .build()
     })
 }
@@ -157,6 +152,14 @@ pub fn template_data(r: &Results) -> Value {
         r.period.label_vi(),
         short_org
     ));
+    let appendix_note = format!(
+        "(Kèm theo Báo cáo số      /{} ngày {:02}/{:02}/{} của {})",
+        org.document_prefix,
+        generated.day(),
+        generated.month(),
+        generated.year(),
+        short_org
+    );
     json!({
         "title": format!("Báo cáo kết quả giải quyết TTHC {}", r.period.label_vi()),
         "org": {
@@ -174,8 +177,8 @@ pub fn template_data(r: &Results) -> Value {
         "method": method,
         "leagues": leagues,
         "closing": closing,
-        "appendix_note": format!("(Kèm theo Báo cáo số      /{} ngày {:02}/{:02}/{} của {})", org.document_prefix, generated.day(), generated.month(), generated.year(), short_org),
-        "appendices": [appendix_scores(r), appendix_submissions(r), appendix_form06(r)],
+        "appendix_note": appendix_note,
+        "appendices": [appendix_scores(r, &appendix_note), appendix_submissions(r, &appendix_note), appendix_form06(r, &appendix_note)],
     })
 }
 
@@ -183,35 +186,16 @@ pub fn template_data(r: &Results) -> Value {
 const TEXT_WIDTH_PT: f64 = (210.0 - 45.0) / 25.4 * 72.0;
 /// A table cell's inset on each side (typst's default).
 const INSET_PT: f64 = 5.0;
-/// The appendices' tables are tighter across (`templates/bao-cao.typ`).
-const APPENDIX_INSET_X_PT: f64 = 3.0;
-/// The text size of the appendices' tables (`templates/bao-cao.typ`).
-const APPENDIX_SIZE: f64 = 10.0;
 /// The text size of the ranking tables in the body.
 const RANKING_SIZE: f64 = 12.0;
 /// The ranking table's columns: rank, unit, score, band, change (cm; the
 /// unit takes what is left).
 const RANKING_CM: [f64; 5] = [1.3, 0.0, 1.5, 2.5, 2.4];
 
-/// How wide `text` sets in the regular face at `size` points: the sum of
-/// its glyphs' advances (kerning only narrows it), a whole em for a
-/// character the face lacks, and 2% to spare.
+/// How wide `text` sets in the regular face at `size` points, with 2%
+/// to spare.
 fn width_pt(text: &str, size: f64) -> f64 {
-    static FACE: std::sync::LazyLock<Option<ttf_parser::Face<'static>>> =
-        std::sync::LazyLock::new(|| ttf_parser::Face::parse(FONTS[0], 0).ok());
-    let Some(face) = FACE.as_ref() else {
-        return f64::INFINITY;
-    };
-    let em = f64::from(face.units_per_em());
-    let units: f64 = text
-        .chars()
-        .map(|c| {
-            face.glyph_index(c)
-                .and_then(|g| face.glyph_hor_advance(g))
-                .map_or(em, f64::from)
-        })
-        .sum();
-    units / em * size * 1.02
+    layout::advance(text, size, false) * 1.02
 }
 
 /// The height of each row of a table whose columns are `widths` points
@@ -228,12 +212,6 @@ fn row_heights(rows: &[Vec<String>], widths: &[f64], size: f64, inset_x: f64) ->
                 .then_some(one_line)
         }))
         .collect()
-}
-
-/// Column widths in points from relative widths over the text block.
-fn fr_widths(rel: &[f64]) -> Vec<f64> {
-    let sum: f64 = rel.iter().sum();
-    rel.iter().map(|w| TEXT_WIDTH_PT * w / sum).collect()
 }
 
 /// A league of more units than this gets a chart of how its scores are
@@ -397,7 +375,7 @@ fn weak_text(r: &Results) -> String {
     }
 }
 
-fn appendix_scores(r: &Results) -> Value {
+fn appendix_scores(r: &Results, tie: &str) -> Value {
     let mut header: Vec<String> = vec!["Hạng".into(), "Đơn vị".into()];
     header.extend(
         r.ruleset
@@ -447,20 +425,30 @@ fn appendix_scores(r: &Results) -> Value {
     let mut align = vec!["c", "l"];
     align.extend(std::iter::repeat_n("r", r.ruleset.groups.len() + 1));
     align.extend(["c", "c"]);
-    json!({
-        "number": "Phụ lục I",
-        "title": format!("ĐIỂM THEO NHÓM TIÊU CHÍ {}", r.period.label_vi().to_uppercase()),
-        "note": format!(
-            "Ghi chú: {}. Số trong ngoặc ở dòng tiêu đề là điểm tối đa của nhóm.{}",
-            legend.join("; "),
-            super::merge_footnote(r).map(|f| format!(" {f}")).unwrap_or_default()
-        ),
-        "heights": row_heights(&rows, &fr_widths(&widths), APPENDIX_SIZE, APPENDIX_INSET_X_PT),
-        "header": header, "rows": rows, "widths": widths, "align": align,
-    })
+    let note = format!(
+        "Ghi chú: {}. Số trong ngoặc ở dòng tiêu đề là điểm tối đa của nhóm.{}",
+        legend.join("; "),
+        super::merge_footnote(r)
+            .map(|f| format!(" {f}"))
+            .unwrap_or_default()
+    );
+    let title = format!(
+        "ĐIỂM THEO NHÓM TIÊU CHÍ {}",
+        r.period.label_vi().to_uppercase()
+    );
+    Appendix {
+        number: "Phụ lục I",
+        title,
+        note: Some(note),
+        header,
+        rows,
+        widths,
+        align,
+    }
+    .laid_out(tie)
 }
 
-fn appendix_submissions(r: &Results) -> Value {
+fn appendix_submissions(r: &Results, tie: &str) -> Value {
     let header = [
         "Đơn vị",
         "Hạn nộp",
@@ -496,14 +484,19 @@ fn appendix_submissions(r: &Results) -> Value {
             r.file_name("xep-hang", "xlsx")
         )
     });
-    json!({
-        "number": "Phụ lục II", "title": "TÌNH HÌNH GỬI BÁO CÁO CỦA CÁC ĐƠN VỊ", "note": note,
-        "heights": row_heights(&rows, &fr_widths(&widths), APPENDIX_SIZE, APPENDIX_INSET_X_PT),
-        "header": header, "rows": rows, "widths": widths, "align": ["l", "c", "c", "c", "r"],
-    })
+    Appendix {
+        number: "Phụ lục II",
+        title: "TÌNH HÌNH GỬI BÁO CÁO CỦA CÁC ĐƠN VỊ".into(),
+        note,
+        header: header.map(String::from).to_vec(),
+        rows,
+        widths: widths.to_vec(),
+        align: vec!["l", "c", "c", "c", "r"],
+    }
+    .laid_out(tie)
 }
 
-fn appendix_form06(r: &Results) -> Value {
+fn appendix_form06(r: &Results, tie: &str) -> Value {
     let mut header = vec!["Khối".to_string()];
     let columns = &r.form.columns;
     let n = columns.len();
@@ -544,13 +537,58 @@ fn appendix_form06(r: &Results) -> Value {
     widths.extend(std::iter::repeat_n(1.0, n));
     let mut align = vec!["l"];
     align.extend(std::iter::repeat_n("r", n));
-    json!({
-        "number": "Phụ lục III",
-        "title": format!("TỔNG HỢP TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC {} THEO BIỂU 06", r.period.label_vi().to_uppercase()),
-        "note": format!("Ghi chú: {}.", legend.join("; ")),
-        "heights": row_heights(&rows, &fr_widths(&widths), APPENDIX_SIZE, APPENDIX_INSET_X_PT),
-        "header": header, "rows": rows, "widths": widths, "align": align,
-    })
+    let title = format!(
+        "TỔNG HỢP TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC {} THEO BIỂU 06",
+        r.period.label_vi().to_uppercase()
+    );
+    let note = format!("Ghi chú: {}.", legend.join("; "));
+    Appendix {
+        number: "Phụ lục III",
+        title,
+        note: Some(note),
+        header,
+        rows,
+        widths,
+        align,
+    }
+    .laid_out(tie)
+}
+
+/// An appendix: its number, title, note and table.
+struct Appendix {
+    number: &'static str,
+    title: String,
+    note: Option<String>,
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+    widths: Vec<f64>,
+    align: Vec<&'static str>,
+}
+
+impl Appendix {
+    /// The appendix for the template, its table laid out into pages by
+    /// the engine (`layout`). `tie` is the line under the title that ties
+    /// it to the report.
+    fn laid_out(&self, tie: &str) -> Value {
+        let align: Vec<layout::Align> = self
+            .align
+            .iter()
+            .map(|a| layout::Align::from_code(a))
+            .collect();
+        let table = layout::Table {
+            header: &self.header,
+            rows: &self.rows,
+            widths: &self.widths,
+            align: &align,
+        };
+        let taken = layout::title_height(&self.title, tie, TEXT_WIDTH_PT);
+        json!({
+            "number": self.number,
+            "title": self.title,
+            "note": self.note,
+            "pages": layout::pages(&table, TEXT_WIDTH_PT, taken),
+        })
+    }
 }
 
 /// Typesets the report.

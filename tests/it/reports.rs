@@ -196,3 +196,81 @@ fn a_province_report_names_its_leagues_from_the_rules() {
     );
     assert!(flat.contains("ỦY BAN NHÂN DÂN TỈNH NINH BÌNH"), "{flat}");
 }
+
+/// A part of the ranking workbook's zip, as text.
+fn part(name: &str) -> String {
+    let bytes = std::fs::read(sample_run().dir.join("xep-hang-2022-Q4.xlsx")).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut text).unwrap();
+    text
+}
+
+/// The values of `attr` on each `<tag …>` of `xml`, in order (`None` where
+/// the element lacks it).
+fn attrs(xml: &str, tag: &str, attr: &str) -> Vec<Option<String>> {
+    let open = format!("<{tag} ");
+    xml.match_indices(&open)
+        .map(|(at, _)| {
+            let head = &xml[at..at + xml[at..].find('>').unwrap()];
+            let key = format!(" {attr}=\"");
+            head.find(&key).map(|k| {
+                let v = &head[k + key.len()..];
+                v[..v.find('"').unwrap()].to_string()
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn every_figure_of_the_detail_sheet_has_a_number_format_and_every_cell_a_border() {
+    let styles = part("xl/styles.xml");
+    let xfs = &styles[styles.find("<cellXfs").unwrap()..styles.find("</cellXfs>").unwrap()];
+    let fmt_of_xf = attrs(xfs, "xf", "numFmtId");
+    let ids = attrs(&styles, "numFmt", "numFmtId");
+    let codes = attrs(&styles, "numFmt", "formatCode");
+    let code = |id: &str| {
+        ids.iter()
+            .position(|i| i.as_deref() == Some(id))
+            .and_then(|k| codes[k].clone())
+            .unwrap_or_else(|| format!("built-in {id}"))
+    };
+    let sheet = part("xl/worksheets/sheet2.xml");
+    let body = &sheet[sheet.find("<row r=\"4\"").unwrap()..sheet.find("</sheetData>").unwrap()];
+    let mut figures = 0;
+    for cell in body.split("<c ").skip(1) {
+        if cell.contains(" t=\"") || !cell.contains("<v>") {
+            continue; // text
+        }
+        figures += 1;
+        let s: usize = attrs(&format!("<c {cell}"), "c", "s")[0]
+            .as_deref()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let id = fmt_of_xf[s].clone().unwrap();
+        let c = code(&id);
+        assert!(
+            ["#,##0", "#,##0.00", "0.00%"].contains(&c.as_str()),
+            "a figure in format {c}"
+        );
+    }
+    assert!(figures > 100, "{figures} figures");
+    // The table's body is bordered by one conditional format over all of it.
+    let rows = attrs(body, "row", "r");
+    let last = rows.last().unwrap().clone().unwrap();
+    assert!(
+        sheet.contains(&format!(
+            "<conditionalFormatting sqref=\"A4:L{last}\"><cfRule type=\"expression\" dxfId=\"0\""
+        )),
+        "no border rule over A4:L{last}"
+    );
+    assert!(sheet.contains("<formula>TRUE</formula>"));
+    let dxf = &styles[styles.find("<dxfs").unwrap()..styles.find("</dxfs>").unwrap()];
+    for side in ["left", "right", "top", "bottom"] {
+        assert!(
+            dxf.contains(&format!("<{side} style=\"thin\">")),
+            "no {side} border"
+        );
+    }
+}
