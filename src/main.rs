@@ -8,6 +8,14 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // No transparent huge pages: the allocator asks for them, and the
+    // kernel then zeroes two megabytes wherever a thread first touches a
+    // few bytes. A quarter's run spent a third of its time in that, and a
+    // tenth more memory.
+    // SAFETY: prctl with these arguments only sets a flag of the process.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
     let cli = tthc::cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

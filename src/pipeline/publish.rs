@@ -35,6 +35,9 @@ pub fn publish(
         text = Some(made.clone());
         Ok(made)
     })?;
+    // The value tree is the size of the results again: not kept while the
+    // documents are made.
+    drop(value);
     results.version = stored.version;
     results.generated_at = stored.generated_at;
     let dir = cfg.settings.paths.output.join(&key);
