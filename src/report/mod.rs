@@ -176,19 +176,31 @@ pub fn write_all_timed(
     dir: &Path,
     json: Option<String>,
 ) -> Result<(Vec<PathBuf>, Timings), ReportError> {
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
     let units = r.units().count();
     let spinner = crate::progress::spinner(units, &format!("Lập báo cáo ({units} đơn vị)"));
-    let timed = |f: &dyn Fn() -> Result<Vec<u8>, ReportError>| {
+    let version_dir = dir.join(format!("v{}", r.version));
+    // Each document is written into the version's folder by the thread
+    // that made it, as soon as it is made (the workbook's bytes go to disk
+    // while the PDF is still being laid out).
+    let made = |name: String, f: &dyn Fn() -> Result<Vec<u8>, ReportError>| {
         let t = Instant::now();
-        f().map(|b| (b, t.elapsed()))
+        let bytes = f()?;
+        let took = t.elapsed();
+        let path = version_dir.join(&name);
+        write_file(&path, &bytes)?;
+        Ok::<_, ReportError>((name, took))
     };
     let (xlsx_made, pdf_made, json_made) = std::thread::scope(|s| {
-        let xlsx = s.spawn(|| timed(&|| xlsx::write(r)));
-        let pdf = s.spawn(|| timed(&|| pdf::write(r)));
+        let xlsx = s.spawn(|| made(r.file_name("xep-hang", "xlsx"), &|| xlsx::write(r)));
+        let pdf = s.spawn(|| made(r.file_name("bao-cao", "pdf"), &|| pdf::write(r)));
+        let name = r.file_name("ket-qua", "json");
         let json = match json {
-            Some(text) => Ok((text.into_bytes(), std::time::Duration::ZERO)),
-            None => timed(&|| Ok(json::to_string(r)?.into_bytes())),
+            Some(text) => {
+                let path = version_dir.join(&name);
+                write_file(&path, text.as_bytes()).map(|()| (name, Duration::ZERO))
+            }
+            None => made(name, &|| Ok(json::to_string(r)?.into_bytes())),
         };
         let join = |h: std::thread::ScopedJoinHandle<'_, Result<_, ReportError>>| {
             h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
@@ -196,20 +208,35 @@ pub fn write_all_timed(
         (join(xlsx), join(pdf), json)
     });
     drop(spinner);
-    let ((xlsx_bytes, xt), (pdf_bytes, pt), (json_bytes, jt)) = (xlsx_made?, pdf_made?, json_made?);
-    let outputs = [
-        (r.file_name("xep-hang", "xlsx"), xlsx_bytes),
-        (r.file_name("bao-cao", "pdf"), pdf_bytes),
-        (r.file_name("ket-qua", "json"), json_bytes),
-    ];
-    let version_dir = dir.join(format!("v{}", r.version));
+    let ((xlsx_name, xt), (pdf_name, pt), (json_name, jt)) = (xlsx_made?, pdf_made?, json_made?);
+    // The period's current files become this version's only once all
+    // three are written: each is the version's file under a second name.
     let mut files = Vec::new();
-    for (name, bytes) in outputs {
-        write_file(&version_dir.join(&name), &bytes)?;
-        write_file(&dir.join(&name), &bytes)?;
-        files.push(dir.join(&name));
+    for name in [xlsx_name, pdf_name, json_name] {
+        let current = dir.join(&name);
+        link_or_copy(&version_dir.join(&name), &current)?;
+        files.push(current);
     }
     Ok((files, vec![("· xlsx", xt), ("· pdf", pt), ("· json", jt)]))
+}
+
+/// Puts `from`'s file at `to` too, replacing what was there at once: a
+/// hard link (no second copy of the bytes), or a copy where the file
+/// system has none.
+fn link_or_copy(from: &Path, to: &Path) -> Result<(), ReportError> {
+    let io = |source| ReportError::Io {
+        path: to.to_path_buf(),
+        source,
+    };
+    let tmp = to.with_extension("tmp");
+    match std::fs::remove_file(&tmp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+        _ => {}
+    }
+    if std::fs::hard_link(from, &tmp).is_err() {
+        std::fs::copy(from, &tmp).map_err(io)?;
+    }
+    std::fs::rename(&tmp, to).map_err(io)
 }
 
 /// A report version as written: the results and the files.

@@ -30,6 +30,18 @@ fn a_changed_input_makes_a_new_version_and_keeps_the_earlier_one() {
     let engine = sample_engine_with_inbox(tmp.path(), &inbox);
     let period: Period = "2022-Q4".parse().unwrap();
     let (_, first) = engine.run(period).unwrap();
+    let names = [
+        "ket-qua-2022-Q4.json",
+        "xep-hang-2022-Q4.xlsx",
+        "bao-cao-2022-Q4.pdf",
+    ];
+    let read = |path: std::path::PathBuf| {
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let v1_files: Vec<Vec<u8>> = names
+        .iter()
+        .map(|n| read(first.dir.join("v1").join(n)))
+        .collect();
     // The missing commune sends its workbook (a copy of another's, relabelled).
     let content = tthc::bench::synth::quarter_content(
         engine.settings.unit("XA21").unwrap(),
@@ -61,4 +73,18 @@ fn a_changed_input_makes_a_new_version_and_keeps_the_earlier_one() {
     assert_eq!(status(&j1), "missing");
     assert_ne!(status(&j2), "missing");
     assert_eq!(second.emails.len(), 2, "the new version goes out");
+    // The period's current files are version 2's; version 1's are as they were.
+    for (n, before) in names.iter().zip(&v1_files) {
+        assert_eq!(
+            &read(first.dir.join("v1").join(n)),
+            before,
+            "v1/{n} changed"
+        );
+        assert_eq!(
+            read(first.dir.join(n)),
+            read(first.dir.join("v2").join(n)),
+            "{n} is not version 2's"
+        );
+        assert_ne!(&read(first.dir.join(n)), before, "{n} is still version 1's");
+    }
 }
