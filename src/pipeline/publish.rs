@@ -16,22 +16,28 @@ pub fn publish(
     store: &Store,
     period: Period,
 ) -> Result<(IngestSummary, Publication)> {
+    crate::report::pdf::prepare();
     let summary = ingest(cfg, store)?;
     let mut results = results(cfg, store, period, true)?.ok_or(Refusal::NoData(period))?;
     // The results' JSON is built once: its digest, the store's copy of a
     // new version and the file are all made from it.
     let mut value = crate::report::json::to_value(&results);
-    let digest = results.digest_of(&mut value)?;
+    let (digest, blank) = results.digest_of(&mut value)?;
     let key = period.to_string();
     let now = chrono::Utc::now()
         .with_timezone(&cfg.settings.time_zone())
         .to_rfc3339();
     let mut text = None;
     let (stored, new_version) = store.reserve_version(&key, &digest, &now, |v, at| {
-        value["version"] = v.into();
-        value["generated_at"] = at.into();
-        let made = crate::report::json::pretty(&value)
-            .map_err(|e| StoreError::Corrupt(format!("{e:#}")))?;
+        let made = match crate::report::json::with_version(&blank, v, at) {
+            Some(made) => made,
+            None => {
+                value["version"] = v.into();
+                value["generated_at"] = at.into();
+                crate::report::json::pretty(&value)
+                    .map_err(|e| StoreError::Corrupt(format!("{e:#}")))?
+            }
+        };
         text = Some(made.clone());
         Ok(made)
     })?;

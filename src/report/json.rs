@@ -13,8 +13,12 @@ fn round(x: f64, dp: u32) -> Value {
 }
 
 pub fn to_value(r: &Results) -> Value {
-    let units: Vec<Value> = r
-        .units()
+    use rayon::prelude::*;
+    // Each unit's part is built on its own (a tenth of a second at 3,355
+    // units, on one core otherwise), in the units' order.
+    let all: Vec<&crate::rank::UnitResult> = r.units().collect();
+    let units: Vec<Value> = all
+        .par_iter()
         .map(|u| {
             let card = u.card.as_ref();
             let groups: Map<String, Value> =
@@ -78,6 +82,24 @@ pub fn pretty(v: &Value) -> Result<String, ReportError> {
     Ok(String::from_utf8(s).unwrap_or_default())
 }
 
+/// The file's text of a version from the text of its content (`pretty` of
+/// the value with version 0 and no time, as the digest is taken): the two
+/// top-level fields put in, without writing the rest again. `None` if the
+/// text is not of that shape.
+pub fn with_version(blank: &str, version: i64, generated_at: &str) -> Option<String> {
+    const VERSION: &str = "\n  \"version\": 0,\n";
+    const TIME: &str = "\n  \"generated_at\": \"\",\n";
+    if blank.matches(VERSION).count() != 1 || blank.matches(TIME).count() != 1 {
+        return None;
+    }
+    let at = serde_json::to_string(generated_at).ok()?;
+    Some(
+        blank
+            .replacen(VERSION, &format!("\n  \"version\": {version},\n"), 1)
+            .replacen(TIME, &format!("\n  \"generated_at\": {at},\n"), 1),
+    )
+}
+
 /// `pretty`, into any writer.
 pub fn write_pretty(w: &mut impl std::io::Write, v: &Value) -> Result<(), ReportError> {
     serde_json::to_writer_pretty(&mut *w, v)?;
@@ -108,5 +130,28 @@ pub struct PublishedUnit {
 impl Published {
     pub fn parse(json: &str) -> Result<Published, ReportError> {
         Ok(serde_json::from_str(json)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_versions_text_made_from_the_blank_one_is_what_writing_it_whole_gives() {
+        let mut v = json!({
+            "period": "2022-Q4",
+            "version": 0,
+            "generated_at": "",
+            "units": [{ "version": 0, "generated_at": "", "notes": ["\n  \"version\": 0,\n"] }],
+            "window": { "from": "2022-09-15" },
+        });
+        let blank = pretty(&v).unwrap();
+        let at = "2023-01-05T08:00:00+07:00";
+        v["version"] = 12.into();
+        v["generated_at"] = at.into();
+        assert_eq!(with_version(&blank, 12, at).unwrap(), pretty(&v).unwrap());
+        // Not of that shape: left to be written whole.
+        assert_eq!(with_version("{}\n", 1, at), None);
     }
 }

@@ -89,18 +89,23 @@ impl Results {
     /// The identity of the inputs: results without version and time, and
     /// the rule files and organisation that shape the documents.
     pub fn digest(&self) -> Result<String, ReportError> {
-        self.digest_of(&mut json::to_value(self))
+        Ok(self.digest_of(&mut json::to_value(self))?.0)
     }
 
     /// The digest from the results' JSON value already built (`value`,
-    /// whose version and time are blanked here: they are not content).
-    pub fn digest_of(&self, value: &mut serde_json::Value) -> Result<String, ReportError> {
+    /// whose version and time are blanked here: they are not content),
+    /// with the text it was taken over (`json::with_version` makes a
+    /// version's file of it).
+    pub fn digest_of(
+        &self,
+        value: &mut serde_json::Value,
+    ) -> Result<(String, String), ReportError> {
         use sha2::Digest;
         value["version"] = 0.into();
         value["generated_at"] = "".into();
-        let mut hash = HashWriter(sha2::Sha256::new());
-        json::write_pretty(&mut hash, value)?;
-        let mut hash = hash.0;
+        let text = json::pretty(value)?;
+        let mut hash = sha2::Sha256::new();
+        hash.update(text.as_bytes());
         hash.update(self.ruleset.digest.as_bytes());
         for d in [
             self.targets.as_ref().map(|t| &t.digest),
@@ -113,7 +118,7 @@ impl Results {
             hash.update(d.as_bytes());
         }
         hash.update(serde_json::to_string(&self.organisation)?.as_bytes());
-        Ok(hex::encode(hash.finalize()))
+        Ok((hex::encode(hash.finalize()), text))
     }
 
     /// "quý trước" or "năm trước": what `previous` refers to.
@@ -149,20 +154,6 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 /// layout is the longest and the others finish under it.
 pub fn write_all(r: &Results, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     Ok(write_all_timed(r, dir, None)?.0)
-}
-
-/// Bytes written into a hash as they come, so that a digest of a long
-/// text needs no copy of it.
-struct HashWriter(sha2::Sha256);
-
-impl std::io::Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        sha2::Digest::update(&mut self.0, buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// How long each of the three took to make, side by side.

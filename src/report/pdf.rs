@@ -24,6 +24,15 @@ fn engine() -> &'static TypstEngine<TypstTemplateMainFile> {
     })
 }
 
+/// Builds the typesetter (its library, the fonts parsed) on a thread of
+/// its own, so that a run has it ready by the time the report is due
+/// instead of starting on it then.
+pub fn prepare() {
+    std::thread::spawn(|| {
+        engine();
+    });
+}
+
 /// "Trực Ninh, ngày 05 tháng 01 năm 2023".
 pub fn date_line(place: &str, at: &DateTime<FixedOffset>) -> String {
     format!(
