@@ -97,12 +97,15 @@ pub fn letter(key: &str, version: i64) -> String {
     }
 }
 
-/// Where a ledger row stands.
-pub fn delivery_state(s: &Settings, state: DeliveryState, next: Option<&str>) -> String {
-    match state {
+/// Where a ledger row stands. A letter queued and not tried yet is
+/// waiting to go, not waiting to be tried again.
+pub fn delivery_state(s: &Settings, r: &DeliveryRow) -> String {
+    let next = r.next_attempt_at.as_deref();
+    match r.status {
         DeliveryState::Sent => "đã gửi".into(),
         DeliveryState::Written => "đã ghi vào hộp thư đi".into(),
         DeliveryState::Sending => "đang gửi".into(),
+        DeliveryState::Retry if r.attempts == 0 => "chờ gửi".into(),
         DeliveryState::Retry => match next {
             Some(t) => format!("chờ thử lại lúc {}", minute(s, t)),
             None => "chờ thử lại".into(),
@@ -110,6 +113,15 @@ pub fn delivery_state(s: &Settings, state: DeliveryState, next: Option<&str>) ->
         DeliveryState::Failed => "thất bại".into(),
     }
 }
+
+/// A ledger row's note for people: none for a letter merely queued (its
+/// state says so).
+pub fn delivery_detail(r: &DeliveryRow) -> &str {
+    if r.detail == QUEUED { "" } else { &r.detail }
+}
+
+/// The note a letter is queued with.
+const QUEUED: &str = "chờ gửi";
 
 /// How a letter goes.
 pub fn channel(c: Channel) -> &'static str {
@@ -125,12 +137,13 @@ pub fn ledger_line(s: &Settings, r: &DeliveryRow) -> String {
         "{} → {}: {}; {} lần thử; cập nhật {}",
         letter(&r.period, r.version),
         r.recipient,
-        delivery_state(s, r.status, r.next_attempt_at.as_deref()),
+        delivery_state(s, r),
         r.attempts,
         minute(s, &r.updated_at)
     );
-    if !r.detail.is_empty() && r.detail != "chờ gửi" {
-        line.push_str(&format!(" — {}", r.detail));
+    let detail = delivery_detail(r);
+    if !detail.is_empty() {
+        line.push_str(&format!(" — {detail}"));
     }
     if r.uncertain {
         line.push_str(" (có thể đã trùng một lần)");

@@ -775,11 +775,11 @@ pub async fn ledger(
         .map(|r| {
             vec![
                 words::letter(&r.period, r.version),
-                r.recipient,
+                r.recipient.clone(),
                 words::channel(r.channel).to_string(),
-                words::delivery_state(s, r.status, r.next_attempt_at.as_deref()),
+                words::delivery_state(s, &r),
                 r.attempts.to_string(),
-                without_paths(&r.detail),
+                without_paths(words::delivery_detail(&r)),
                 local_time(&portal, &r.updated_at),
             ]
         })
@@ -997,7 +997,7 @@ pub async fn unit_page(
                 .map(|d| {
                     minijinja::context! {
                         what => words::letter(&d.period, d.version),
-                        status => words::delivery_state(&cfg.settings, d.status, d.next_attempt_at.as_deref()),
+                        status => words::delivery_state(&cfg.settings, &d),
                         at => local_time(&me, &d.updated_at),
                     }
                 })

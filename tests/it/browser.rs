@@ -335,5 +335,100 @@ async fn a_unit_fixes_its_workbook_and_the_office_sees_it_in_chromium() {
     let bytes = crate::web::get_bytes(&big.app, &big.office, &marked).await;
     assert!(bytes.starts_with(b"PK"), "the marked-up workbook downloads");
     shoot(&c, "16-don-vi-bi-tra-lai").await;
+
+    // Every list's export, as the page links it, fetched by the browser
+    // with its session and read back: CSV with a BOM and a header, xlsx
+    // with a sheet of rows.
+    for (page, least) in [
+        ("/van-phong", 151),
+        ("/van-phong/xep-hang", 151),
+        ("/van-phong/gui-thu", 1),
+        ("/van-phong/tac-vu", 1),
+        ("/van-phong/nhat-ky", 2),
+    ] {
+        c.goto(&format!("{base}{page}")).await.unwrap();
+        let links = c.find_all(Locator::Css(".exports a")).await.unwrap();
+        assert_eq!(links.len(), 2, "{page}: a CSV and an xlsx link");
+        for link in links {
+            let href = link.attr("href").await.unwrap().unwrap();
+            let bytes = fetched(&c, &href).await;
+            if href.ends_with("xuat=csv") {
+                let text = String::from_utf8(bytes).unwrap();
+                assert!(text.starts_with('\u{feff}'), "{href}: no BOM");
+                assert!(
+                    text.lines().count() >= least,
+                    "{href}: {} lines",
+                    text.lines().count()
+                );
+            } else {
+                use calamine::Reader;
+                let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+                let name = wb.sheet_names()[0].clone();
+                let rows = wb.worksheet_range(&name).unwrap().height();
+                assert!(rows >= least, "{href}: {rows} rows");
+            }
+        }
+    }
+
+    // The province, in the first quarter after the merge of communes: a
+    // merged commune's quarters before the merge are its predecessors'
+    // added up, on its page and on the ranking's side-by-side quarters.
+    let tmp_p = tempfile::tempdir().unwrap();
+    let province = crate::desk::province_desk(tmp_p.path()).await;
+    let base = province.app.base.clone();
+    sign_in(&c, &base, "vanphong", &province.password).await;
+    c.goto(&format!("{base}/van-phong/don-vi/COLE"))
+        .await
+        .unwrap();
+    let quarters = c
+        .execute(
+            "return document.querySelector('.chart-list').textContent",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let quarters = quarters.as_str().unwrap();
+    assert_eq!(
+        quarters.matches("(tổng các đơn vị tiền thân)").count(),
+        2,
+        "{quarters}"
+    );
+    assert!(
+        text(&c)
+            .await
+            .contains("hình thành từ: UBND thị trấn Cổ Lễ")
+    );
+    shoot(&c, "17-xa-hop-nhat").await;
+    c.goto(&format!("{base}/van-phong/xep-hang")).await.unwrap();
+    let row = c
+        .execute(
+            "return [...document.querySelectorAll('tr')].map(r => r.textContent).find(t => t.includes('UBND xã Cổ Lễ'))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let row = row.as_str().unwrap();
+    assert_eq!(
+        row.matches(")*").count(),
+        2,
+        "the merged quarters are marked: {row}"
+    );
+    shoot(&c, "18-xep-hang-bon-quy").await;
     c.close().await.unwrap();
+}
+
+/// A link's bytes, fetched by the page itself (with its session).
+async fn fetched(c: &Client, href: &str) -> Vec<u8> {
+    let got = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(arguments[0], { credentials: 'same-origin' })
+               .then(r => r.arrayBuffer())
+               .then(b => done(Array.from(new Uint8Array(b))))
+               .catch(e => done(String(e)));",
+            vec![serde_json::Value::String(href.to_string())],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(got.clone()).unwrap_or_else(|_| panic!("{href}: {got}"))
 }

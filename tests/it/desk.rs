@@ -16,10 +16,29 @@ pub(crate) struct Desk {
     pub settings: Settings,
 }
 
+/// A generated organisation of 150 units in 2022-Q4.
 pub(crate) async fn desk(tmp: &std::path::Path) -> Desk {
     let cfg = tthc::bench::generate_org(tmp, 150, 5, &crate::repo().join("rules")).unwrap();
-    let mut settings = Settings::load(&cfg, &PathOverrides::default()).unwrap();
-    settings.web.period = Some("2022-Q4".parse().unwrap());
+    let settings = Settings::load(&cfg, &PathOverrides::default()).unwrap();
+    desk_of(settings, "2022-Q4").await
+}
+
+/// The sample province's desk in 2025-Q3, the first quarter after the
+/// merge of communes, every quarter's workbooks read.
+pub(crate) async fn province_desk(tmp: &std::path::Path) -> Desk {
+    let overrides = PathOverrides {
+        inbox: None,
+        data: Some(tmp.join("data")),
+        output: Some(tmp.join("out")),
+    };
+    let settings = Settings::load(&crate::province::province_config(), &overrides).unwrap();
+    desk_of(settings, "2025-Q3").await
+}
+
+/// The portal of `settings` on `period`, its inbox read, the office
+/// signed in.
+async fn desk_of(mut settings: Settings, period: &str) -> Desk {
+    settings.web.period = Some(period.parse().unwrap());
     let engine = crate::Opened::open(settings.clone()).unwrap();
     engine.ingest().unwrap();
     let password = tthc::web::issue_office_password(&settings, &engine.store, "vanphong").unwrap();
@@ -167,18 +186,7 @@ async fn the_office_works_from_the_board_to_a_units_files_and_exports_every_list
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_merged_communes_quarters_include_its_predecessors_before_the_merge() {
     let tmp = tempfile::tempdir().unwrap();
-    let overrides = PathOverrides {
-        inbox: None,
-        data: Some(tmp.path().join("data")),
-        output: Some(tmp.path().join("out")),
-    };
-    let mut settings = Settings::load(&crate::province::province_config(), &overrides).unwrap();
-    settings.web.period = Some("2025-Q3".parse().unwrap());
-    let engine = crate::Opened::open(settings.clone()).unwrap();
-    engine.ingest().unwrap();
-    let password = tthc::web::issue_office_password(&settings, &engine.store, "vanphong").unwrap();
-    let app = start(&settings).await;
-    let office = browser(&app, "vanphong", &password, "/van-phong").await;
+    let Desk { app, office, .. } = province_desk(tmp.path()).await;
     let page = request(&app, &office, "GET", "/van-phong/don-vi/COLE").await;
     assert!(
         page.body.contains("hình thành từ: UBND thị trấn Cổ Lễ"),
@@ -238,4 +246,35 @@ async fn a_merged_communes_quarters_include_its_predecessors_before_the_merge() 
         !body.contains("nhan_tong"),
         "no field codes, only their names"
     );
+}
+
+#[test]
+fn a_letter_not_yet_tried_is_waiting_to_go_not_to_be_tried_again() {
+    use tthc::domain::{Channel, DeliveryState};
+    let settings = Settings::load(&crate::sample_config(), &PathOverrides::default()).unwrap();
+    let mut row = tthc::store::DeliveryRow {
+        period: "2022-Q4".into(),
+        version: 1,
+        recipient: "kiemsoattthc@namdinh.gov.vn".into(),
+        channel: Channel::Smtp,
+        status: DeliveryState::Retry,
+        attempts: 0,
+        detail: "chờ gửi".into(),
+        message_id: String::new(),
+        uncertain: false,
+        updated_at: "2026-12-01T03:00:00Z".into(),
+        next_attempt_at: Some("2026-12-01T03:00:00Z".into()),
+    };
+    assert_eq!(tthc::words::delivery_state(&settings, &row), "chờ gửi");
+    assert_eq!(tthc::words::delivery_detail(&row), "");
+    let line = tthc::words::ledger_line(&settings, &row);
+    assert!(!line.contains("thử lại"), "{line}");
+    // Tried once and refused: now it waits for its next try.
+    row.attempts = 1;
+    row.detail = "421 máy chủ bận".into();
+    assert_eq!(
+        tthc::words::delivery_state(&settings, &row),
+        "chờ thử lại lúc 10:00 ngày 01/12/2026"
+    );
+    assert!(tthc::words::ledger_line(&settings, &row).contains("421 máy chủ bận"));
 }
