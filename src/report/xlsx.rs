@@ -265,8 +265,10 @@ pub fn write(r: &Results) -> Result<Vec<u8>, ReportError> {
         form06(r),
     ] {
         // Rows are written in order and each sheet streams to a temporary
-        // file as it goes, so memory does not grow with the sheet.
-        write_table(wb.add_worksheet_with_constant_memory()?, &table, &subtitle)?;
+        // file as it goes, so memory grows with the distinct texts only
+        // (shared, as Excel writes them: the detail sheet repeats each
+        // criterion's name for every unit).
+        write_table(wb.add_worksheet_with_low_memory()?, &table, &subtitle)?;
     }
     Ok(wb.save_to_buffer()?)
 }
