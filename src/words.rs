@@ -8,7 +8,7 @@ use crate::domain::{
 };
 use crate::rank::Status;
 use crate::settings::Settings;
-use crate::store::{DeliveryRow, JobOutcome};
+use crate::store::{DeliveryRow, JobOutcome, QUEUED_NOTE};
 
 /// Where a unit stands, as the reports say it (xlsx, pdf).
 pub fn status_label(status: Status) -> &'static str {
@@ -105,7 +105,7 @@ pub fn delivery_state(s: &Settings, r: &DeliveryRow) -> String {
         DeliveryState::Sent => "đã gửi".into(),
         DeliveryState::Written => "đã ghi vào hộp thư đi".into(),
         DeliveryState::Sending => "đang gửi".into(),
-        DeliveryState::Retry if r.attempts == 0 => "chờ gửi".into(),
+        DeliveryState::Retry if r.attempts == 0 => QUEUED_NOTE.into(),
         DeliveryState::Retry => match next {
             Some(t) => format!("chờ thử lại lúc {}", minute(s, t)),
             None => "chờ thử lại".into(),
@@ -117,11 +117,12 @@ pub fn delivery_state(s: &Settings, r: &DeliveryRow) -> String {
 /// A ledger row's note for people: none for a letter merely queued (its
 /// state says so).
 pub fn delivery_detail(r: &DeliveryRow) -> &str {
-    if r.detail == QUEUED { "" } else { &r.detail }
+    if r.detail == QUEUED_NOTE {
+        ""
+    } else {
+        &r.detail
+    }
 }
-
-/// The note a letter is queued with.
-const QUEUED: &str = "chờ gửi";
 
 /// How a letter goes.
 pub fn channel(c: Channel) -> &'static str {

@@ -76,10 +76,9 @@ pub fn to_string(r: &Results) -> Result<String, ReportError> {
 
 /// The file's text of a results value: indented, with a final newline.
 pub fn pretty(v: &Value) -> Result<String, ReportError> {
-    let mut s = Vec::with_capacity(1 << 16);
-    write_pretty(&mut s, v)?;
-    // serde_json writes only valid UTF-8.
-    Ok(String::from_utf8(s).unwrap_or_default())
+    let mut s = serde_json::to_string_pretty(v)?;
+    s.push('\n');
+    Ok(s)
 }
 
 /// The file's text of a version from the text of its content (`pretty` of
@@ -98,13 +97,6 @@ pub fn with_version(blank: &str, version: i64, generated_at: &str) -> Option<Str
             .replacen(VERSION, &format!("\n  \"version\": {version},\n"), 1)
             .replacen(TIME, &format!("\n  \"generated_at\": {at},\n"), 1),
     )
-}
-
-/// `pretty`, into any writer.
-pub fn write_pretty(w: &mut impl std::io::Write, v: &Value) -> Result<(), ReportError> {
-    serde_json::to_writer_pretty(&mut *w, v)?;
-    w.write_all(b"\n").map_err(serde_json::Error::io)?;
-    Ok(())
 }
 
 /// A published results file as read back (the portal shows a unit its

@@ -14,8 +14,9 @@ use typst_as_lib::{TypstEngine, TypstTemplateMainFile};
 
 const TEMPLATE: &str = include_str!("../../templates/bao-cao.typ");
 
+static ENGINE: OnceLock<TypstEngine<TypstTemplateMainFile>> = OnceLock::new();
+
 fn engine() -> &'static TypstEngine<TypstTemplateMainFile> {
-    static ENGINE: OnceLock<TypstEngine<TypstTemplateMainFile>> = OnceLock::new();
     ENGINE.get_or_init(|| {
         TypstEngine::builder()
             .main_file(TEMPLATE)
@@ -28,9 +29,11 @@ fn engine() -> &'static TypstEngine<TypstTemplateMainFile> {
 /// its own, so that a run has it ready by the time the report is due
 /// instead of starting on it then.
 pub fn prepare() {
-    std::thread::spawn(|| {
-        engine();
-    });
+    if ENGINE.get().is_none() {
+        std::thread::spawn(|| {
+            engine();
+        });
+    }
 }
 
 /// "Trực Ninh, ngày 05 tháng 01 năm 2023".

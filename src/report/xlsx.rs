@@ -102,7 +102,7 @@ fn write_table(ws: &mut Worksheet, tb: &Table, subtitle: &str) -> Result<(), Rep
     // take the column's, so the writer does not look a format up for each
     // of the detail sheet's 600,000 cells; the others, and bold rows, carry
     // theirs. The borders of the table's body are one conditional format.
-    let kinds = column_kinds(tb);
+    let kinds = column_kinds(tb, &bold_rows);
     for (c, kind) in kinds.iter().enumerate() {
         if let Some(k) = kind {
             ws.set_column_format(c as u16, &column_format(*k))?;
@@ -177,10 +177,10 @@ fn kind_of(v: &V) -> Option<Kind> {
 
 /// Each column's most frequent kind of value among the rows not drawn
 /// bold; `None` for a column of blanks.
-fn column_kinds(tb: &Table) -> Vec<Option<Kind>> {
+fn column_kinds(tb: &Table, bold_rows: &std::collections::HashSet<usize>) -> Vec<Option<Kind>> {
     let mut counts = vec![[0usize; 4]; tb.headers.len()];
     for (i, row) in tb.rows.iter().enumerate() {
-        if tb.bold_rows.contains(&i) {
+        if bold_rows.contains(&i) {
             continue;
         }
         for (c, v) in row.iter().enumerate() {

@@ -73,6 +73,9 @@ struct Existing {
     updated: String,
 }
 
+/// The note of a letter queued and not yet tried.
+pub const QUEUED_NOTE: &str = "chờ gửi";
+
 /// A ledger row.
 #[derive(Debug, Clone)]
 pub struct DeliveryRow {

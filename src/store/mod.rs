@@ -24,7 +24,7 @@ pub use accounts::{Account, AccountKind, AuditEntry, Session};
 pub use archive::{sweep as archive_sweep, write as archive_write, write_all as archive_write_all};
 pub use jobs::{JobOutcome, JobRun, LeaseHolder, PORTAL_TRIGGER};
 pub use ledger::{
-    Claim, ClaimMode, ClaimRequest, DeliveryRecord, DeliveryRow, DueDelivery, Notice,
+    Claim, ClaimMode, ClaimRequest, DeliveryRecord, DeliveryRow, DueDelivery, Notice, QUEUED_NOTE,
 };
 pub use pool::{Pool, Pooled};
 pub use sign_in::{Attempt, Refused, SignInPolicy};

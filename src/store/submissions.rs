@@ -199,13 +199,14 @@ fn queue_receipt(
 ) -> Result<(), StoreError> {
     tx.prepare_cached(
         "INSERT OR IGNORE INTO deliveries (period, version, recipient, channel, status, attempts, detail, message_id, updated_at, next_attempt_at, first_at)
-         VALUES (?1, 0, ?2, ?3, 'retry', 0, 'chờ gửi', '', ?4, ?4, ?4)",
+         VALUES (?1, 0, ?2, ?3, 'retry', 0, ?5, '', ?4, ?4, ?4)",
     )?
     .execute(params![
         LedgerKey::Receipt { submission: id }.parts().0,
         recipient,
         channel.as_str(),
-        now
+        now,
+        super::ledger::QUEUED_NOTE
     ])?;
     Ok(())
 }
