@@ -129,6 +129,14 @@ fn read_new(store: &Store, listed: Vec<Listed>, summary: &mut IngestSummary) -> 
     Ok(fresh)
 }
 
+/// What a check found, with the JSON the store keeps of it (written by
+/// the thread that checked the file).
+struct Found {
+    checked: Checked,
+    findings_json: String,
+    content_json: Option<String>,
+}
+
 /// Checks the new files on every core while another thread archives them:
 /// checking is bound by the processor, archiving by waiting for the disk.
 /// Returns what each check found and where each file is archived.
@@ -137,7 +145,7 @@ fn check_and_archive(
     store: &Store,
     fresh: &[Fresh],
     timings: &mut Vec<(&'static str, std::time::Duration)>,
-) -> Result<(Vec<Checked>, Vec<PathBuf>)> {
+) -> Result<(Vec<Found>, Vec<PathBuf>)> {
     let started = Instant::now();
     let archive = store.archive_root();
     let ctx = cfg.check_context();
@@ -152,16 +160,22 @@ fn check_and_archive(
             (paths, started.elapsed())
         });
         let bar = crate::progress::bar(fresh.len() as u64, "Kiểm tra tệp");
-        let checked: Vec<Checked> = fresh
+        let checked: Result<Vec<Found>> = fresh
             .par_iter()
             .map(|f| {
                 let ctx = Context {
                     file_name: Some(&f.listed.base),
                     ..ctx
                 };
-                let c = check_bytes_with(&f.bytes, &ctx, &words);
+                let checked = check_bytes_with(&f.bytes, &ctx, &words);
+                let (findings_json, content_json) = checked.stored_json()?;
+                let found = Found {
+                    checked,
+                    findings_json,
+                    content_json,
+                };
                 bar.inc();
-                c
+                Ok(found)
             })
             .collect();
         drop(bar);
@@ -176,7 +190,7 @@ fn check_and_archive(
     timings.push(("check, archive", checked_in.max(archived_in)));
     timings.push(("· check", checked_in));
     timings.push(("· archive (fsync)", archived_in));
-    Ok((checked, paths?))
+    Ok((checked?, paths?))
 }
 
 /// The rows to record for the new files, each with the receipt it is owed;
@@ -184,7 +198,7 @@ fn check_and_archive(
 fn to_record(
     cfg: &Config,
     fresh: Vec<Fresh>,
-    checked: Vec<Checked>,
+    checked: Vec<Found>,
     paths: Vec<PathBuf>,
     summary: &mut IngestSummary,
 ) -> Result<Vec<NewSubmission>> {
@@ -193,18 +207,18 @@ fn to_record(
         .with_timezone(&cfg.settings.time_zone())
         .date_naive();
     let mut batch = Vec::with_capacity(fresh.len());
-    for ((f, checked), path) in fresh.into_iter().zip(checked).zip(paths) {
+    for ((f, found), path) in fresh.into_iter().zip(checked).zip(paths) {
+        let Found {
+            checked,
+            findings_json,
+            content_json,
+        } = found;
         let receipt_to = checked
             .unit
             .as_deref()
             .and_then(|c| cfg.settings.unit(c))
             .filter(|u| cfg.settings.receipt_owed(u, checked.period, today))
             .map(|u| u.email.clone());
-        let content_json = checked
-            .submission
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()?;
         if checked.accepted() {
             summary.accepted += 1;
         } else {
@@ -224,7 +238,7 @@ fn to_record(
                 period: checked.period.map(|p| p.to_string()),
                 received_at: f.listed.received_at,
                 accepted: checked.accepted(),
-                findings_json: serde_json::to_string(&checked.findings)?,
+                findings_json,
                 content_json,
             },
             size: f.bytes.len() as u64,

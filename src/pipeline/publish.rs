@@ -19,31 +19,24 @@ pub fn publish(
     crate::report::pdf::prepare();
     let summary = ingest(cfg, store)?;
     let mut results = results(cfg, store, period, true)?.ok_or(Refusal::NoData(period))?;
-    // The results' JSON is built once: its digest, the store's copy of a
-    // new version and the file are all made from it.
-    let mut value = crate::report::json::to_value(&results);
-    let (digest, blank) = results.digest_of(&mut value)?;
+    // The results' JSON text is made once: its digest, the store's copy
+    // of a new version and the file are all made from it.
+    let blank = crate::report::json::blank(&results)?;
+    let digest = results.digest_of(&blank)?;
     let key = period.to_string();
     let now = chrono::Utc::now()
         .with_timezone(&cfg.settings.time_zone())
         .to_rfc3339();
     let mut text = None;
     let (stored, new_version) = store.reserve_version(&key, &digest, &now, |v, at| {
-        let made = match crate::report::json::with_version(&blank, v, at) {
-            Some(made) => made,
-            None => {
-                value["version"] = v.into();
-                value["generated_at"] = at.into();
-                crate::report::json::pretty(&value)
-                    .map_err(|e| StoreError::Corrupt(format!("{e:#}")))?
-            }
-        };
+        // The blank text always has both fields (`json::blank` writes them).
+        let made = crate::report::json::with_version(&blank, v, at).ok_or_else(|| {
+            StoreError::Corrupt("kết quả JSON thiếu trường version hoặc generated_at".into())
+        })?;
         text = Some(made.clone());
         Ok(made)
     })?;
-    // The value tree is the size of the results again: not kept while the
-    // documents are made.
-    drop(value);
+    drop(blank);
     results.version = stored.version;
     results.generated_at = stored.generated_at;
     let dir = cfg.settings.paths.output.join(&key);

@@ -1,13 +1,13 @@
 //! Results: every active unit of a period scored under the rules in force,
 //! ranked in its league, with its change since the period before.
 
-use super::standing::{merged, standing, year_standing};
+use super::standing::{Received, merged, of, received, standing, year_standing};
 use crate::config::Config;
 use crate::domain::{Period, UnitCode};
 use crate::rank::{LeagueTable, Previous, Status, UnitResult, league_tables};
 use crate::report::Results;
 use crate::score::{UnitInput, evaluate_tasks, score_units};
-use crate::store::{Store, StoredSubmission};
+use crate::store::Store;
 use anyhow::Result;
 use std::collections::{BTreeMap, HashMap};
 
@@ -30,11 +30,8 @@ pub fn results(
     let tasks = cfg.rules.tasks_for(period);
     let mode = cfg.settings.period.window;
     let (from, to) = period.window(mode);
-    let mut stored: HashMap<Period, Vec<StoredSubmission>> = HashMap::new();
-    for q in period.quarters() {
-        stored.insert(q, store.submissions_for(&q.to_string())?);
-    }
-    if stored.values().all(Vec::is_empty) && !with_previous {
+    let stored = received(store, period.quarters())?;
+    if stored.values().all(|l| l.is_empty()) && !with_previous {
         return Ok(None);
     }
     let (mut units, inputs) = standings(cfg, period, &stored)?;
@@ -83,57 +80,70 @@ pub fn results(
 fn standings(
     cfg: &Config,
     period: Period,
-    stored: &HashMap<Period, Vec<StoredSubmission>>,
+    stored: &Received,
 ) -> Result<(Vec<UnitResult>, Vec<UnitInput>)> {
     let is_year = matches!(period, Period::Year { .. });
 
     let tasks = cfg.rules.tasks_for(period);
     let mode = cfg.settings.period.window;
     let (_, to) = period.window(mode);
-    let mut units = Vec::new();
-    let mut inputs = Vec::new();
-    for unit in cfg.settings.units.iter().filter(|u| u.reports_at(to)) {
-        let st = match period {
-            Period::Quarter { .. } => standing(
-                cfg,
-                unit,
-                period,
-                stored.get(&period).map(Vec::as_slice).unwrap_or_default(),
-            )?,
-            Period::Year { year } => year_standing(cfg, unit, year, stored)?,
-        };
-        let mut rows = Vec::new();
-        let mut task_results = Vec::new();
-        if let Some(sub) = &st.submission {
-            inputs.push(UnitInput {
-                code: unit.code.0.clone(),
-                league: unit.league.0.clone(),
-                fields: sub.fields(),
-                // Lateness is a quarter's matter; a year is not submitted.
-                late: st.status == Status::Late && !is_year,
-            });
-            rows = sub.rows.clone();
-            if let Some(ts) = tasks {
-                task_results = evaluate_tasks(ts, &unit.league.0, period, mode, sub);
+    // Each unit stands on its own: they are worked out in parallel (the
+    // stored figures are read back from their JSON), in the units' order.
+    use rayon::prelude::*;
+    let active: Vec<&crate::domain::Unit> = cfg
+        .settings
+        .units
+        .iter()
+        .filter(|u| u.reports_at(to))
+        .collect();
+    let each: Vec<(UnitResult, Option<UnitInput>)> = active
+        .par_iter()
+        .map(|&unit| {
+            let st = match period {
+                Period::Quarter { .. } => standing(cfg, unit, period, of(stored, unit, period))?,
+                Period::Year { year } => year_standing(cfg, unit, year, stored)?,
+            };
+            let mut rows = Vec::new();
+            let mut task_results = Vec::new();
+            let mut input = None;
+            if let Some(sub) = st.submission {
+                input = Some(UnitInput {
+                    code: unit.code.0.clone(),
+                    league: unit.league.0.clone(),
+                    fields: sub.fields(),
+                    // Lateness is a quarter's matter; a year is not submitted.
+                    late: st.status == Status::Late && !is_year,
+                });
+                if let Some(ts) = tasks {
+                    task_results = evaluate_tasks(ts, &unit.league.0, period, mode, &sub);
+                }
+                rows = sub.rows;
             }
-        }
-        units.push(UnitResult {
-            code: unit.code.clone(),
-            name: unit.name.clone(),
-            league: unit.league.clone(),
-            status: st.status,
-            received_at: st.received_at,
-            deadline: st.deadline,
-            days_late: st.days_late,
-            card: None,
-            rank: None,
-            previous: None,
-            tasks: task_results,
-            rows,
-            findings: st.findings,
-            notes: st.notes,
-            compared_with: Vec::new(),
-        });
+            let result = UnitResult {
+                code: unit.code.clone(),
+                name: unit.name.clone(),
+                league: unit.league.clone(),
+                status: st.status,
+                received_at: st.received_at,
+                deadline: st.deadline,
+                days_late: st.days_late,
+                card: None,
+                rank: None,
+                previous: None,
+                tasks: task_results,
+                rows,
+                findings: st.findings,
+                notes: st.notes,
+                compared_with: Vec::new(),
+            };
+            Ok((result, input))
+        })
+        .collect::<Result<_>>()?;
+    let mut units = Vec::with_capacity(each.len());
+    let mut inputs = Vec::new();
+    for (u, input) in each {
+        units.push(u);
+        inputs.extend(input);
     }
     Ok((units, inputs))
 }
@@ -226,7 +236,7 @@ pub fn places_over(
             }
             continue;
         };
-        let mut stored: Option<HashMap<Period, Vec<StoredSubmission>>> = None;
+        let mut stored: Option<Received> = None;
         for (unit, p) in units.iter().zip(&mut places) {
             let here = r.units().find(|u| u.code == unit.code);
             let place = match here {
@@ -238,8 +248,7 @@ pub fn places_over(
                 None => {
                     let stored = match &mut stored {
                         Some(s) => s,
-                        None => stored
-                            .insert(HashMap::from([(q, store.submissions_for(&q.to_string())?)])),
+                        None => stored.insert(received(store, [q])?),
                     };
                     match merged(cfg, unit, q, stored, 0)? {
                         Some(m) if m.missing.is_empty() => {
@@ -300,10 +309,7 @@ fn previous_places(
     let Some(ruleset) = cfg.rules.ruleset_for(before) else {
         return Ok(out);
     };
-    let mut stored: HashMap<Period, Vec<StoredSubmission>> = HashMap::new();
-    for q in before.quarters() {
-        stored.insert(q, store.submissions_for(&q.to_string())?);
-    }
+    let stored = received(store, before.quarters())?;
     for u in merged_units {
         let Some(unit) = cfg.settings.units.unit(u.code.as_str()) else {
             continue;

@@ -5,10 +5,58 @@
 use crate::config::Config;
 use crate::domain::{Finding, Period, Submission, Unit, combine_year, merge_units};
 use crate::rank::Status;
-use crate::store::StoredSubmission;
+use crate::store::{Store, StoredSubmission};
 use anyhow::{Context as _, Result};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use std::collections::HashMap;
+
+/// A quarter's submissions in order of unit, each unit's in the order
+/// they were received: a unit's are found without going through the
+/// others' (at thousands of units, going through all of them for each was
+/// quadratic).
+#[derive(Default)]
+pub(super) struct ByUnit(Vec<StoredSubmission>);
+
+impl ByUnit {
+    pub fn new(mut list: Vec<StoredSubmission>) -> ByUnit {
+        // Stable: each unit's keep the order received.
+        list.sort_by(|a, b| a.unit.cmp(&b.unit));
+        ByUnit(list)
+    }
+
+    /// The submissions of the unit `code`, in the order received.
+    pub fn of(&self, code: &str) -> &[StoredSubmission] {
+        let from = self.0.partition_point(|s| s.unit.as_deref() < Some(code));
+        let len = self.0[from..].partition_point(|s| s.unit.as_deref() == Some(code));
+        &self.0[from..from + len]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The quarters' submissions, by quarter and unit.
+pub(super) type Received = HashMap<Period, ByUnit>;
+
+/// What the store holds for `quarters`.
+pub(super) fn received(
+    store: &Store,
+    quarters: impl IntoIterator<Item = Period>,
+) -> Result<Received> {
+    quarters
+        .into_iter()
+        .map(|q| Ok((q, ByUnit::new(store.submissions_for(&q.to_string())?))))
+        .collect()
+}
+
+/// The submissions of `unit` for `quarter`.
+pub(super) fn of<'a>(stored: &'a Received, unit: &Unit, quarter: Period) -> &'a [StoredSubmission] {
+    stored
+        .get(&quarter)
+        .map(|l| l.of(&unit.code.0))
+        .unwrap_or_default()
+}
 
 /// Where a unit stands for a period.
 pub(super) struct Standing {
@@ -32,7 +80,8 @@ pub fn status(
     Ok(standing(cfg, unit, quarter, stored)?.status)
 }
 
-/// Where a unit stands for one quarter, from the store's submissions.
+/// Where a unit stands for one quarter, from the store's submissions
+/// (`stored`: the quarter's, or only the unit's).
 pub(super) fn standing(
     cfg: &Config,
     unit: &Unit,
@@ -89,7 +138,7 @@ pub(super) fn year_standing(
     cfg: &Config,
     unit: &Unit,
     year: i32,
-    stored: &HashMap<Period, Vec<StoredSubmission>>,
+    stored: &Received,
 ) -> Result<Standing> {
     let mut quarters = Vec::new();
     let mut notes = Vec::new();
@@ -127,12 +176,7 @@ pub(super) fn year_standing(
             }
             continue;
         }
-        let st = standing(
-            cfg,
-            unit,
-            q,
-            stored.get(&q).map(Vec::as_slice).unwrap_or_default(),
-        )?;
+        let st = standing(cfg, unit, q, of(stored, unit, q))?;
         if st.submission.is_none() {
             notes.push(format!(
                 "Không có báo cáo hợp lệ {}: điểm năm tính trên các quý còn lại.",
@@ -199,7 +243,7 @@ pub(super) fn merged(
     cfg: &Config,
     unit: &Unit,
     period: Period,
-    stored: &HashMap<Period, Vec<StoredSubmission>>,
+    stored: &Received,
     depth: u8,
 ) -> Result<Option<Merged>> {
     let before = cfg.settings.units.predecessors(&unit.code);
@@ -215,8 +259,7 @@ pub(super) fn merged(
                 year_standing(cfg, p, year, stored)?.submission
             }
             Period::Quarter { .. } if p.reports_at(end) => {
-                let list = stored.get(&period).map(Vec::as_slice).unwrap_or_default();
-                standing(cfg, p, period, list)?.submission
+                standing(cfg, p, period, of(stored, p, period))?.submission
             }
             _ => None,
         };
@@ -242,4 +285,43 @@ pub(super) fn merged(
         names,
         missing,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sub(id: i64, unit: Option<&str>) -> StoredSubmission {
+        StoredSubmission {
+            id,
+            sha256: String::new(),
+            source: String::new(),
+            file_name: format!("{id}.xlsx"),
+            unit: unit.map(str::to_string),
+            period: None,
+            received_at: DateTime::parse_from_rfc3339("2022-12-10T08:00:00+07:00").unwrap(),
+            accepted: true,
+            findings_json: "[]".into(),
+            content_json: None,
+        }
+    }
+
+    #[test]
+    fn a_units_submissions_are_all_of_its_own_in_the_order_received() {
+        let list = ByUnit::new(vec![
+            sub(1, Some("XA02")),
+            sub(2, None),
+            sub(3, Some("XA01")),
+            sub(4, Some("XA02")),
+            sub(5, Some("XA10")),
+            sub(6, Some("XA02")),
+        ]);
+        let ids = |code: &str| list.of(code).iter().map(|s| s.id).collect::<Vec<_>>();
+        assert_eq!(ids("XA02"), [1, 4, 6]);
+        assert_eq!(ids("XA01"), [3]);
+        assert_eq!(ids("XA10"), [5]);
+        assert!(ids("XA03").is_empty());
+        assert!(ids("").is_empty());
+        assert!(ByUnit::default().of("XA01").is_empty());
+    }
 }

@@ -12,66 +12,137 @@ fn round(x: f64, dp: u32) -> Value {
     }
 }
 
-pub fn to_value(r: &Results) -> Value {
-    use rayon::prelude::*;
-    // Each unit's part is built on its own (a tenth of a second at 3,355
-    // units, on one core otherwise), in the units' order.
-    let all: Vec<&crate::rank::UnitResult> = r.units().collect();
-    let units: Vec<Value> = all
-        .par_iter()
-        .map(|u| {
-            let card = u.card.as_ref();
-            let groups: Map<String, Value> =
-                card.map(|c| c.groups.iter().map(|(g, p)| (g.clone(), round(*p, 2))).collect()).unwrap_or_default();
-            let criteria: Map<String, Value> = card
-                .map(|c| {
-                    c.criteria
-                        .iter()
-                        .map(|k| {
-                            let value = k.value.map(|v| round(v, 6)).unwrap_or(Value::Null);
-                            (k.code.clone(), json!({ "value": value, "points": round(k.points, 4), "applicable": k.applicable }))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let targets: Map<String, Value> =
-                card.map(|c| c.targets.iter().map(|t| (t.code.clone(), json!(t.passed))).collect()).unwrap_or_default();
-            json!({
-                "code": u.code,
-                "name": u.name,
-                "league": u.league,
-                "status": u.status,
-                "received_at": u.received_at.map(|t| t.to_rfc3339()),
-                "deadline": u.deadline.to_string(),
-                "days_late": u.days_late,
-                "total": card.map(|c| round(c.total, 2)),
-                "rank": u.rank,
-                "band": card.map(|c| c.band.clone()),
-                "penalty": card.map(|c| round(c.penalty, 2)),
-                "groups": groups,
-                "criteria": criteria,
-                "targets": targets,
-                "previous": u.previous.map(|p| if p.merged {
-                    json!({ "total": round(p.total, 2), "rank": p.rank, "from_predecessors": u.compared_with })
-                } else {
-                    json!({ "total": round(p.total, 2), "rank": p.rank })
-                }),
-                "notes": u.notes,
-            })
+/// One unit's part of the results' JSON.
+fn unit_value(u: &crate::rank::UnitResult) -> Value {
+    let card = u.card.as_ref();
+    let groups: Map<String, Value> = card
+        .map(|c| {
+            c.groups
+                .iter()
+                .map(|(g, p)| (g.clone(), round(*p, 2)))
+                .collect()
         })
-        .collect();
+        .unwrap_or_default();
+    let criteria: Map<String, Value> = card
+        .map(|c| {
+            c.criteria
+                .iter()
+                .map(|k| {
+                    let value = k.value.map(|v| round(v, 6)).unwrap_or(Value::Null);
+                    (
+                        k.code.clone(),
+                        json!({ "value": value, "points": round(k.points, 4), "applicable": k.applicable }),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let targets: Map<String, Value> = card
+        .map(|c| {
+            c.targets
+                .iter()
+                .map(|t| (t.code.clone(), json!(t.passed)))
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({
+        "code": u.code,
+        "name": u.name,
+        "league": u.league,
+        "status": u.status,
+        "received_at": u.received_at.map(|t| t.to_rfc3339()),
+        "deadline": u.deadline.to_string(),
+        "days_late": u.days_late,
+        "total": card.map(|c| round(c.total, 2)),
+        "rank": u.rank,
+        "band": card.map(|c| c.band.clone()),
+        "penalty": card.map(|c| round(c.penalty, 2)),
+        "groups": groups,
+        "criteria": criteria,
+        "targets": targets,
+        "previous": u.previous.map(|p| if p.merged {
+            json!({ "total": round(p.total, 2), "rank": p.rank, "from_predecessors": u.compared_with })
+        } else {
+            json!({ "total": round(p.total, 2), "rank": p.rank })
+        }),
+        "notes": u.notes,
+    })
+}
+
+/// The results as a JSON value, whole (the file's text is `to_string`).
+pub fn to_value(r: &Results) -> Value {
+    let mut v = top(r, r.version.into(), r.generated_at.as_str().into());
+    v["units"] = r.units().map(unit_value).collect();
+    v
+}
+
+/// Everything but the units, whose list is left empty.
+fn top(r: &Results, version: Value, generated_at: Value) -> Value {
     json!({
         "period": r.period.to_string(),
         "window": { "from": r.window.0.to_string(), "to": r.window.1.to_string() },
         "ruleset": { "name": r.ruleset.name, "version": r.ruleset.version },
-        "version": r.version,
-        "generated_at": r.generated_at,
-        "units": units,
+        "version": version,
+        "generated_at": generated_at,
+        "units": [],
     })
 }
 
+/// The file's text, as `pretty(&to_value(r))` gives it, made unit by unit
+/// in parallel (a tenth of a second at 3,355 units on one core
+/// otherwise) and without the whole tree: each unit's part is written on
+/// its own and indented to its place in the list.
+fn text_with(r: &Results, version: Value, generated_at: Value) -> Result<String, ReportError> {
+    use rayon::prelude::*;
+    const EMPTY: &str = "\n  \"units\": [],\n";
+    const INDENT: &str = "\n    ";
+    let outer = pretty(&top(r, version, generated_at))?;
+    let all: Vec<&crate::rank::UnitResult> = r.units().collect();
+    let at = match outer.find(EMPTY) {
+        Some(at) if !all.is_empty() => at + EMPTY.len() - ",\n".len() - "]".len(),
+        _ => return Ok(outer),
+    };
+    let parts: Vec<String> = all
+        .par_iter()
+        .map(|u| {
+            let own = serde_json::to_string_pretty(&unit_value(u))?;
+            // A JSON text has no line break inside a string: every line
+            // break is the layout's, and each line moves in by two levels.
+            Ok(own.replace('\n', INDENT))
+        })
+        .collect::<Result<_, serde_json::Error>>()?;
+    let size = outer.len()
+        + parts
+            .iter()
+            .map(|p| p.len() + INDENT.len() + 1)
+            .sum::<usize>()
+        + 3;
+    let mut s = String::with_capacity(size);
+    s.push_str(&outer[..at]);
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(INDENT);
+        s.push_str(part);
+    }
+    s.push_str("\n  ");
+    s.push_str(&outer[at..]);
+    // Each unit's text is freed where it was made.
+    parts.into_par_iter().for_each(drop);
+    Ok(s)
+}
+
+/// The file's text of the results, with their version and time.
 pub fn to_string(r: &Results) -> Result<String, ReportError> {
-    pretty(&to_value(r))
+    text_with(r, r.version.into(), r.generated_at.as_str().into())
+}
+
+/// The text the digest is taken over: the results with version 0 and no
+/// time (they are not content). `with_version` makes a version's file of
+/// it.
+pub fn blank(r: &Results) -> Result<String, ReportError> {
+    text_with(r, 0.into(), "".into())
 }
 
 /// The file's text of a results value: indented, with a final newline.
@@ -81,22 +152,29 @@ pub fn pretty(v: &Value) -> Result<String, ReportError> {
     Ok(s)
 }
 
-/// The file's text of a version from the text of its content (`pretty` of
-/// the value with version 0 and no time, as the digest is taken): the two
-/// top-level fields put in, without writing the rest again. `None` if the
-/// text is not of that shape.
+/// The file's text of a version from the text of its content (`blank`):
+/// the two top-level fields put in, without writing the rest again.
+/// `None` if the text is not of that shape. A top-level field is the only
+/// line indented by two spaces (a string holds no line break): the time
+/// is the first field, the version the one before the window.
 pub fn with_version(blank: &str, version: i64, generated_at: &str) -> Option<String> {
     const VERSION: &str = "\n  \"version\": 0,\n";
     const TIME: &str = "\n  \"generated_at\": \"\",\n";
-    if blank.matches(VERSION).count() != 1 || blank.matches(TIME).count() != 1 {
+    let t = blank.find(TIME)?;
+    let v = blank.rfind(VERSION)?;
+    if v < t + TIME.len() {
         return None;
     }
     let at = serde_json::to_string(generated_at).ok()?;
-    Some(
-        blank
-            .replacen(VERSION, &format!("\n  \"version\": {version},\n"), 1)
-            .replacen(TIME, &format!("\n  \"generated_at\": {at},\n"), 1),
-    )
+    let time = format!("\n  \"generated_at\": {at},\n");
+    let number = format!("\n  \"version\": {version},\n");
+    let mut s = String::with_capacity(blank.len() + time.len() + number.len());
+    s.push_str(&blank[..t]);
+    s.push_str(&time);
+    s.push_str(&blank[t + TIME.len()..v]);
+    s.push_str(&number);
+    s.push_str(&blank[v + VERSION.len()..]);
+    Some(s)
 }
 
 /// A published results file as read back (the portal shows a unit its

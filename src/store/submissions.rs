@@ -97,10 +97,13 @@ impl Store {
         file_name: &str,
         received_at: &DateTime<FixedOffset>,
     ) -> Result<bool, StoreError> {
+        // Asked once for every file of a run: the statement is kept.
         Ok(self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT 1 FROM submissions WHERE sha256 = ?1 AND source = ?2 AND file_name = ?3 AND received_at = ?4",
+            )?
+            .query_row(
                 params![sha, source, file_name, received_at.to_rfc3339()],
                 |_| Ok(()),
             )

@@ -67,6 +67,18 @@ impl Checked {
         self.submission.is_some()
     }
 
+    /// What the store keeps of the check, as JSON: the findings, and the
+    /// figures when accepted.
+    pub fn stored_json(&self) -> serde_json::Result<(String, Option<String>)> {
+        Ok((
+            serde_json::to_string(&self.findings)?,
+            self.submission
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()?,
+        ))
+    }
+
     pub fn errors(&self) -> usize {
         self.findings.iter().filter(|f| f.is_error()).count()
     }

@@ -136,6 +136,7 @@ pub fn record_upload(
     let receipt = s
         .receipt_owed(unit, Some(period), day)
         .then(|| (unit.email.clone(), s.channel()));
+    let (findings_json, content_json) = checked.stored_json()?;
     let record = NewSubmission {
         submission: StoredSubmission {
             id: 0,
@@ -146,12 +147,8 @@ pub fn record_upload(
             period: Some(period.to_string()),
             received_at,
             accepted: checked.accepted(),
-            findings_json: serde_json::to_string(&checked.findings)?,
-            content_json: checked
-                .submission
-                .as_ref()
-                .map(serde_json::to_string)
-                .transpose()?,
+            findings_json,
+            content_json,
         },
         size: prepared.size,
         archived_at: prepared.path.clone(),

@@ -205,10 +205,29 @@ fn a_merged_commune_is_compared_with_its_predecessors_figures_added_up() {
     assert_eq!(previous.rank as usize, above + 1);
 
     // Every output says the comparison is with the predecessors.
-    let json: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(first_after.dir.join("ket-qua-2025-Q3.json")).unwrap(),
-    )
-    .unwrap();
+    let text = std::fs::read_to_string(first_after.dir.join("ket-qua-2025-Q3.json")).unwrap();
+    // The file, made unit by unit, is byte for byte the whole value
+    // written at once (the digest of a version is taken over this text).
+    assert_eq!(
+        text,
+        tthc::report::json::pretty(&tthc::report::json::to_value(&first_after.results)).unwrap()
+    );
+    assert_eq!(
+        first_after.results.digest().unwrap(),
+        first_after
+            .results
+            .digest_of(
+                &tthc::report::json::pretty(&{
+                    let mut v = tthc::report::json::to_value(&first_after.results);
+                    v["version"] = 0.into();
+                    v["generated_at"] = "".into();
+                    v
+                })
+                .unwrap()
+            )
+            .unwrap()
+    );
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     let unit = json["units"]
         .as_array()
         .unwrap()
