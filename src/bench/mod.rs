@@ -275,7 +275,7 @@ pub fn run_once(cfg: &Path, started: Instant) -> Result<RunFigures> {
     let out = dir.join("out");
     std::fs::create_dir_all(&out)?;
     let t = Instant::now();
-    let (written, made) = report::write_all_timed(&results, &out, None)?;
+    let (written, made) = report::write_all_timed(&results, &out, None, None)?;
     stage("xlsx, pdf, json (at once)", t.elapsed());
     for (name, d) in made {
         stage(name, d);

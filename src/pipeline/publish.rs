@@ -19,28 +19,46 @@ pub fn publish(
     crate::report::pdf::prepare();
     let summary = ingest(cfg, store)?;
     let mut results = results(cfg, store, period, true)?.ok_or(Refusal::NoData(period))?;
-    // The results' JSON text is made once: its digest, the store's copy
-    // of a new version and the file are all made from it.
-    let blank = crate::report::json::blank(&results)?;
-    let digest = results.digest_of(&blank)?;
     let key = period.to_string();
     let now = chrono::Utc::now()
         .with_timezone(&cfg.settings.time_zone())
         .to_rfc3339();
+    // The PDF's data depends on the version only through its date: it is
+    // made with today's beside the JSON, the digest and the version's row
+    // (the appendices' layout is the larger part of it), and made again
+    // when the version is one kept from before, with that version's date.
+    results.generated_at = now.clone();
     let mut text = None;
-    let (stored, new_version) = store.reserve_version(&key, &digest, &now, |v, at| {
-        // The blank text always has both fields (`json::blank` writes them).
-        let made = crate::report::json::with_version(&blank, v, at).ok_or_else(|| {
-            StoreError::Corrupt("kết quả JSON thiếu trường version hoặc generated_at".into())
-        })?;
-        text = Some(made.clone());
-        Ok(made)
-    })?;
-    drop(blank);
+    let (reserved, early) = std::thread::scope(|s| {
+        let early = s.spawn(|| crate::report::pdf::template_data(&results));
+        let reserved = (|| {
+            // The results' JSON text is made once: its digest, the store's
+            // copy of a new version and the file are all made from it.
+            let blank = crate::report::json::blank(&results)?;
+            let digest = results.digest_of(&blank)?;
+            let reserved = store.reserve_version(&key, &digest, &now, |v, at| {
+                // The blank text always has both fields (`json::blank` writes them).
+                let made = crate::report::json::with_version(&blank, v, at).ok_or_else(|| {
+                    StoreError::Corrupt(
+                        "kết quả JSON thiếu trường version hoặc generated_at".into(),
+                    )
+                })?;
+                text = Some(made.clone());
+                Ok(made)
+            })?;
+            anyhow::Ok(reserved)
+        })();
+        let early = early
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (reserved, early)
+    });
+    let (stored, new_version) = reserved?;
+    let pdf_data = (stored.generated_at == now).then_some(early);
     results.version = stored.version;
     results.generated_at = stored.generated_at;
     let dir = cfg.settings.paths.output.join(&key);
-    let files = crate::report::write_all_timed(&results, &dir, text)?.0;
+    let files = crate::report::write_all_timed(&results, &dir, text, pdf_data)?.0;
     Ok((
         summary,
         Publication {

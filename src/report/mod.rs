@@ -146,7 +146,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 /// The three are made at once, each on a thread of its own: the PDF's
 /// layout is the longest and the others finish under it.
 pub fn write_all(r: &Results, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    Ok(write_all_timed(r, dir, None)?.0)
+    Ok(write_all_timed(r, dir, None, None)?.0)
 }
 
 /// How long each of the three took to make, side by side.
@@ -154,11 +154,13 @@ pub type Timings = Vec<(&'static str, std::time::Duration)>;
 
 /// `write_all`, with how long each document took (they are made at once).
 /// `json` is the results' JSON when the caller has it already (it is
-/// what the store keeps of the version).
+/// what the store keeps of the version), `pdf_data` the PDF's template
+/// data (`pdf::template_data` of `r`).
 pub fn write_all_timed(
     r: &Results,
     dir: &Path,
     json: Option<String>,
+    pdf_data: Option<serde_json::Value>,
 ) -> Result<(Vec<PathBuf>, Timings), ReportError> {
     use std::time::{Duration, Instant};
     let units = r.units().count();
@@ -180,7 +182,12 @@ pub fn write_all_timed(
             yield_to_others();
             made(r.file_name("xep-hang", "xlsx"), &|| xlsx::write(r))
         });
-        let pdf = s.spawn(|| made(r.file_name("bao-cao", "pdf"), &|| pdf::write(r)));
+        let pdf = s.spawn(|| {
+            made(r.file_name("bao-cao", "pdf"), &|| match &pdf_data {
+                Some(data) => pdf::write_data(data),
+                None => pdf::write(r),
+            })
+        });
         let name = r.file_name("ket-qua", "json");
         let json = match json {
             Some(text) => {

@@ -16,6 +16,27 @@ fn running_a_quarter_again_gives_the_same_version_and_identical_json() {
     assert_eq!((first.version, second.version), (1, 1));
     assert!(first.new_version && !second.new_version);
     assert_eq!(json1, json2);
+    // The PDF's data of a new version is made before its number and time
+    // are known, with today's date; a version kept from before is typeset
+    // again with its own. Both are the document its results give.
+    let pdf1 = std::fs::read(first.dir.join("bao-cao-2022-Q4.pdf")).unwrap();
+    assert!(pdf1 == tthc::report::pdf::write(&first.results).unwrap());
+    let pdf2 = std::fs::read(second.dir.join("bao-cao-2022-Q4.pdf")).unwrap();
+    assert!(pdf2 == tthc::report::pdf::write(&second.results).unwrap());
+    assert_eq!(second.results.generated_at, first.results.generated_at);
+    // A version made on an earlier day keeps that day's date in its PDF.
+    rusqlite::Connection::open(engine.settings.paths.data.join("tthc.sqlite3"))
+        .unwrap()
+        .execute(
+            "UPDATE report_versions SET generated_at = '2023-01-02T09:00:00+07:00'",
+            [],
+        )
+        .unwrap();
+    let (_, third) = engine.run(period).unwrap();
+    assert_eq!(third.version, 1);
+    let pdf3 = third.dir.join("bao-cao-2022-Q4.pdf");
+    assert!(std::fs::read(&pdf3).unwrap() == tthc::report::pdf::write(&third.results).unwrap());
+    assert!(crate::pdf_text(&pdf3).contains("ngày 02 tháng 01 năm 2023"));
     assert!(
         second.emails.is_empty(),
         "a version is delivered to a recipient once"
