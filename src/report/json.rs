@@ -221,7 +221,7 @@ mod tests {
         v["version"] = 12.into();
         v["generated_at"] = at.into();
         assert_eq!(with_version(&blank, 12, at).unwrap(), pretty(&v).unwrap());
-        // Not of that shape: left to be written whole.
+        // Not of that shape: no text.
         assert_eq!(with_version("{}\n", 1, at), None);
     }
 }

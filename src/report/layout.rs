@@ -21,7 +21,7 @@ pub const FONTS: [&[u8]; 4] = [
 ];
 
 /// Text size of the appendices' tables, points.
-pub const SIZE: f64 = 10.0;
+const SIZE: f64 = 10.0;
 /// Space inside a cell: across and above/below its text, points.
 const INSET_X: f64 = 3.0;
 const INSET_Y: f64 = 5.0;
@@ -34,7 +34,7 @@ const LINE: f64 = SIZE * 0.7;
 /// the last row over the margin.
 const SLACK: f64 = 4.0;
 /// The height of the page's text block: A4 less the 20 mm margins.
-pub const PAGE_HEIGHT_PT: f64 = (297.0 - 40.0) / 25.4 * 72.0;
+const PAGE_HEIGHT_PT: f64 = (297.0 - 40.0) / 25.4 * 72.0;
 
 /// The faces text is measured with: regular and bold.
 fn face(bold: bool) -> Option<&'static ttf_parser::Face<'static>> {
@@ -102,16 +102,6 @@ pub enum Align {
     Left,
     Centre,
     Right,
-}
-
-impl Align {
-    pub fn from_code(c: &str) -> Align {
-        match c {
-            "r" => Align::Right,
-            "c" => Align::Centre,
-            _ => Align::Left,
-        }
-    }
 }
 
 /// A table to lay out: the header, the rows, each column's share of the

@@ -2,7 +2,7 @@
 //! `templates/bao-cao.typ` with Liberation Serif embedded (metric-compatible
 //! with Times New Roman), so the Vietnamese text is right on any machine.
 
-use super::layout;
+use super::layout::{self, Align};
 use super::narrative::{Narrative, dec_vi, int_vi};
 use super::{ReportError, Results};
 use crate::rank::{Status, UnitResult};
@@ -115,7 +115,7 @@ pub fn template_data(r: &Results) -> Value {
                 .iter()
                 .map(|&x| if x == 0.0 { TEXT_WIDTH_PT - fixed } else { cm(x) })
                 .collect();
-            let heights = row_heights(&cells, &widths, RANKING_SIZE, INSET_PT);
+            let heights = row_heights(&cells, &widths, RANKING_SIZE);
             let totals: Vec<(&str, f64)> = l
                 .units
                 .iter()
@@ -214,13 +214,13 @@ fn width_pt(text: &str, size: f64) -> f64 {
 /// wide, header first: one line's height for a row whose every cell surely
 /// fits on one line, so the typesetter lays it out once instead of
 /// measuring it first; `null` (automatic) for the header and any other row.
-fn row_heights(rows: &[Vec<String>], widths: &[f64], size: f64, inset_x: f64) -> Vec<Option<f64>> {
+fn row_heights(rows: &[Vec<String>], widths: &[f64], size: f64) -> Vec<Option<f64>> {
     let one_line = (size * 0.7 + 2.0 * INSET_PT).ceil();
     std::iter::once(None)
         .chain(rows.iter().map(|row| {
             row.iter()
                 .zip(widths)
-                .all(|(t, w)| width_pt(t, size) <= w - 2.0 * inset_x)
+                .all(|(t, w)| width_pt(t, size) <= w - 2.0 * INSET_PT)
                 .then_some(one_line)
         }))
         .collect()
@@ -434,9 +434,12 @@ fn appendix_scores(r: &Results, tie: &str) -> Value {
     let mut widths = vec![0.9, 3.4];
     widths.extend(std::iter::repeat_n(1.0, r.ruleset.groups.len()));
     widths.extend([1.1, 1.7, 1.2]);
-    let mut align = vec!["c", "l"];
-    align.extend(std::iter::repeat_n("r", r.ruleset.groups.len() + 1));
-    align.extend(["c", "c"]);
+    let mut align = vec![Align::Centre, Align::Left];
+    align.extend(std::iter::repeat_n(
+        Align::Right,
+        r.ruleset.groups.len() + 1,
+    ));
+    align.extend([Align::Centre, Align::Centre]);
     let note = format!(
         "Ghi chú: {}. Số trong ngoặc ở dòng tiêu đề là điểm tối đa của nhóm.{}",
         legend.join("; "),
@@ -503,7 +506,13 @@ fn appendix_submissions(r: &Results, tie: &str) -> Value {
         header: header.map(String::from).to_vec(),
         rows,
         widths: widths.to_vec(),
-        align: vec!["l", "c", "c", "c", "r"],
+        align: vec![
+            Align::Left,
+            Align::Centre,
+            Align::Centre,
+            Align::Centre,
+            Align::Right,
+        ],
     }
     .laid_out(tie)
 }
@@ -547,8 +556,8 @@ fn appendix_form06(r: &Results, tie: &str) -> Value {
         .collect();
     let mut widths = vec![2.6];
     widths.extend(std::iter::repeat_n(1.0, n));
-    let mut align = vec!["l"];
-    align.extend(std::iter::repeat_n("r", n));
+    let mut align = vec![Align::Left];
+    align.extend(std::iter::repeat_n(Align::Right, n));
     let title = format!(
         "TỔNG HỢP TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC {} THEO BIỂU 06",
         r.period.label_vi().to_uppercase()
@@ -574,7 +583,7 @@ struct Appendix {
     header: Vec<String>,
     rows: Vec<Vec<String>>,
     widths: Vec<f64>,
-    align: Vec<&'static str>,
+    align: Vec<Align>,
 }
 
 impl Appendix {
@@ -582,16 +591,11 @@ impl Appendix {
     /// the engine (`layout`). `tie` is the line under the title that ties
     /// it to the report.
     fn laid_out(&self, tie: &str) -> Value {
-        let align: Vec<layout::Align> = self
-            .align
-            .iter()
-            .map(|a| layout::Align::from_code(a))
-            .collect();
         let table = layout::Table {
             header: &self.header,
             rows: &self.rows,
             widths: &self.widths,
-            align: &align,
+            align: &self.align,
         };
         let taken = layout::title_height(&self.title, tie, TEXT_WIDTH_PT);
         json!({

@@ -44,11 +44,15 @@ fn cols(list: &[(&str, f64)]) -> Vec<(String, f64)> {
     list.iter().map(|(h, w)| (h.to_string(), *w)).collect()
 }
 
-fn base() -> Format {
+/// The report's font at the size of the tables' cells.
+fn font() -> Format {
     Format::new()
         .set_font_name("Times New Roman")
         .set_font_size(11)
-        .set_border(FormatBorder::Thin)
+}
+
+fn base() -> Format {
+    font().set_border(FormatBorder::Thin)
 }
 
 fn write_table(ws: &mut Worksheet, tb: &Table, subtitle: &str) -> Result<(), ReportError> {
@@ -203,9 +207,7 @@ fn column_kinds(tb: &Table, bold_rows: &std::collections::HashSet<usize>) -> Vec
 }
 
 fn column_format(k: Kind) -> Format {
-    let f = Format::new()
-        .set_font_name("Times New Roman")
-        .set_font_size(11);
+    let f = font();
     match k {
         Kind::Text => f.set_text_wrap(),
         Kind::Whole => f.set_num_format("#,##0"),
@@ -222,13 +224,7 @@ pub fn write(r: &Results) -> Result<Vec<u8>, ReportError> {
     let mut wb = Workbook::new();
     // Cells and columns without a format of their own are in the report's
     // font too.
-    wb.set_default_format(
-        &Format::new()
-            .set_font_name("Times New Roman")
-            .set_font_size(11),
-        20,
-        64,
-    )?;
+    wb.set_default_format(&font(), 20, 64)?;
     // The fastest deflate: the sheets are text that compresses well
     // anyway, and at 3,355 units the default level is a third of the time.
     wb.set_zip_compression_level(1);

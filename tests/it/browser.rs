@@ -163,6 +163,14 @@ async fn text(c: &Client) -> String {
         .unwrap()
 }
 
+/// The text a script run in the page returns.
+async fn script_text(c: &Client, script: &str) -> String {
+    let v = c.execute(script, vec![]).await.unwrap();
+    v.as_str()
+        .unwrap_or_else(|| panic!("{script} gave {v}"))
+        .to_string()
+}
+
 async fn sign_in(c: &Client, base: &str, login: &str, code: &str) {
     c.goto(&format!("{base}/dang-nhap")).await.unwrap();
     c.find(Locator::Id("login"))
@@ -380,14 +388,12 @@ async fn a_unit_fixes_its_workbook_and_the_office_sees_it_in_chromium() {
     c.goto(&format!("{base}/van-phong/don-vi/COLE"))
         .await
         .unwrap();
-    let quarters = c
-        .execute(
-            "return document.querySelector('.chart-list').textContent",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let quarters = quarters.as_str().unwrap();
+    let quarters = script_text(
+        &c,
+        "return document.querySelector('.chart-list').textContent",
+    )
+    .await;
+    let quarters = quarters.as_str();
     assert_eq!(
         quarters.matches("(tổng các đơn vị tiền thân)").count(),
         2,
@@ -400,14 +406,12 @@ async fn a_unit_fixes_its_workbook_and_the_office_sees_it_in_chromium() {
     );
     shoot(&c, "17-xa-hop-nhat").await;
     c.goto(&format!("{base}/van-phong/xep-hang")).await.unwrap();
-    let row = c
-        .execute(
-            "return [...document.querySelectorAll('tr')].map(r => r.textContent).find(t => t.includes('UBND xã Cổ Lễ'))",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let row = row.as_str().unwrap();
+    let row = script_text(
+        &c,
+        "return [...document.querySelectorAll('tr')].map(r => r.textContent).find(t => t.includes('UBND xã Cổ Lễ'))",
+    )
+    .await;
+    let row = row.as_str();
     assert_eq!(
         row.matches(")*").count(),
         2,
