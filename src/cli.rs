@@ -443,11 +443,11 @@ fn settings(cfg: &ConfigArgs) -> Result<Settings, Failure> {
 /// The configuration, loaded once (a problem in it is a config failure),
 /// and a connection to its store.
 fn open(cfg: &ConfigArgs) -> Result<(Config, Pooled), Failure> {
-    let c = config(cfg)?;
+    let (c, store) = Config::load_beside(&cfg.config, &cfg.overrides(), |data| {
+        Pool::open(data).and_then(|pool| pool.get())
+    })?;
     let data = &c.settings.paths.data;
-    let store = Pool::open(data)
-        .and_then(|pool| pool.get())
-        .with_context(|| format!("mở kho dữ liệu {}", data.display()))?;
+    let store = store.with_context(|| format!("mở kho dữ liệu {}", data.display()))?;
     Ok((c, store))
 }
 

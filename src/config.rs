@@ -29,6 +29,28 @@ impl Config {
         Config::new(Settings::load(path, overrides)?)
     }
 
+    /// `load`, with `beside` run on another thread meanwhile, given the
+    /// data dir: the store is opened (on a first run, created, a dozen
+    /// syncs to disk) while the rules are read, as neither needs the
+    /// other. A problem in the config is the one reported.
+    pub fn load_beside<T: Send>(
+        path: &Path,
+        overrides: &PathOverrides,
+        beside: impl FnOnce(&Path) -> T + Send,
+    ) -> Result<(Config, T), ConfigError> {
+        let settings = Settings::load(path, overrides)?;
+        let data = settings.paths.data.clone();
+        let (config, other) = std::thread::scope(|s| {
+            let other = s.spawn(|| beside(&data));
+            let config = Config::new(settings);
+            let other = other
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (config, other)
+        });
+        Ok((config?, other))
+    }
+
     /// Loads the rules these settings name and checks the two together.
     pub fn new(settings: Settings) -> Result<Config, ConfigError> {
         let rules = crate::rules::load_dir(&settings.rules_dir)?;

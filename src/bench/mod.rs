@@ -259,8 +259,10 @@ pub fn run_once(cfg: &Path, started: Instant) -> Result<RunFigures> {
         })
     };
     let t = Instant::now();
-    let config = Config::load(cfg, &PathOverrides::default()).map_err(|e| anyhow!("{e}"))?;
-    let store = Store::open(&config.settings.paths.data)?;
+    // As the command does: the rules read while the store is created.
+    let (config, store) = Config::load_beside(cfg, &PathOverrides::default(), Store::open)
+        .map_err(|e| anyhow!("{e}"))?;
+    let store = store?;
     stage("config, rules, store", t.elapsed());
     let summary = crate::pipeline::ingest(&config, &store)?;
     for (name, d) in &summary.timings {

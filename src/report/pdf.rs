@@ -21,6 +21,9 @@ fn engine() -> &'static TypstEngine<TypstTemplateMainFile> {
         TypstEngine::builder()
             .main_file(TEMPLATE)
             .fonts(layout::FONTS)
+            // Typst's caches are emptied after the PDF is written, off its
+            // path (see `write_data`), not between layout and writing.
+            .comemo_evict_max_age(None)
             .build()
     })
 }
@@ -623,8 +626,12 @@ pub fn write_data(data: &Value) -> Result<Vec<u8>, ReportError> {
         .map_err(|e| ReportError::Pdf(format!("{e:?}")))?;
     let pdf = typst_pdf::pdf(&doc, &typst_pdf::PdfOptions::default())
         .map_err(|e| ReportError::Pdf(format!("{e:?}")));
-    // Freeing a long document's layout takes a tenth of a second; nobody
-    // needs to wait for it.
-    std::thread::spawn(move || drop(doc));
+    // Freeing a long document's layout takes a tenth of a second, and
+    // emptying typst's caches (which `serve` would otherwise grow from
+    // report to report) more; nobody needs to wait for either.
+    std::thread::spawn(move || {
+        drop(doc);
+        typst::comemo::evict(0);
+    });
     pdf
 }

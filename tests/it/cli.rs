@@ -83,6 +83,61 @@ fn a_broken_config_exits_3_with_file_line_and_column() {
     assert!(err.contains("plaec"), "{err}");
 }
 
+/// The rules are read while the store is opened: when both fail, the
+/// rule file's located error is the one reported (exit 3), not the store.
+#[test]
+fn a_broken_rule_file_is_reported_even_when_the_store_cannot_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    for e in std::fs::read_dir(crate::repo().join("rules")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
+    }
+    let broken = rules.join("chi-so-2022.toml");
+    let src = std::fs::read_to_string(&broken).unwrap();
+    std::fs::write(&broken, format!("{src}\n[[khong_co]]\nx = \n")).unwrap();
+    let cfg = std::fs::read_to_string(crate::sample_config())
+        .unwrap()
+        .replace(
+            "dir = \"../../rules\"",
+            &format!("dir = {:?}", rules.to_str().unwrap()),
+        );
+    let path = dir.path().join("tthc.toml");
+    std::fs::write(&path, cfg).unwrap();
+    // A file where the data dir should be: the store cannot be opened.
+    let data = dir.path().join("data");
+    std::fs::write(&data, "not a directory").unwrap();
+    let (code, out, err) = tthc(&[
+        "run",
+        "--config",
+        path.to_str().unwrap(),
+        "--period",
+        "2022-Q4",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        dir.path().join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(err.contains("chi-so-2022.toml:"), "{err}");
+    // With the rules mended, the same run fails on the store (exit 1).
+    std::fs::write(&broken, src).unwrap();
+    let (code, out, err) = tthc(&[
+        "run",
+        "--config",
+        path.to_str().unwrap(),
+        "--period",
+        "2022-Q4",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        dir.path().join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("mở kho dữ liệu"), "{err}");
+}
+
 #[test]
 fn template_writes_a_workbook_that_check_reads_as_empty() {
     let dir = tempfile::tempdir().unwrap();
