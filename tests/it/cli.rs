@@ -89,51 +89,34 @@ fn a_broken_config_exits_3_with_file_line_and_column() {
 fn a_broken_rule_file_is_reported_even_when_the_store_cannot_open() {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules");
-    std::fs::create_dir(&rules).unwrap();
-    for e in std::fs::read_dir(crate::repo().join("rules")).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
-    }
+    crate::copy_dir(&crate::repo().join("rules"), &rules);
     let broken = rules.join("chi-so-2022.toml");
     let src = std::fs::read_to_string(&broken).unwrap();
     std::fs::write(&broken, format!("{src}\n[[khong_co]]\nx = \n")).unwrap();
-    let cfg = std::fs::read_to_string(crate::sample_config())
-        .unwrap()
-        .replace(
-            "dir = \"../../rules\"",
-            &format!("dir = {:?}", rules.to_str().unwrap()),
-        );
-    let path = dir.path().join("tthc.toml");
-    std::fs::write(&path, cfg).unwrap();
+    let path = crate::sample_config_with_rules(dir.path(), &rules);
     // A file where the data dir should be: the store cannot be opened.
     let data = dir.path().join("data");
     std::fs::write(&data, "not a directory").unwrap();
-    let (code, out, err) = tthc(&[
-        "run",
-        "--config",
-        path.to_str().unwrap(),
-        "--period",
-        "2022-Q4",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        dir.path().join("out").to_str().unwrap(),
-    ]);
+    let out_dir = dir.path().join("out");
+    let run = || {
+        tthc(&[
+            "run",
+            "--config",
+            path.to_str().unwrap(),
+            "--period",
+            "2022-Q4",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ])
+    };
+    let (code, out, err) = run();
     assert_eq!(code, 3, "{out}{err}");
     assert!(err.contains("chi-so-2022.toml:"), "{err}");
     // With the rules mended, the same run fails on the store (exit 1).
     std::fs::write(&broken, src).unwrap();
-    let (code, out, err) = tthc(&[
-        "run",
-        "--config",
-        path.to_str().unwrap(),
-        "--period",
-        "2022-Q4",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        dir.path().join("out").to_str().unwrap(),
-    ]);
+    let (code, out, err) = run();
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("mở kho dữ liệu"), "{err}");
 }

@@ -147,6 +147,18 @@ pub fn with_form(dir: &Path) {
 }
 
 /// Copies a folder tree (the sample inbox, to change a file in it).
+/// The sample district's config, written in `dir` with its rules read
+/// from `rules`; returns its path.
+pub fn sample_config_with_rules(dir: &Path, rules: &Path) -> PathBuf {
+    let config = std::fs::read_to_string(sample_config()).unwrap().replace(
+        "dir = \"../../rules\"",
+        &format!("dir = {:?}", rules.display().to_string()),
+    );
+    let path = dir.join("tthc.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {

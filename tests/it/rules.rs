@@ -198,14 +198,7 @@ fn a_template_for_a_quarter_with_no_tasks_in_force_says_so() {
     let rules = dir.path().join("rules");
     std::fs::create_dir_all(&rules).unwrap();
     copied_rules(&rules);
-    let config = std::fs::read_to_string(crate::sample_config())
-        .unwrap()
-        .replace(
-            "dir = \"../../rules\"",
-            &format!("dir = {:?}", rules.display().to_string()),
-        );
-    let config_path = dir.path().join("tthc.toml");
-    std::fs::write(&config_path, config).unwrap();
+    let config_path = crate::sample_config_with_rules(dir.path(), &rules);
     let file = dir.path().join("mau.xlsx");
     let template = |period: &str| {
         crate::tthc(&[
