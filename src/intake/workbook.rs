@@ -150,24 +150,26 @@ pub fn read_workbook(bytes: &[u8]) -> Result<RawWorkbook, IntakeError> {
         return Err(IntakeError::TooLarge(bytes.len()));
     }
     let kind = sniff(bytes).ok_or(IntakeError::NotASpreadsheet)?;
-    let mut shown = None;
-    match kind {
+    // What the reader is given: for an xlsx, the file without its theme.
+    let shown = match kind {
         Kind::Zip => {
-            shown = check_zip(bytes)?.map(|at| without_theme(bytes, at));
+            let theme = check_zip(bytes)?;
             super::ods::check(bytes).map_err(IntakeError::Expands)?;
             // An xlsx sheet is read cell by cell (`stream_sheet`), never as
             // a rectangle, so a stray far cell cannot ask for billions.
+            theme.map(|at| without_theme(bytes, at))
         }
         Kind::Ole => {
             if is_encrypted_package(bytes) {
                 return Err(IntakeError::Encrypted);
             }
             super::cfb::check(bytes).map_err(IntakeError::Unreadable)?;
+            None
         }
-    }
+    };
+    let bytes = shown.as_deref().unwrap_or(bytes);
     // The reader is another crate's code: should it panic on a file no one
     // foresaw, the unit still gets a finding and the service goes on.
-    let bytes = shown.as_deref().unwrap_or(bytes);
     std::panic::catch_unwind(|| read_sheets(&kind, bytes))
         .unwrap_or_else(|_| Err(IntakeError::Unreadable("cấu trúc tệp không hợp lệ".into())))
 }
