@@ -1116,21 +1116,7 @@ fn bench(
         let mut best: Option<crate::bench::RunFigures> = None;
         // One run first to warm the file cache, then the measured runs.
         for i in 0..=repeat.max(1) {
-            let out = std::process::Command::new(&exe)
-                .args(["bench-run", "--config"])
-                .arg(&cfg)
-                .env("TTHC_LOG", "error")
-                .output()
-                .context("chạy lần đo")?;
-            if !out.status.success() {
-                return Err(anyhow!(
-                    "lần đo N = {n} thất bại:\n{}",
-                    String::from_utf8_lossy(&out.stderr)
-                )
-                .into());
-            }
-            let f: crate::bench::RunFigures =
-                serde_json::from_slice(&out.stdout).context("đọc kết quả lần đo")?;
+            let f = crate::bench::measured_run(&exe, &cfg, n)?;
             if i > 0
                 && best
                     .as_ref()
@@ -1204,7 +1190,9 @@ fn bench_peer(
         let org = dir.join(format!("n{n}"));
         let cfg = crate::bench::generate_org(&org, n, seed, &rules)?;
         progress(&format!("N = {n}: {repeat} cặp lần chạy…"));
-        all.push(crate::bench::peer::pairs(&exe, &cfg, &script, n, repeat)?);
+        let mut pairs = crate::bench::peer::pairs(&exe, &cfg, &script, n, repeat)?;
+        pairs.bound = Some(crate::bench::measured_run(&exe, &cfg, n)?.bound_seconds());
+        all.push(pairs);
     }
     if json {
         say!("{}", pretty_json(&all)?);

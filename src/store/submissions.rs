@@ -9,6 +9,9 @@ use chrono::{DateTime, FixedOffset};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::PathBuf;
 
+/// Whether a file (its hash, source, name and arrival) was read before.
+const READ_BEFORE: &str = "SELECT 1 FROM submissions WHERE sha256 = ?1 AND source = ?2 AND file_name = ?3 AND received_at = ?4";
+
 /// A workbook as recorded: where it came from, when it arrived, what was found.
 #[derive(Debug, Clone)]
 pub struct StoredSubmission {
@@ -90,6 +93,7 @@ impl Store {
     }
 
     /// Whether this exact file from this source at this time was read already.
+    /// One index lookup (`submissions_file`), however many were recorded.
     pub fn has_submission(
         &self,
         sha: &str,
@@ -100,9 +104,7 @@ impl Store {
         // Asked once for every file of a run: the statement is kept.
         Ok(self
             .conn
-            .prepare_cached(
-                "SELECT 1 FROM submissions WHERE sha256 = ?1 AND source = ?2 AND file_name = ?3 AND received_at = ?4",
-            )?
+            .prepare_cached(READ_BEFORE)?
             .query_row(
                 params![sha, source, file_name, received_at.to_rfc3339()],
                 |_| Ok(()),
@@ -212,4 +214,32 @@ fn queue_receipt(
         super::ledger::QUEUED_NOTE
     ])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asking_whether_a_file_was_read_before_looks_it_up_in_an_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut plan = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {READ_BEFORE}"))
+            .unwrap();
+        let steps: Vec<String> = plan
+            .query_map(
+                params!["a", "inbox", "x.xlsx", "2022-12-20T08:00:00+07:00"],
+                |r| r.get(3),
+            )
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            steps.iter().any(|s| s.contains("INDEX submissions_file")),
+            "{steps:?}"
+        );
+        assert!(!steps.iter().any(|s| s.starts_with("SCAN")), "{steps:?}");
+    }
 }

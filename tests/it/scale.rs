@@ -56,3 +56,36 @@ fn a_large_organisation_is_read_ranked_and_reported_in_full() {
     let line = format!("{} {}", middle["rank"], middle["name"].as_str().unwrap());
     assert!(flat.contains(&line), "Phụ lục I lacks \"{line}\"");
 }
+
+/// `tthc bench` times, beside the stages, the inbox read again with
+/// nothing new (which once read the whole store for every file) and the
+/// report typeset alone, which with the floor bounds any run from below.
+#[test]
+fn the_benchmark_times_a_second_read_and_the_report_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, out, err) = crate::tthc(&[
+        "bench",
+        "--units",
+        "12",
+        "--repeat",
+        "1",
+        "--json",
+        "--dir",
+        tmp.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let all: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let f = &all[0];
+    assert_eq!(f["units"], 12);
+    let secs = |k: &str| f[k].as_f64().unwrap_or_else(|| panic!("{k} in {f}"));
+    assert!(secs("reread_seconds") > 0.0);
+    assert!(secs("pdf_alone_seconds") > 0.0);
+    assert!(secs("floor_seconds") > 0.0);
+    let stages: Vec<&str> = f["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(stages.contains(&"check, archive"), "{stages:?}");
+}
