@@ -3,7 +3,7 @@
 //! then the lĩnh vực rows, the subtotal and section rows, and the total.
 
 use super::form_words::FormWords;
-use super::workbook::{RawCell, RawSheet, folded, text};
+use super::workbook::{RawCell, RawSheet, folded, text, trimmed};
 use crate::domain::{CellRef, Finding};
 
 /// A row of Form 06 as found: the lĩnh vực cell and the figure cells.
@@ -203,8 +203,8 @@ fn is_total_label(s: &str) -> bool {
 /// "Cộng", "Cộng lĩnh vực …": a subtotal. Read with diacritics, since
 /// "Công chức, viên chức" is a lĩnh vực, not a sum.
 fn is_subtotal_label(cell: &RawCell) -> bool {
-    let Some(t) = text(cell) else { return false };
-    let f = crate::domain::fold(&t);
+    let Some(t) = trimmed(cell) else { return false };
+    let f = crate::domain::fold(t);
     f == "cộng" || f == "cong" || f.starts_with("cộng ") || f.starts_with("tổng phụ")
 }
 

@@ -92,16 +92,22 @@ impl RawCell {
 
 /// A cell's text, trimmed, if it holds any.
 pub(super) fn text(c: &RawCell) -> Option<String> {
+    trimmed(c).map(str::to_string)
+}
+
+/// A cell's text without the spaces around it, if it has any other.
+pub(super) fn trimmed(c: &RawCell) -> Option<&str> {
     match c {
-        RawCell::Text(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+        RawCell::Text(t) => Some(t.trim()).filter(|t| !t.is_empty()),
         _ => None,
     }
 }
 
-/// A cell's text folded for comparing words (see `domain::ascii_fold`).
+/// A cell's text folded for comparing words (see `domain::ascii_fold`),
+/// folded from the cell's own text rather than a copy of it.
 pub(super) fn folded(c: &RawCell) -> String {
-    text(c)
-        .map(|t| crate::domain::ascii_fold(&t))
+    trimmed(c)
+        .map(crate::domain::ascii_fold)
         .unwrap_or_default()
 }
 
