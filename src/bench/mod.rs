@@ -334,7 +334,7 @@ pub fn run_once(cfg: &Path, started: Instant) -> Result<RunFigures> {
             again.new
         ));
     }
-    typst::comemo::evict(0);
+    report::pdf::empty_caches();
     let t = Instant::now();
     report::pdf::write(&results)?;
     let pdf_alone = t.elapsed();

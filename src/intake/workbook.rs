@@ -311,9 +311,9 @@ fn convert_ref(d: &calamine::DataRef) -> RawCell {
     }
 }
 
-/// Refuses a zip whose entries would unpack to more than any workbook needs.
-/// Checks a zip's bounds; returns where, in its central directory, the
-/// name of the workbook's theme part is (see `without_theme`).
+/// Refuses a zip whose entries would unpack to more than any workbook
+/// needs; returns where, in its central directory, the name of the
+/// workbook's theme part is (see `without_theme`).
 fn check_zip(bytes: &[u8]) -> Result<Option<usize>, IntakeError> {
     let mut z = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| IntakeError::Unreadable(super::words::reader_error(e)))?;
@@ -360,9 +360,10 @@ const CENTRAL_NAME_AT: usize = 46;
 /// The workbook with its theme part hidden from the reader. Nothing read
 /// from a workbook depends on colours, yet the reader parses the theme to
 /// resolve them whenever the part is there: about 6 % of the time it
-/// takes to read a unit's workbook, by the profile of a run. Renaming the part in a copy of the central
-/// directory (same length, so no offset moves) makes the reader fall back
-/// to its default palette; the cells, formats and dates read are the same.
+/// takes to read a unit's workbook, by the profile of a run. Renaming the
+/// part in a copy of the central directory (same length, so no offset
+/// moves) makes the reader fall back to its default palette; the cells,
+/// formats and dates read are the same.
 fn without_theme(bytes: &[u8], name_at: usize) -> Vec<u8> {
     let mut copy = bytes.to_vec();
     // "theme1.xml" becomes "theme1.xm_": no part of an xlsx is called that.

@@ -631,7 +631,13 @@ pub fn write_data(data: &Value) -> Result<Vec<u8>, ReportError> {
     // report to report) more; nobody needs to wait for either.
     std::thread::spawn(move || {
         drop(doc);
-        typst::comemo::evict(0);
+        empty_caches();
     });
     pdf
+}
+
+/// Empties typst's caches: what it remembered of the last report's
+/// evaluation and layout, which the next one would otherwise reuse.
+pub fn empty_caches() {
+    typst::comemo::evict(0);
 }

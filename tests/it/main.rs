@@ -146,7 +146,6 @@ pub fn with_form(dir: &Path) {
     .unwrap();
 }
 
-/// Copies a folder tree (the sample inbox, to change a file in it).
 /// The sample district's config, written in `dir` with its rules read
 /// from `rules`; returns its path.
 pub fn sample_config_with_rules(dir: &Path, rules: &Path) -> PathBuf {
@@ -159,6 +158,7 @@ pub fn sample_config_with_rules(dir: &Path, rules: &Path) -> PathBuf {
     path
 }
 
+/// Copies a folder tree (the sample inbox, to change a file in it).
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
